@@ -1,9 +1,11 @@
 using System.CommandLine;
 using CryptoEtl.DevServices.Kafka;
+using CryptoEtl.DevServices.SchemaRegistry;
 
 var root = new RootCommand("CryptoEtl embedded stand-ins: run one on its own for kcat, curl or a browser.")
 {
     KafkaCommand.Create(),
+    SchemaRegistryCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -33,7 +33,11 @@ public sealed class EmbeddedKafkaBroker : IDisposable
     /// <summary>Broker ids are 1..BrokerCount.</summary>
     public IEnumerable<int> BrokerIds => Enumerable.Range(1, BrokerCount);
 
-    public static EmbeddedKafkaBroker Start(int brokerCount = 1)
+    /// <param name="groupInitialRebalanceDelay">
+    /// The broker's group.initial.rebalance.delay.ms: how long a new consumer group waits for more members before its
+    /// first assignment. Kafka's default is 3 s; zero makes tests and the embedded run start consuming at once.
+    /// </param>
+    public static EmbeddedKafkaBroker Start(int brokerCount = 1, TimeSpan groupInitialRebalanceDelay = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(brokerCount, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(brokerCount, 16);
@@ -62,6 +66,7 @@ public sealed class EmbeddedKafkaBroker : IDisposable
             throw new InvalidOperationException("librdkafka could not start its built-in broker.");
         }
 
+        LibRdKafka.rd_kafka_mock_group_initial_rebalance_delay_ms(cluster, (int)groupInitialRebalanceDelay.TotalMilliseconds);
         return new EmbeddedKafkaBroker(handle, cluster, brokerCount);
     }
 

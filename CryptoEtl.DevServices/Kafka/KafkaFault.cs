@@ -24,10 +24,11 @@ public sealed record KafkaFault(KafkaApi Api, ErrorCode Error, int Count)
             return false;
         }
 
-        if (!TryParseName<ErrorCode>(parts[1], out var error) || (int)error <= 0)
+        // Broker errors are positive; of librdkafka's local errors the broker can only simulate a dropped connection.
+        if (!TryParseName<ErrorCode>(parts[1], out var error) || ((int)error <= 0 && error != ErrorCode.Local_Transport))
         {
             problem = $"Unknown Kafka error '{parts[1]}'. Use a broker error name such as NotLeaderForPartition, RequestTimedOut, "
-                + "NotEnoughReplicas, LeaderNotAvailable or CoordinatorNotAvailable, or its numeric code.";
+                + "NotEnoughReplicas, LeaderNotAvailable or CoordinatorNotAvailable, its numeric code, or Local_Transport to drop the connection.";
             return false;
         }
 
@@ -51,10 +52,9 @@ public sealed record KafkaFault(KafkaApi Api, ErrorCode Error, int Count)
             return Enum.IsDefined(value);
         }
 
-        var wanted = text.Replace("_", "", StringComparison.Ordinal);
         foreach (var candidate in Enum.GetValues<TEnum>())
         {
-            if (string.Equals(candidate.ToString(), wanted, StringComparison.OrdinalIgnoreCase))
+            if (string.Equals(WithoutUnderscores(candidate.ToString()), WithoutUnderscores(text), StringComparison.OrdinalIgnoreCase))
             {
                 value = candidate;
                 return true;
@@ -64,4 +64,6 @@ public sealed record KafkaFault(KafkaApi Api, ErrorCode Error, int Count)
         value = default;
         return false;
     }
+
+    private static string WithoutUnderscores(string name) => name.Replace("_", "", StringComparison.Ordinal);
 }

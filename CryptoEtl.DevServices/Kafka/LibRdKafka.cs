@@ -75,5 +75,8 @@ internal static partial class LibRdKafka
     public static partial void rd_kafka_mock_clear_request_errors(IntPtr cluster, short apiKey);
 
     [LibraryImport(LibraryName)]
+    public static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(IntPtr cluster, int delayMs);
+
+    [LibraryImport(LibraryName)]
     public static partial IntPtr rd_kafka_err2str(int err);
 }

@@ -7,6 +7,9 @@ public static class ExternalTool
 {
     public sealed record Result(int ExitCode, string Output, string Error);
 
+    /// <summary>Debian's Python, which sees Debian's python3-* packages (a pyenv python3 earlier on the PATH does not).</summary>
+    public const string DebianPython = "/usr/bin/python3";
+
     /// <summary>Null when the tool is on the PATH, otherwise the reason a test that needs it is skipped.</summary>
     public static string? Missing(string tool, string package) =>
         FindOnPath(tool) is null ? $"'{tool}' is not installed here (apt-get install {package}; .ci/run installs it)." : null;

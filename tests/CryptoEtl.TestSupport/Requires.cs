@@ -10,4 +10,13 @@ public static class Requires
         var missing = ExternalTool.Missing(tool, debianPackage);
         Assert.SkipWhen(missing is not null, missing ?? "");
     }
+
+    /// <summary>Debian's python3 with the given modules (python3-avro, python3-requests, python3-confluent-kafka).</summary>
+    public static void DebianPython(params string[] modules)
+    {
+        var probe = ExternalTool.RunAsync(ExternalTool.DebianPython, ["-c", string.Join(';', modules.Select(m => $"import {m}"))]);
+        var ok = File.Exists(ExternalTool.DebianPython) && probe.GetAwaiter().GetResult().ExitCode == 0;
+        Assert.SkipUnless(ok, $"Debian's python3 with {string.Join(", ", modules)} is not installed here "
+            + "(apt-get install python3-avro python3-requests python3-confluent-kafka; .ci/run installs them).");
+    }
 }

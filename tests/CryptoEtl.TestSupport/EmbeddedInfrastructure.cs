@@ -1,0 +1,89 @@
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using CryptoEtl.Contracts;
+using CryptoEtl.DevServices.Hosting;
+using CryptoEtl.DevServices.Kafka;
+using CryptoEtl.DevServices.SchemaRegistry;
+using Microsoft.AspNetCore.Builder;
+
+namespace CryptoEtl.TestSupport;
+
+/// <summary>The embedded Kafka broker and Schema Registry, started fresh for a test (or a test class).</summary>
+public sealed class EmbeddedInfrastructure : IAsyncDisposable
+{
+    private readonly WebApplication _registry;
+
+    private EmbeddedInfrastructure(EmbeddedKafkaBroker broker, WebApplication registry)
+    {
+        Broker = broker;
+        _registry = registry;
+        RegistryUrl = registry.ListeningAddress().ToString().TrimEnd('/');
+        Registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = RegistryUrl });
+    }
+
+    public EmbeddedKafkaBroker Broker { get; }
+
+    public string BootstrapServers => Broker.BootstrapServers;
+
+    public string RegistryUrl { get; }
+
+    public ISchemaRegistryClient Registry { get; }
+
+    /// <param name="createPipelineTopics">Create every pipeline topic with its partition count from <see cref="Topics"/>.</param>
+    public static async Task<EmbeddedInfrastructure> StartAsync(bool createPipelineTopics = true, string? registryStateDirectory = null)
+    {
+        var broker = EmbeddedKafkaBroker.Start();
+        if (createPipelineTopics)
+        {
+            foreach (var topic in Topics.All)
+            {
+                broker.CreateTopic(topic.Name, topic.Partitions);
+            }
+        }
+
+        var registry = SchemaRegistryServer.Build("http://127.0.0.1:0", registryStateDirectory, ["--Logging:LogLevel:Default=Warning"]);
+        await registry.StartAsync();
+        return new EmbeddedInfrastructure(broker, registry);
+    }
+
+    public IProducer<byte[]?, byte[]?> RawProducer() =>
+        new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = BootstrapServers, EnableIdempotence = true, LingerMs = 5 })
+            .SetLogHandler((_, _) => { })
+            .Build();
+
+    public IConsumer<byte[]?, byte[]?> RawConsumer(string group) =>
+        new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = BootstrapServers,
+            GroupId = group,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+        }).SetLogHandler((_, _) => { }).Build();
+
+    /// <summary>Reads every record of a topic from the beginning until <paramref name="count"/> arrived or the time is up.</summary>
+    public List<ConsumeResult<byte[]?, byte[]?>> ReadTopic(string topic, int count, TimeSpan timeout)
+    {
+        using var consumer = RawConsumer($"reader-{Guid.NewGuid():N}");
+        consumer.Subscribe(topic);
+        var results = new List<ConsumeResult<byte[]?, byte[]?>>();
+        var deadline = DateTime.UtcNow + timeout;
+        while (results.Count < count && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { IsPartitionEOF: false } result)
+            {
+                results.Add(result);
+            }
+        }
+
+        consumer.Close();
+        return results;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        (Registry as IDisposable)?.Dispose();
+        await _registry.StopAsync();
+        await _registry.DisposeAsync();
+        Broker.Dispose();
+    }
+}
