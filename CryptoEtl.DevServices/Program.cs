@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CryptoEtl.DevServices.CoinGecko;
 using CryptoEtl.DevServices.Kafka;
 using CryptoEtl.DevServices.SchemaRegistry;
 
@@ -6,6 +7,7 @@ var root = new RootCommand("CryptoEtl embedded stand-ins: run one on its own for
 {
     KafkaCommand.Create(),
     SchemaRegistryCommand.Create(),
+    CoinGeckoCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,35 @@
+namespace CryptoEtl.DevServices.CoinGecko;
+
+/// <summary>How the CoinGecko simulator behaves when no fault is switched on.</summary>
+public sealed record SimulatorOptions
+{
+    /// <summary>Coins served: the 17 of the real seed response, then deterministic synthetic ones.</summary>
+    public int CoinCount { get; init; } = 250;
+
+    /// <summary>Seed of every random walk, so two runs with the same seed and clock serve the same prices.</summary>
+    public int Seed { get; init; } = 42;
+
+    /// <summary>How often each coin's price and last_updated move; CoinGecko's public API refreshes about once a minute.</summary>
+    public TimeSpan RefreshInterval { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Requests per minute before the simulator answers 429 like CoinGecko (0: no limit).</summary>
+    public int RateLimitPerMinute { get; init; } = 30;
+
+    /// <summary>When set, requests must carry it in x-cg-demo-api-key or x-cg-pro-api-key, or get CoinGecko's 401.</summary>
+    public string? RequiredApiKey { get; init; }
+
+    public void Validate()
+    {
+        if (CoinCount is < 1 or > 10_000)
+        {
+            throw new ArgumentOutOfRangeException(nameof(CoinCount), CoinCount, "The simulator serves between 1 and 10000 coins.");
+        }
+
+        if (RefreshInterval < TimeSpan.FromMilliseconds(100))
+        {
+            throw new ArgumentOutOfRangeException(nameof(RefreshInterval), RefreshInterval, "The refresh interval must be at least 100 ms.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(RateLimitPerMinute);
+    }
+}

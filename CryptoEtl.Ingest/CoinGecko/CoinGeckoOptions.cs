@@ -1,0 +1,116 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Options;
+
+namespace CryptoEtl.Ingest.CoinGecko;
+
+/// <summary>The <c>CoinGecko</c> configuration section. Validated at start-up; the key is never logged.</summary>
+public sealed partial class CoinGeckoOptions
+{
+    public const string Section = "CoinGecko";
+
+    public CoinGeckoPlan Plan { get; set; } = CoinGeckoPlan.Public;
+
+    /// <summary>Required for the demo and pro plans. Sent only as a header, never in a URL.</summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>Overrides the plan's host, e.g. the simulator's http://127.0.0.1:8090/api/v3.</summary>
+    public Uri? BaseUrl { get; set; }
+
+    public string VsCurrency { get; set; } = "usd";
+
+    /// <summary>How many coins by market cap each run fetches.</summary>
+    public int TopN { get; set; } = 250;
+
+    /// <summary>Coins per /coins/markets page (CoinGecko allows up to 250).</summary>
+    public int PerPage { get; set; } = 250;
+
+    /// <summary>Restrict runs to these coin ids (comma-separated in configuration); empty means the top N.</summary>
+    public string? Ids { get; set; }
+
+    /// <summary>Client-side limit; defaults to the plan's (public 10, demo 30, pro 500 calls a minute).</summary>
+    public int? RateLimitPerMinute { get; set; }
+
+    public int MaxRetries { get; set; } = 6;
+
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    public TimeSpan AttemptTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>One call, retries and waits for permits included.</summary>
+    public TimeSpan TotalTimeout { get; set; } = TimeSpan.FromMinutes(4);
+
+    public Uri EffectiveBaseUrl => BaseUrl ?? new Uri(Plan == CoinGeckoPlan.Pro ? "https://pro-api.coingecko.com/api/v3/" : "https://api.coingecko.com/api/v3/");
+
+    public int EffectiveRateLimit => RateLimitPerMinute ?? Plan switch
+    {
+        CoinGeckoPlan.Pro => 500,
+        CoinGeckoPlan.Demo => 30,
+        _ => 10,
+    };
+
+    public IReadOnlyList<string> IdList => (Ids ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public string? KeyHeader => Plan switch
+    {
+        CoinGeckoPlan.Demo => "x-cg-demo-api-key",
+        CoinGeckoPlan.Pro => "x-cg-pro-api-key",
+        _ => null,
+    };
+
+    /// <summary>Never prints the key.</summary>
+    public override string ToString() =>
+        $"plan {Plan}, {EffectiveBaseUrl}, top {TopN} in {VsCurrency}, {EffectiveRateLimit} calls/min, key {(string.IsNullOrEmpty(ApiKey) ? "none" : "set")}";
+
+    [GeneratedRegex("^[a-z]{2,10}$")]
+    internal static partial Regex CurrencyCode();
+}
+
+/// <summary>Start-up validation with messages that name the setting.</summary>
+public sealed class CoinGeckoOptionsValidator : IValidateOptions<CoinGeckoOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CoinGeckoOptions options)
+    {
+        var problems = new List<string>();
+        if (options.Plan != CoinGeckoPlan.Public && string.IsNullOrWhiteSpace(options.ApiKey))
+        {
+            problems.Add($"CoinGecko:ApiKey is required for the {options.Plan} plan (set CoinGecko__ApiKey).");
+        }
+
+        if (options.BaseUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))
+        {
+            problems.Add($"CoinGecko:BaseUrl must be an absolute http(s) URL (got '{url}').");
+        }
+
+        if (!CoinGeckoOptions.CurrencyCode().IsMatch(options.VsCurrency))
+        {
+            problems.Add($"CoinGecko:VsCurrency must be a lower-case currency code such as usd (got '{options.VsCurrency}').");
+        }
+
+        if (options.TopN is < 1 or > 10_000)
+        {
+            problems.Add($"CoinGecko:TopN must be between 1 and 10000 (got {options.TopN}).");
+        }
+
+        if (options.PerPage is < 1 or > 250)
+        {
+            problems.Add($"CoinGecko:PerPage must be between 1 and 250, CoinGecko's maximum (got {options.PerPage}).");
+        }
+
+        if (options.EffectiveRateLimit is < 1 or > 100_000)
+        {
+            problems.Add($"CoinGecko:RateLimitPerMinute must be between 1 and 100000 (got {options.EffectiveRateLimit}).");
+        }
+
+        if (options.MaxRetries is < 0 or > 50)
+        {
+            problems.Add($"CoinGecko:MaxRetries must be between 0 and 50 (got {options.MaxRetries}).");
+        }
+
+        if (options.AttemptTimeout <= TimeSpan.Zero || options.TotalTimeout < options.AttemptTimeout || options.RetryBaseDelay < TimeSpan.Zero)
+        {
+            problems.Add("CoinGecko:AttemptTimeout must be positive, TotalTimeout at least AttemptTimeout, and RetryBaseDelay not negative.");
+        }
+
+        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+    }
+}

@@ -1,0 +1,57 @@
+using Confluent.SchemaRegistry;
+using CryptoEtl.Ingest.CoinGecko;
+using CryptoEtl.Ingest.Publishing;
+using CryptoEtl.Ingest.Runs;
+using CryptoEtl.Ingest.Telemetry;
+using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.ServiceDefaults.Relational;
+using CryptoEtl.ServiceDefaults.State;
+using Microsoft.Extensions.Options;
+
+namespace CryptoEtl.Ingest;
+
+/// <summary>The Ingest service, built the same way by Program and by tests (which pass their own settings).</summary>
+public static class IngestApp
+{
+    public const string ServiceName = "ingest";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
+
+        var configuration = builder.Configuration;
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<IngestTelemetry>();
+        builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
+            .Validate(o => o.RunTimeout > TimeSpan.Zero, "Ingest:RunTimeout must be positive.").ValidateOnStart();
+        builder.Services.AddCoinGeckoClient();
+
+        builder.Services.AddSingleton<ISchemaRegistryClient>(_ => new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(configuration) }));
+        builder.Services.AddSingleton<SnapshotPublisher>();
+        builder.Services.AddSingleton(_ => new SourceDedupe(StateDirectory.Resolve(configuration, ServiceName)));
+        builder.Services.AddSingleton(_ => new RunLedger(RelationalStore.Open(configuration, ServiceName, "ingest-runs.db")));
+        builder.Services.AddScoped<IngestRunner>();
+        builder.Services.AddSingleton<RunCoordinator>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RunCoordinator>());
+        builder.Services.AddHealthChecks().AddKafka(configuration);
+
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapDefaultEndpoints();
+        app.MapOpenApi();
+        app.MapRunsApi();
+
+        app.Lifetime.ApplicationStarted.Register(() => app.Services.GetRequiredService<ILogger<RunCoordinator>>().Ready(
+            app.Services.GetRequiredService<IOptions<CoinGeckoOptions>>().Value.ToString(),
+            app.Services.GetRequiredService<RunLedger>().Description,
+            app.Services.GetRequiredService<SourceDedupe>().FilePath));
+        return app;
+    }
+}

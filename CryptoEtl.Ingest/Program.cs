@@ -1,0 +1,3 @@
+using CryptoEtl.Ingest;
+
+await IngestApp.Build(args).RunAsync();

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using CryptoEtl.Contracts;
+using CryptoEtl.Contracts.Market;
+using CryptoEtl.Contracts.Pipeline;
+using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.Ingest.Telemetry;
+using CryptoEtl.ServiceDefaults.Kafka;
+
+namespace CryptoEtl.Ingest.Publishing;
+
+/// <summary>
+/// Publishes snapshots to <see cref="Topics.Snapshots"/> with the idempotent producer (key = coin id, Avro value,
+/// headers run_id and W3C trace context) and rejected coins to the dead-letter topic over the same connection.
+/// </summary>
+public sealed class SnapshotPublisher : IDisposable
+{
+    public const string RunIdHeader = "run_id";
+
+    private readonly IProducer<string, MarketSnapshot> _producer;
+    private readonly DeadLetterPublisher _deadLetters;
+
+    public SnapshotPublisher(IConfiguration configuration, ISchemaRegistryClient registry, ILogger<SnapshotPublisher> logger)
+    {
+        _producer = new ProducerBuilder<string, MarketSnapshot>(KafkaConnection.Producer(configuration, "ingest"))
+            .SetValueSerializer(new ContractSerializer<MarketSnapshot>(registry))
+            .SetLogHandler(KafkaLogging.To(logger))
+            .Build();
+        _deadLetters = new DeadLetterPublisher(_producer, registry);
+    }
+
+    /// <summary>Waits for every delivery report; returns the snapshots Kafka acknowledged and the errors of the others.</summary>
+    public async Task<(List<MarketSnapshot> Delivered, List<string> Errors)> PublishAsync(IReadOnlyList<MarketSnapshot> snapshots, string runId, CancellationToken cancellation)
+    {
+        var outcomes = await Task.WhenAll(snapshots.Select(s => SendAsync(s, runId, cancellation)));
+        var delivered = snapshots.Where((_, i) => outcomes[i] is null).ToList();
+        return (delivered, outcomes.OfType<string>().ToList());
+    }
+
+    public Task DeadLetterAsync(DeadLetter letter, CancellationToken cancellation) => _deadLetters.PublishAsync(letter, cancellation);
+
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(30));
+        _deadLetters.Dispose();
+        _producer.Dispose();
+    }
+
+    private async Task<string?> SendAsync(MarketSnapshot snapshot, string runId, CancellationToken cancellation)
+    {
+        using var activity = KafkaTracing.StartPublish(IngestTelemetry.Source, Topics.Snapshots, snapshot.Id);
+        var headers = new Headers { { RunIdHeader, Encoding.UTF8.GetBytes(runId) } };
+        KafkaTracing.Inject(activity, headers);
+        try
+        {
+            var report = await _producer.ProduceAsync(Topics.Snapshots, new Message<string, MarketSnapshot> { Key = snapshot.Id, Value = snapshot, Headers = headers }, cancellation);
+            activity?.SetTag("messaging.destination.partition.id", report.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            return null;
+        }
+        catch (ProduceException<string, MarketSnapshot> e)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, e.Error.Reason);
+            return $"{snapshot.Id}: {e.Error.Reason}";
+        }
+    }
+}

@@ -1,0 +1,69 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Configuration;
+
+namespace CryptoEtl.ServiceDefaults.Kafka;
+
+/// <summary>
+/// Kafka client settings the Aspire way: the bootstrap servers come from <c>ConnectionStrings:kafka</c>, and any librdkafka
+/// property can be set under <c>Kafka:Producer</c> / <c>Kafka:Consumer</c> (e.g. <c>Kafka__Producer__compression.type=zstd</c>).
+/// </summary>
+public static class KafkaConnection
+{
+    public const string ConnectionName = "kafka";
+    public const string SchemaRegistryConnectionName = "schema-registry";
+
+    public static string BootstrapServers(IConfiguration configuration) =>
+        configuration.GetConnectionString(ConnectionName) is { Length: > 0 } servers
+            ? servers
+            : throw new InvalidOperationException("ConnectionStrings:kafka is not set: give the service the Kafka bootstrap servers (ConnectionStrings__kafka=host:port).");
+
+    public static string SchemaRegistryUrl(IConfiguration configuration) =>
+        configuration.GetConnectionString(SchemaRegistryConnectionName) is { Length: > 0 } url
+            ? url
+            : throw new InvalidOperationException("ConnectionStrings:schema-registry is not set: give the service the Schema Registry URL (ConnectionStrings__schema-registry=http://host:port).");
+
+    /// <summary>An idempotent, acks=all producer with compression and a short linger, overridable from configuration.</summary>
+    public static ProducerConfig Producer(IConfiguration configuration, string clientId)
+    {
+        var config = new ProducerConfig
+        {
+            BootstrapServers = BootstrapServers(configuration),
+            ClientId = clientId,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            CompressionType = CompressionType.Lz4,
+            LingerMs = 10,
+            MessageTimeoutMs = 120_000,
+        };
+        Apply(configuration.GetSection("Kafka:Producer"), config);
+        return config;
+    }
+
+    /// <summary>A consumer-group member that commits explicitly, only after the work it covers is durable.</summary>
+    public static ConsumerConfig Consumer(IConfiguration configuration, string clientId, string groupId)
+    {
+        var config = new ConsumerConfig
+        {
+            BootstrapServers = BootstrapServers(configuration),
+            ClientId = clientId,
+            GroupId = groupId,
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+        };
+        Apply(configuration.GetSection("Kafka:Consumer"), config);
+        return config;
+    }
+
+    private static void Apply(IConfigurationSection section, ClientConfig config)
+    {
+        foreach (var setting in section.GetChildren())
+        {
+            if (setting.Value is not null)
+            {
+                config.Set(setting.Key, setting.Value);
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using CryptoEtl.Ingest.CoinGecko;
+
+namespace CryptoEtl.Ingest.Tests;
+
+public sealed class CoinGeckoOptionsTests
+{
+    [Theory]
+    [InlineData(CoinGeckoPlan.Public, null, "https://api.coingecko.com/api/v3/", 10, null)]
+    [InlineData(CoinGeckoPlan.Demo, "k", "https://api.coingecko.com/api/v3/", 30, "x-cg-demo-api-key")]
+    [InlineData(CoinGeckoPlan.Pro, "k", "https://pro-api.coingecko.com/api/v3/", 500, "x-cg-pro-api-key")]
+    public void Each_plan_has_its_host_rate_and_key_header(CoinGeckoPlan plan, string? key, string url, int rate, string? header)
+    {
+        var options = new CoinGeckoOptions { Plan = plan, ApiKey = key };
+
+        Assert.Equal((new Uri(url), rate, header), (options.EffectiveBaseUrl, options.EffectiveRateLimit, options.KeyHeader));
+        Assert.True(new CoinGeckoOptionsValidator().Validate(null, options).Succeeded);
+    }
+
+    [Theory]
+    [InlineData(CoinGeckoPlan.Demo, null, 250, 250, "usd", "CoinGecko:ApiKey is required for the Demo plan")]
+    [InlineData(CoinGeckoPlan.Public, null, 250, 300, "usd", "CoinGecko:PerPage must be between 1 and 250")]
+    [InlineData(CoinGeckoPlan.Public, null, 0, 250, "usd", "CoinGecko:TopN must be between 1 and 10000")]
+    [InlineData(CoinGeckoPlan.Public, null, 250, 250, "US Dollar", "CoinGecko:VsCurrency must be a lower-case currency code")]
+    public void Invalid_settings_are_refused_naming_the_setting(CoinGeckoPlan plan, string? key, int topN, int perPage, string currency, string message)
+    {
+        var result = new CoinGeckoOptionsValidator().Validate(null, new CoinGeckoOptions { Plan = plan, ApiKey = key, TopN = topN, PerPage = perPage, VsCurrency = currency });
+
+        Assert.True(result.Failed);
+        Assert.Contains(message, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_key_never_appears_in_the_description()
+    {
+        var options = new CoinGeckoOptions { Plan = CoinGeckoPlan.Pro, ApiKey = "CG-TOPSECRET" };
+
+        Assert.DoesNotContain("TOPSECRET", options.ToString(), StringComparison.Ordinal);
+        Assert.Contains("key set", options.ToString(), StringComparison.Ordinal);
+    }
+}

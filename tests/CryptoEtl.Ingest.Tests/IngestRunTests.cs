@@ -1,0 +1,199 @@
+using System.Text;
+using Confluent.Kafka;
+using CryptoEtl.Contracts;
+using CryptoEtl.Contracts.Market;
+using CryptoEtl.Contracts.Pipeline;
+using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.DevServices.CoinGecko;
+using CryptoEtl.Ingest.Publishing;
+using CryptoEtl.TestSupport;
+
+namespace CryptoEtl.Ingest.Tests;
+
+/// <summary>Whole runs against the CoinGecko simulator over HTTP, the embedded Kafka and the embedded Schema Registry.</summary>
+public sealed class IngestRunTests
+{
+    private static List<ConsumeResult<byte[]?, byte[]?>> Read(IngestHarness harness, string topic, int count) =>
+        harness.Infrastructure.ReadTopic(topic, count, TimeSpan.FromSeconds(30));
+
+    private static async Task<List<MarketSnapshot>> Snapshots(IngestHarness harness, int count)
+    {
+        var decoder = new ContractDecoder<MarketSnapshot>(harness.Infrastructure.Registry);
+        var result = new List<MarketSnapshot>();
+        foreach (var record in Read(harness, Topics.Snapshots, count))
+        {
+            var decoded = await decoder.DecodeAsync(record.Message.Value, Topics.Snapshots);
+            Assert.True(decoded.Success, decoded.Error);
+            Assert.Equal(decoded.Value!.Id, Encoding.UTF8.GetString(record.Message.Key!));
+            result.Add(decoded.Value);
+        }
+
+        return result;
+    }
+
+    [Fact]
+    public async Task A_run_publishes_every_coin_as_an_Avro_snapshot_keyed_by_coin_with_run_and_trace_headers()
+    {
+        await using var harness = await IngestHarness.StartAsync();
+
+        var run = await harness.RunAsync();
+
+        Assert.Equal(("succeeded", 60, 60, 0, 0, "simulator"), (run.Status, run.Fetched, run.Published, run.Duplicates, run.Rejected, run.Source));
+        var records = Read(harness, Topics.Snapshots, 60);
+        Assert.All(records, r => Assert.Equal(run.RunId, Encoding.UTF8.GetString(r.Message.Headers.GetLastBytes(SnapshotPublisher.RunIdHeader))));
+        Assert.All(records, r => Assert.Matches("^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$", Encoding.UTF8.GetString(r.Message.Headers.GetLastBytes("traceparent"))));
+        var snapshots = await Snapshots(harness, 60);
+        Assert.Equal(60, snapshots.Select(s => s.Id).Distinct().Count());
+        Assert.Contains(snapshots, s => s.Id == "bitcoin" && s.Symbol == "btc" && s.MaxSupply == 21000000);
+        Assert.All(snapshots, s => Assert.Equal((DataSource.Simulator, run.RunId, "usd"), (s.Source, s.RunId, s.VsCurrency)));
+        Assert.All(snapshots, s => Assert.NotNull(s.PriceChangePercentage1hInCurrency));
+    }
+
+    [Fact]
+    public async Task Top_N_is_fetched_across_pages()
+    {
+        await using var harness = await IngestHarness.StartAsync(settings: new Dictionary<string, string> { ["CoinGecko:TopN"] = "50", ["CoinGecko:PerPage"] = "20" });
+
+        var run = await harness.RunAsync();
+
+        Assert.Equal(("succeeded", 50, 50), (run.Status, run.Fetched, run.Published));
+        Assert.Equal(3, (await harness.SimulatorStatsAsync()).Served);
+        var snapshots = await Snapshots(harness, 50);
+        Assert.Equal(50, snapshots.Select(s => s.Id).Distinct().Count());
+        Assert.Empty(harness.Infrastructure.ReadTopic(Topics.Snapshots, 51, TimeSpan.FromSeconds(3)).Skip(50));
+    }
+
+    [Fact]
+    public async Task A_429_storm_is_ridden_out_honouring_Retry_After_within_the_rate_limit()
+    {
+        await using var harness = await IngestHarness.StartAsync(settings: new Dictionary<string, string> { ["CoinGecko:RateLimitPerMinute"] = "30" });
+        await harness.SetFaultsAsync(new SimulatorFaults { RateLimitStorm = 4, RetryAfterSeconds = 1 });
+
+        var started = DateTime.UtcNow;
+        var run = await harness.RunAsync();
+        var elapsed = DateTime.UtcNow - started;
+
+        Assert.Equal("succeeded", run.Status);
+        var stats = await harness.SimulatorStatsAsync();
+        Assert.Equal(4, stats.RateLimited);
+        Assert.Equal(1, stats.Served);
+        Assert.True(stats.Requests <= 30, $"{stats.Requests} requests exceed the client's 30/min");
+        Assert.True(elapsed >= TimeSpan.FromSeconds(4), $"Retry-After: 1 was not honoured between 4 retries ({elapsed})");
+    }
+
+    [Fact]
+    public async Task Server_errors_and_timeouts_are_retried()
+    {
+        await using var harness = await IngestHarness.StartAsync(settings: new Dictionary<string, string> { ["CoinGecko:AttemptTimeout"] = "00:00:01" });
+        await harness.SetFaultsAsync(new SimulatorFaults { FailNext = 2, StallNext = 1, StallMs = 10_000 });
+
+        var run = await harness.RunAsync();
+
+        Assert.Equal(("succeeded", 60), (run.Status, run.Published));
+        var stats = await harness.SimulatorStatsAsync();
+        Assert.Equal((2, 1), (stats.Errors, stats.Stalled));
+    }
+
+    [Fact]
+    public async Task A_malformed_body_is_retried_and_one_that_stays_malformed_fails_the_run_not_the_service()
+    {
+        await using var harness = await IngestHarness.StartAsync(settings: new Dictionary<string, string> { ["CoinGecko:MaxRetries"] = "2" });
+        await harness.SetFaultsAsync(new SimulatorFaults { MalformedNext = 1 });
+        Assert.Equal("succeeded", (await harness.RunAsync()).Status);
+
+        await harness.SetFaultsAsync(new SimulatorFaults { MalformedRate = 1 });
+        var failed = await harness.RunAsync();
+
+        Assert.Equal("failed", failed.Status);
+        Assert.Contains("not JSON", failed.Error, StringComparison.Ordinal);
+        await harness.SetFaultsAsync(new SimulatorFaults());
+        Assert.Equal("succeeded", (await harness.RunAsync()).Status);
+    }
+
+    [Fact]
+    public async Task Bad_coins_are_dead_lettered_with_reason_and_raw_json_and_the_good_ones_published()
+    {
+        await using var harness = await IngestHarness.StartAsync();
+        await harness.SetFaultsAsync(new SimulatorFaults { BadCoinRate = 0.25 });
+
+        var run = await harness.RunAsync();
+
+        var bad = (int)(await harness.SimulatorStatsAsync()).BadCoins;
+        Assert.InRange(bad, 1, 59);
+        Assert.Equal(("succeeded", 60, 60 - bad, bad), (run.Status, run.Fetched, run.Published, run.Rejected));
+        var decoder = new ContractDecoder<DeadLetter>(harness.Infrastructure.Registry);
+        var letters = new List<DeadLetter>();
+        foreach (var record in Read(harness, Topics.DeadLetter, bad))
+        {
+            letters.Add((await decoder.DecodeAsync(record.Message.Value, Topics.DeadLetter)).Value!);
+        }
+
+        Assert.Equal(bad, letters.Count);
+        Assert.All(letters, l => Assert.Equal("ingest", l.Stage));
+        Assert.All(letters, l => Assert.Contains(l.Reason, new[] { DeadLetterReasons.MissingId, DeadLetterReasons.InvalidPrice, DeadLetterReasons.InvalidTimestamp }));
+        Assert.All(letters, l => Assert.StartsWith("{", Encoding.UTF8.GetString(l.Payload), StringComparison.Ordinal));
+        Assert.Equal(60 - bad, (await Snapshots(harness, 60 - bad)).Count);
+    }
+
+    [Fact]
+    public async Task A_second_run_before_CoinGecko_refreshes_publishes_nothing_new_even_after_a_restart()
+    {
+        var infrastructure = await EmbeddedInfrastructure.StartAsync();
+        await using var _ = infrastructure;
+        var state = Directory.CreateTempSubdirectory("ingest-dedupe").FullName;
+        await using var first = await IngestHarness.StartAsync(infrastructure: infrastructure, stateDirectory: state);
+        Assert.Equal(60, (await first.RunAsync()).Published);
+
+        var second = await first.RunAsync();
+        Assert.Equal(("succeeded", 0, 60), (second.Status, second.Published, second.Duplicates));
+
+        await first.Ingest.StopAsync(TestContext.Current.CancellationToken);
+        await using var restarted = await IngestHarness.StartAsync(infrastructure: infrastructure, stateDirectory: state, reuseSimulator: first.Simulator);
+        var third = await restarted.RunAsync();
+        Assert.Equal(("succeeded", 0, 60), (third.Status, third.Published, third.Duplicates));
+        Assert.Equal(60, infrastructure.ReadTopic(Topics.Snapshots, 61, TimeSpan.FromSeconds(5)).Count);
+    }
+
+    [Fact]
+    public async Task Coins_that_refreshed_are_published_again()
+    {
+        await using var harness = await IngestHarness.StartAsync(new SimulatorOptions { CoinCount = 20, RefreshInterval = TimeSpan.FromSeconds(1), RateLimitPerMinute = 0 });
+        var first = await harness.RunAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.6), TestContext.Current.CancellationToken);
+
+        var second = await harness.RunAsync();
+
+        Assert.Equal(20, first.Published);
+        Assert.Equal(20, second.Published + second.Duplicates);
+        Assert.True(second.Published > 0, "after a refresh, coins with a newer last_updated are new");
+    }
+
+    [Fact]
+    public async Task Failed_deliveries_fail_the_run_with_the_count()
+    {
+        await using var harness = await IngestHarness.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["Kafka:Producer:message.timeout.ms"] = "2000",
+        });
+        harness.Infrastructure.Broker.TakeBrokerDown(1);
+
+        var run = await harness.RunAsync();
+        harness.Infrastructure.Broker.BringBrokerUp(1);
+
+        Assert.Equal("failed", run.Status);
+        Assert.StartsWith("60 of 60 deliveries to Kafka failed", run.Error, StringComparison.Ordinal);
+        Assert.Equal(0, run.Published);
+    }
+
+    [Fact]
+    public async Task A_run_that_takes_too_long_times_out()
+    {
+        await using var harness = await IngestHarness.StartAsync(settings: new Dictionary<string, string> { ["Ingest:RunTimeout"] = "00:00:01" });
+        await harness.SetFaultsAsync(new SimulatorFaults { LatencyMs = 5000 });
+
+        var run = await harness.RunAsync();
+
+        Assert.Equal("failed", run.Status);
+        Assert.Equal("timed out after 00:00:01", run.Error);
+    }
+}
