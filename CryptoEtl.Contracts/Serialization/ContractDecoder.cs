@@ -1,24 +1,26 @@
+using System.Collections.Concurrent;
 using Avro;
 using Avro.Generic;
-using Confluent.Kafka;
+using Avro.IO;
 using Confluent.SchemaRegistry;
-using Confluent.SchemaRegistry.Serdes;
-
 using CryptoEtl.Contracts.Pipeline;
 
 namespace CryptoEtl.Contracts.Serialization;
 
 /// <summary>
-/// Reads a contract from raw message bytes. A record that can never be read (not the wire format, an unknown schema id,
-/// bytes that do not decode, values that break the contract) comes back as a failure with a reason, for the dead-letter topic.
-/// A registry that cannot be reached is not the record's fault: that throws, so the stage retries instead of dead-lettering.
+/// Reads a contract from raw message bytes in the Confluent wire format: the writer schema is fetched by id from the
+/// registry (once per id) and resolved against the contract's own schema by Avro's rules, so older and newer writers
+/// with compatible schemas are read correctly. A record that can never be read (not the wire format, an unknown schema
+/// id, bytes that do not decode, a schema the contract cannot read, values that break the contract) comes back as a
+/// failure with a reason, for the dead-letter topic. A registry that cannot be reached is not the record's fault: that
+/// throws, so the stage retries instead of dead-lettering.
 /// </summary>
 public sealed class ContractDecoder<T> where T : IAvroContract<T>
 {
-    private readonly AvroDeserializer<GenericRecord> _inner;
+    private readonly ISchemaRegistryClient _registry;
+    private readonly ConcurrentDictionary<int, Task<ReaderOrProblem>> _readers = new();
 
-    public ContractDecoder(ISchemaRegistryClient registry) =>
-        _inner = new AvroDeserializer<GenericRecord>(registry, new AvroDeserializerConfig { SubjectNameStrategy = SubjectNameStrategy.Topic });
+    public ContractDecoder(ISchemaRegistryClient registry) => _registry = registry;
 
     public async Task<Decoded<T>> DecodeAsync(byte[]? value, string topic)
     {
@@ -28,16 +30,20 @@ public sealed class ContractDecoder<T> where T : IAvroContract<T>
                 value is null ? "The message has no value." : $"The value ({value.Length} bytes) does not start with the Confluent wire-format header.");
         }
 
+        var schemaId = WireFormat.SchemaId(value);
+        var reader = await ReaderFor(schemaId);
+        return reader.Problem is { } problem ? problem : Decode(reader.Reader!, value);
+    }
+
+    private static Decoded<T> Decode(GenericDatumReader<GenericRecord> reader, byte[] value)
+    {
         GenericRecord record;
         try
         {
-            record = await _inner.DeserializeAsync(value, isNull: false, new SerializationContext(MessageComponentType.Value, topic));
+            using var stream = new MemoryStream(value, WireFormat.HeaderLength, value.Length - WireFormat.HeaderLength, writable: false);
+            record = reader.Read(null!, new BinaryDecoder(stream));
         }
-        catch (SchemaRegistryException e) when (e.ErrorCode == 40403)
-        {
-            return Decoded<T>.Failed(DeadLetterReasons.UnknownSchema, $"Schema id {WireFormat.SchemaId(value)} is not in the registry.");
-        }
-        catch (Exception e) when (e is AvroException or IOException or InvalidDataException or ArgumentException or InvalidCastException)
+        catch (Exception e) when (e is AvroException or IOException or InvalidCastException or ArgumentException or OverflowException or IndexOutOfRangeException)
         {
             return Decoded<T>.Failed(DeadLetterReasons.Undecodable, $"Avro decoding failed: {e.Message}");
         }
@@ -51,6 +57,42 @@ public sealed class ContractDecoder<T> where T : IAvroContract<T>
             return Decoded<T>.Failed(DeadLetterReasons.ContractViolation, e.Message);
         }
     }
+
+    private Task<ReaderOrProblem> ReaderFor(int schemaId)
+    {
+        var reader = _readers.GetOrAdd(schemaId, Resolve);
+        if (reader.IsFaulted || reader.IsCanceled)
+        {
+            _readers.TryRemove(schemaId, out _); // the registry was unreachable: ask again next time
+        }
+
+        return reader;
+    }
+
+    private async Task<ReaderOrProblem> Resolve(int schemaId)
+    {
+        string text;
+        try
+        {
+            text = (await _registry.GetSchemaAsync(schemaId)).SchemaString;
+        }
+        catch (SchemaRegistryException e) when (e.ErrorCode == 40403)
+        {
+            return new ReaderOrProblem(null, Decoded<T>.Failed(DeadLetterReasons.UnknownSchema, $"Schema id {schemaId} is not in the registry."));
+        }
+
+        try
+        {
+            return new ReaderOrProblem(new GenericDatumReader<GenericRecord>(Avro.Schema.Parse(text), T.Schema), null);
+        }
+        catch (AvroException e)
+        {
+            return new ReaderOrProblem(null, Decoded<T>.Failed(DeadLetterReasons.ContractViolation,
+                $"Schema id {schemaId} cannot be read as {T.Schema.Fullname}: {e.Message}"));
+        }
+    }
+
+    private sealed record ReaderOrProblem(GenericDatumReader<GenericRecord>? Reader, Decoded<T>? Problem);
 }
 
 /// <summary>The outcome of decoding one record: the value, or why it cannot be read.</summary>

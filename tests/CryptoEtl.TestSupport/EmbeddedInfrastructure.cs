@@ -79,6 +79,64 @@ public sealed class EmbeddedInfrastructure : IAsyncDisposable
         return results;
     }
 
+    /// <summary>Every record of a topic, read until the end of every partition.</summary>
+    public List<ConsumeResult<byte[]?, byte[]?>> ReadAll(string topic, TimeSpan? timeout = null)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+        {
+            BootstrapServers = BootstrapServers,
+            GroupId = $"reader-{Guid.NewGuid():N}",
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            EnableAutoCommit = false,
+            EnablePartitionEof = true,
+        }).SetLogHandler((_, _) => { }).Build();
+        var partitions = Metadata(topic);
+        consumer.Assign(partitions.Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
+        var results = new List<ConsumeResult<byte[]?, byte[]?>>();
+        var finished = new HashSet<int>();
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (finished.Count < partitions.Count)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Reading {topic} did not reach the end of every partition.");
+            }
+
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } result)
+            {
+                if (result.IsPartitionEOF)
+                {
+                    finished.Add(result.Partition.Value);
+                }
+                else
+                {
+                    results.Add(result);
+                }
+            }
+        }
+
+        return results;
+    }
+
+    /// <summary>How far a consumer group's committed offsets are behind the end of the topic.</summary>
+    public long Lag(string group, string topic)
+    {
+        using var consumer = RawConsumer(group);
+        var partitions = Metadata(topic).Select(p => new TopicPartition(topic, p)).ToList();
+        var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10));
+        return committed.Sum(c =>
+        {
+            var high = consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value;
+            return high - (c.Offset.IsSpecial ? 0 : c.Offset.Value);
+        });
+    }
+
+    private List<int> Metadata(string topic)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = BootstrapServers }).SetLogHandler((_, _) => { }).Build();
+        return admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions.Select(p => p.PartitionId).ToList();
+    }
+
     public async ValueTask DisposeAsync()
     {
         (Registry as IDisposable)?.Dispose();

@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using CryptoEtl.Contracts;
+using CryptoEtl.Contracts.Market;
+using CryptoEtl.Contracts.Pipeline;
+using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.SparkJob.Telemetry;
+using CryptoEtl.SparkJob.Transform;
+
+namespace CryptoEtl.SparkJob.Local;
+
+/// <summary>
+/// Runs the transformation on one machine as a member of a consumer group on the snapshots topic, in micro-batches:
+/// read up to MaxBatchSize records or for BatchInterval; decode, transform and encode each partition's records in
+/// parallel; wait until every output is acknowledged; then checkpoint each partition's state with the offset it covers
+/// and commit that offset. A failed batch (registry or Kafka down) restarts from the checkpoints after a backoff, so
+/// nothing is lost and, since outputs are deterministic, repeats are harmless downstream.
+/// </summary>
+public sealed class LocalExecutor : IDisposable
+{
+    public const string Stage = "transform";
+
+    private readonly ConsumerConfig _consumerConfig;
+    private readonly LocalExecutorOptions _options;
+    private readonly StreamTransform _transform;
+    private readonly CheckpointStore _checkpoints;
+    private readonly OutputWriter _output;
+    private readonly ContractDecoder<MarketSnapshot> _decoder;
+    private readonly SparkJobTelemetry _telemetry;
+    private readonly TimeProvider _clock;
+    private readonly ILogger _logger;
+    private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}";
+    private readonly ConcurrentDictionary<int, PartitionState> _states = new();
+    private readonly List<ConsumeResult<byte[]?, byte[]?>> _pending = [];
+
+    public LocalExecutor(ConsumerConfig consumerConfig, ProducerConfig producerConfig, ISchemaRegistryClient registry, TransformOptions transform,
+        LocalExecutorOptions options, string checkpointDirectory, SparkJobTelemetry telemetry, TimeProvider clock, ILogger logger)
+    {
+        var problems = options.Problems();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", problems), nameof(options));
+        }
+
+        _consumerConfig = consumerConfig;
+        _options = options;
+        _transform = new StreamTransform(transform);
+        _checkpoints = new CheckpointStore(checkpointDirectory, options.FsyncCheckpoints);
+        _output = new OutputWriter(producerConfig, registry, logger);
+        _decoder = new ContractDecoder<MarketSnapshot>(registry);
+        _telemetry = telemetry;
+        _clock = clock;
+        _logger = logger;
+        _logger.Started(consumerConfig.GroupId, checkpointDirectory, string.Join(",", _transform.Intervals.Select(i => i.Name)), transform.AllowedLateness);
+    }
+
+    /// <summary>Partitions this instance owns right now.</summary>
+    public IReadOnlyCollection<int> OwnedPartitions => _states.Keys.Order().ToList();
+
+    /// <summary>Consumes until cancelled (blocking: run it on its own thread).</summary>
+    public void Run(CancellationToken cancellation)
+    {
+        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(_consumerConfig)
+            .SetLogHandler(KafkaLogging.To(_logger))
+            .SetPartitionsAssignedHandler((_, partitions) => partitions.Select(Assign).ToList())
+            .SetPartitionsRevokedHandler((_, partitions) => Release(partitions.Select(p => p.TopicPartition)))
+            .SetPartitionsLostHandler((_, partitions) => Release(partitions.Select(p => p.TopicPartition)))
+            .Build();
+        consumer.Subscribe(Topics.Snapshots);
+        var failures = 0;
+        try
+        {
+            while (!cancellation.IsCancellationRequested)
+            {
+                var batch = Collect(consumer, cancellation);
+                if (batch.Count == 0)
+                {
+                    continue;
+                }
+
+                try
+                {
+                    ProcessBatch(consumer, batch, cancellation);
+                    failures = 0;
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    failures++;
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelay.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(failures, 10))));
+                    _telemetry.BatchFailures.Add(1);
+                    _logger.BatchFailed(delay, e.Message, e);
+                    cancellation.WaitHandle.WaitOne(delay);
+                    RestartFromCheckpoints(consumer);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            consumer.Close();
+        }
+    }
+
+    public void Dispose() => _output.Dispose();
+
+    /// <summary>Reads the next micro-batch into <see cref="_pending"/> (a rebalance during the read removes revoked partitions' records).</summary>
+    private List<ConsumeResult<byte[]?, byte[]?>> Collect(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellation)
+    {
+        var batch = _pending;
+        batch.Clear();
+        var deadline = Stopwatch.GetTimestamp() + (long)(_options.BatchInterval.TotalSeconds * Stopwatch.Frequency);
+        while (batch.Count < _options.MaxBatchSize && !cancellation.IsCancellationRequested)
+        {
+            var remaining = TimeSpan.FromSeconds((deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
+            var result = consumer.Consume(batch.Count == 0 ? _options.BatchInterval : remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+            if (result is null)
+            {
+                if (remaining <= TimeSpan.Zero || batch.Count == 0)
+                {
+                    break;
+                }
+
+                continue;
+            }
+
+            if (!result.IsPartitionEOF && _states.ContainsKey(result.Partition.Value))
+            {
+                batch.Add(result);
+            }
+        }
+
+        return [.. batch];
+    }
+
+    private void ProcessBatch(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken cancellation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var byPartition = batch.GroupBy(r => r.Partition.Value).Select(g => (Partition: g.Key, Records: g.ToList())).ToList();
+        using var activity = KafkaTracing.StartProcess(SparkJobTelemetry.Source, Topics.Snapshots, _consumerConfig.GroupId,
+            batch.Take(256).Select(r => KafkaTracing.Extract(r.Message.Headers)), batch.Count);
+        var trace = activity?.Context ?? default;
+
+        var results = new PartitionResult[byPartition.Count];
+        Parallel.For(0, byPartition.Count, new ParallelOptions
+        {
+            MaxDegreeOfParallelism = _options.Parallelism > 0 ? _options.Parallelism : Environment.ProcessorCount,
+            CancellationToken = cancellation,
+        }, i => results[i] = ProcessPartition(byPartition[i].Partition, byPartition[i].Records, trace));
+
+        _output.WaitForDeliveries(cancellation);
+
+        var commits = new List<TopicPartitionOffset>();
+        foreach (var (partition, records) in byPartition)
+        {
+            var topicPartition = new TopicPartition(Topics.Snapshots, partition);
+            var next = records[^1].Offset.Value + 1;
+            if (!_states.TryGetValue(partition, out var state))
+            {
+                continue;
+            }
+
+            if (_checkpoints.Save(topicPartition, new PartitionCheckpoint(next, state, _clock.GetUtcNow(), _owner)))
+            {
+                commits.Add(new TopicPartitionOffset(topicPartition, next));
+            }
+            else
+            {
+                _logger.Fenced(partition);
+                _states.TryRemove(partition, out _);
+            }
+        }
+
+        if (commits.Count > 0)
+        {
+            consumer.Commit(commits);
+        }
+
+        Record(batch.Count, results, Stopwatch.GetElapsedTime(started), consumer);
+    }
+
+    private PartitionResult ProcessPartition(int partition, List<ConsumeResult<byte[]?, byte[]?>> records, ActivityContext trace)
+    {
+        var state = _states[partition];
+        var output = new TransformOutput();
+        var deadLetters = 0;
+        for (var i = 0; i < records.Count; i++)
+        {
+            var decoded = _decoder.DecodeAsync(records[i].Message.Value, Topics.Snapshots).GetAwaiter().GetResult();
+            if (!decoded.Success)
+            {
+                _output.DeadLetter(DeadLetters.FromMessage(Stage, decoded.Reason!, decoded.Error, records[i], _clock.GetUtcNow()));
+                _telemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("reason", decoded.Reason));
+                deadLetters++;
+                continue;
+            }
+
+            _transform.Process(state, decoded.Value!, i, output);
+        }
+
+        _transform.CompleteBatch(output);
+        foreach (var index in output.Late)
+        {
+            var watermark = _transform.Watermark(state);
+            _output.DeadLetter(DeadLetters.FromMessage(Stage, DeadLetterReasons.Late,
+                $"Behind the watermark {(watermark is { } w ? DateTimeOffset.FromUnixTimeMilliseconds(w).ToString("O", CultureInfo.InvariantCulture) : "?")}: one of its windows is already final.",
+                records[index], _clock.GetUtcNow()));
+        }
+
+        foreach (var tick in output.Ticks)
+        {
+            _output.Tick(tick, trace);
+        }
+
+        foreach (var candle in output.Candles)
+        {
+            _output.Candle(candle, trace);
+        }
+
+        foreach (var alert in output.Alerts)
+        {
+            _output.Alert(alert, trace);
+        }
+
+        return new PartitionResult(output.Ticks.Count, output.Candles.Count, output.Alerts.Count, output.Late.Count, output.Duplicates, deadLetters + output.Late.Count);
+    }
+
+    private TopicPartitionOffset Assign(TopicPartition partition)
+    {
+        var checkpoint = _checkpoints.Load(partition);
+        _states[partition.Partition.Value] = checkpoint?.State ?? new PartitionState();
+        var offset = checkpoint is null ? Offset.Unset : new Offset(checkpoint.NextOffset);
+        _logger.Assigned(partition.Partition.Value, checkpoint is null ? "committed or earliest" : checkpoint.NextOffset.ToString(CultureInfo.InvariantCulture),
+            checkpoint is null ? "no checkpoint" : $"checkpoint of {checkpoint.Owner} at {checkpoint.WrittenAt:O}");
+        return new TopicPartitionOffset(partition, offset);
+    }
+
+    private void Release(IEnumerable<TopicPartition> partitions)
+    {
+        foreach (var partition in partitions)
+        {
+            // Records of a revoked partition not processed yet belong to its next owner, which resumes from the checkpoint.
+            _pending.RemoveAll(r => r.Partition == partition.Partition);
+            _states.TryRemove(partition.Partition.Value, out _);
+            _logger.Revoked(partition.Partition.Value);
+        }
+    }
+
+    /// <summary>After a failed batch the in-memory state is ahead of what is durable: reload it and re-read from there.</summary>
+    private void RestartFromCheckpoints(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        foreach (var partition in consumer.Assignment)
+        {
+            var checkpoint = _checkpoints.Load(partition);
+            _states[partition.Partition.Value] = checkpoint?.State ?? new PartitionState();
+            var committed = consumer.Committed([partition], TimeSpan.FromSeconds(10)).Single().Offset;
+            consumer.Seek(new TopicPartitionOffset(partition,
+                checkpoint is not null ? new Offset(checkpoint.NextOffset) : committed.IsSpecial ? Offset.Beginning : committed));
+        }
+    }
+
+    private void Record(int records, PartitionResult[] results, TimeSpan elapsed, IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var ticks = results.Sum(r => r.Ticks);
+        var candles = results.Sum(r => r.Candles);
+        var alerts = results.Sum(r => r.Alerts);
+        var late = results.Sum(r => r.Late);
+        _telemetry.RecordsIn.Add(records);
+        _telemetry.RecordsOut.Add(ticks, new KeyValuePair<string, object?>("topic", Topics.Ticks));
+        _telemetry.RecordsOut.Add(candles, new KeyValuePair<string, object?>("topic", Topics.Candles));
+        _telemetry.RecordsOut.Add(alerts, new KeyValuePair<string, object?>("topic", Topics.Alerts));
+        _telemetry.Late.Add(late);
+        _telemetry.Duplicates.Add(results.Sum(r => r.Duplicates));
+        _telemetry.BatchDuration.Record(elapsed.TotalSeconds);
+        _telemetry.Lag = consumer.Assignment.Sum(p =>
+        {
+            var position = consumer.Position(p);
+            var high = consumer.GetWatermarkOffsets(p).High;
+            return position.IsSpecial || high.IsSpecial ? 0 : Math.Max(0, high.Value - position.Value);
+        });
+        _logger.BatchDone(records, ticks, candles, alerts, late, results.Sum(r => r.DeadLetters), elapsed);
+    }
+
+    private readonly record struct PartitionResult(int Ticks, int Candles, int Alerts, int Late, int Duplicates, int DeadLetters);
+}

@@ -1,0 +1,53 @@
+using Confluent.SchemaRegistry;
+using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.ServiceDefaults.State;
+using CryptoEtl.SparkJob.Telemetry;
+using CryptoEtl.SparkJob.Transform;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace CryptoEtl.SparkJob.Local;
+
+/// <summary>Hosts the local executor on its own thread for the lifetime of the service; a crash stops the process.</summary>
+public sealed class LocalExecutorService(
+    IConfiguration configuration,
+    ISchemaRegistryClient registry,
+    IOptions<TransformOptions> transform,
+    IOptions<LocalExecutorOptions> options,
+    SparkJobTelemetry telemetry,
+    TimeProvider clock,
+    IHostApplicationLifetime lifetime,
+    ILogger<LocalExecutorService> logger) : BackgroundService, IHealthCheck
+{
+    public const string ServiceName = "sparkjob";
+
+    private volatile bool _running;
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Factory.StartNew(() =>
+    {
+        try
+        {
+            var settings = options.Value;
+            var checkpoints = settings.CheckpointDir is { Length: > 0 } dir ? Path.GetFullPath(dir) : Path.Combine(StateDirectory.Resolve(configuration, ServiceName), "checkpoints");
+            using var executor = new LocalExecutor(
+                KafkaConnection.Consumer(configuration, ServiceName, settings.ConsumerGroup),
+                KafkaConnection.Producer(configuration, ServiceName),
+                registry, transform.Value, settings, checkpoints, telemetry, clock, logger);
+            _running = true;
+            executor.Run(stoppingToken);
+        }
+        catch (Exception e)
+        {
+            logger.LogCritical(e, "The local executor stopped: {Error}", e.Message);
+            Environment.ExitCode = 1;
+            lifetime.StopApplication();
+        }
+        finally
+        {
+            _running = false;
+        }
+    }, stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(_running ? HealthCheckResult.Healthy("consuming") : HealthCheckResult.Unhealthy("the executor is not running"));
+}

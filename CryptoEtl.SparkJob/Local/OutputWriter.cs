@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text;
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using CryptoEtl.Contracts;
+using CryptoEtl.Contracts.Market;
+using CryptoEtl.Contracts.Pipeline;
+using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.ServiceDefaults.Kafka;
+
+namespace CryptoEtl.SparkJob.Local;
+
+/// <summary>
+/// Writes the job's outputs with one idempotent producer: values are encoded (Confluent Avro) on the calling thread, so
+/// partitions encode in parallel, and produced as bytes. <see cref="WaitForDeliveries"/> settles a batch.
+/// </summary>
+public sealed class OutputWriter : IDisposable
+{
+    private readonly IProducer<byte[]?, byte[]?> _producer;
+    private readonly ContractSerializer<PriceTick> _ticks;
+    private readonly ContractSerializer<Candle> _candles;
+    private readonly ContractSerializer<MarketAlert> _alerts;
+    private readonly ContractSerializer<DeadLetter> _deadLetters;
+    private readonly Action<DeliveryReport<byte[]?, byte[]?>> _onDelivery;
+    private long _failed;
+    private string? _firstError;
+
+    public OutputWriter(ProducerConfig config, ISchemaRegistryClient registry, ILogger logger)
+    {
+        _producer = new ProducerBuilder<byte[]?, byte[]?>(config).SetLogHandler(KafkaLogging.To(logger)).Build();
+        _ticks = new ContractSerializer<PriceTick>(registry);
+        _candles = new ContractSerializer<Candle>(registry);
+        _alerts = new ContractSerializer<MarketAlert>(registry);
+        _deadLetters = new ContractSerializer<DeadLetter>(registry);
+        _onDelivery = report =>
+        {
+            if (report.Error.IsError && Interlocked.Increment(ref _failed) == 1)
+            {
+                _firstError = $"{report.Topic}: {report.Error.Reason}";
+            }
+        };
+    }
+
+    public void Tick(PriceTick tick, ActivityContext trace) => Send(Topics.Ticks, tick.CoinId, _ticks, tick, trace);
+
+    public void Candle(Candle candle, ActivityContext trace) => Send(Topics.Candles, candle.CoinId, _candles, candle, trace);
+
+    public void Alert(MarketAlert alert, ActivityContext trace) => Send(Topics.Alerts, alert.CoinId, _alerts, alert, trace);
+
+    public void DeadLetter(DeadLetter letter)
+    {
+        Produce(Topics.DeadLetter, new Message<byte[]?, byte[]?> { Key = letter.Key, Value = Encode(_deadLetters, letter, Topics.DeadLetter) });
+    }
+
+    /// <summary>Blocks until every record produced so far is acknowledged; throws if any was not.</summary>
+    public void WaitForDeliveries(CancellationToken cancellation)
+    {
+        _producer.Flush(cancellation);
+        var failed = Interlocked.Exchange(ref _failed, 0);
+        if (failed > 0)
+        {
+            throw new KafkaException(new Error(ErrorCode.Local_MsgTimedOut, $"{failed} output record(s) were not acknowledged (first: {_firstError})"));
+        }
+    }
+
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(30));
+        _producer.Dispose();
+    }
+
+    private void Send<T>(string topic, string key, ContractSerializer<T> serializer, T value, ActivityContext trace) where T : IAvroContract<T>
+    {
+        var headers = new Headers();
+        if (trace != default)
+        {
+            headers.Add("traceparent", Encoding.ASCII.GetBytes($"00-{trace.TraceId}-{trace.SpanId}-{(trace.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}"));
+        }
+
+        Produce(topic, new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(key), Value = Encode(serializer, value, topic), Headers = headers });
+    }
+
+    private void Produce(string topic, Message<byte[]?, byte[]?> message)
+    {
+        while (true)
+        {
+            try
+            {
+                _producer.Produce(topic, message, _onDelivery);
+                return;
+            }
+            catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                _producer.Poll(TimeSpan.FromMilliseconds(50)); // let deliveries drain the local queue
+            }
+        }
+    }
+
+    private static byte[] Encode<T>(ContractSerializer<T> serializer, T value, string topic) where T : IAvroContract<T> =>
+        // The schema id is looked up once per topic; after that this is pure encoding.
+        serializer.Encode(value, serializer.SchemaIdAsync(topic).GetAwaiter().GetResult());
+}

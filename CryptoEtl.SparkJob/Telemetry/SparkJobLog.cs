@@ -1,0 +1,22 @@
+namespace CryptoEtl.SparkJob.Telemetry;
+
+internal static partial class SparkJobLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Partition {Partition} assigned; resuming at offset {Offset} ({From})")]
+    public static partial void Assigned(this ILogger logger, int partition, string offset, string from);
+
+    [LoggerMessage(2, LogLevel.Information, "Partition {Partition} revoked")]
+    public static partial void Revoked(this ILogger logger, int partition);
+
+    [LoggerMessage(3, LogLevel.Error, "Batch failed; restarting from the checkpoints in {Delay}: {Error}")]
+    public static partial void BatchFailed(this ILogger logger, TimeSpan delay, string error, Exception exception);
+
+    [LoggerMessage(4, LogLevel.Warning, "Partition {Partition} was checkpointed further by another instance; letting it go")]
+    public static partial void Fenced(this ILogger logger, int partition);
+
+    [LoggerMessage(5, LogLevel.Information, "Local executor started: group {Group}, checkpoints in {Directory}, intervals {Intervals}, lateness {Lateness}")]
+    public static partial void Started(this ILogger logger, string group, string directory, string intervals, TimeSpan lateness);
+
+    [LoggerMessage(6, LogLevel.Debug, "Batch of {Records} records: {Ticks} ticks, {Candles} candles, {Alerts} alerts, {Late} late, {DeadLetters} dead letters in {Elapsed}")]
+    public static partial void BatchDone(this ILogger logger, int records, int ticks, int candles, int alerts, int late, int deadLetters, TimeSpan elapsed);
+}

@@ -1,0 +1,90 @@
+using Confluent.Kafka;
+using Confluent.SchemaRegistry;
+using CryptoEtl.Contracts;
+using CryptoEtl.DevServices.Hosting;
+using CryptoEtl.DevServices.Kafka;
+using CryptoEtl.DevServices.SchemaRegistry;
+using Microsoft.AspNetCore.Builder;
+
+namespace CryptoEtl.Bench.Pipeline;
+
+/// <summary>The embedded Kafka and Schema Registry in this process, with the pipeline's topics.</summary>
+internal sealed class BenchEnvironment : IAsyncDisposable
+{
+    private readonly WebApplication _registryApp;
+
+    private BenchEnvironment(EmbeddedKafkaBroker broker, WebApplication registryApp)
+    {
+        Broker = broker;
+        _registryApp = registryApp;
+        RegistryUrl = registryApp.ListeningAddress().ToString().TrimEnd('/');
+        Registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = RegistryUrl });
+    }
+
+    public EmbeddedKafkaBroker Broker { get; }
+
+    public string Bootstrap => Broker.BootstrapServers;
+
+    public string RegistryUrl { get; }
+
+    public ISchemaRegistryClient Registry { get; }
+
+    public static async Task<BenchEnvironment> StartAsync(params string[] extraTopics)
+    {
+        var broker = EmbeddedKafkaBroker.Start();
+        foreach (var topic in Topics.All)
+        {
+            broker.CreateTopic(topic.Name, topic.Partitions);
+        }
+
+        foreach (var topic in extraTopics)
+        {
+            broker.CreateTopic(topic, 6);
+        }
+
+        var registry = SchemaRegistryServer.Build("http://127.0.0.1:0", null, ["--Logging:LogLevel:Default=Warning"]);
+        await registry.StartAsync();
+        return new BenchEnvironment(broker, registry);
+    }
+
+    public ProducerConfig ProducerConfig(int lingerMs = 10) => new()
+    {
+        BootstrapServers = Bootstrap,
+        EnableIdempotence = true,
+        Acks = Acks.All,
+        LingerMs = lingerMs,
+        CompressionType = CompressionType.Lz4,
+        QueueBufferingMaxMessages = 1_000_000,
+        BatchNumMessages = 10_000,
+    };
+
+    public ConsumerConfig ConsumerConfig(string group) => new()
+    {
+        BootstrapServers = Bootstrap,
+        GroupId = group,
+        AutoOffsetReset = AutoOffsetReset.Earliest,
+        EnableAutoCommit = false,
+        EnableAutoOffsetStore = false,
+        FetchMaxBytes = 64 * 1024 * 1024,
+        MaxPartitionFetchBytes = 16 * 1024 * 1024,
+        QueuedMaxMessagesKbytes = 512 * 1024,
+        FetchWaitMaxMs = 20,
+    };
+
+    /// <summary>Records between a group's committed offsets and the end of a topic.</summary>
+    public long Lag(string group, string topic, int partitions = 6)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(ConsumerConfig(group)).Build();
+        var parts = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
+        return consumer.Committed(parts, TimeSpan.FromSeconds(10)).Sum(c =>
+            consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value - (c.Offset.IsSpecial ? 0 : c.Offset.Value));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        (Registry as IDisposable)?.Dispose();
+        await _registryApp.StopAsync();
+        await _registryApp.DisposeAsync();
+        Broker.Dispose();
+    }
+}

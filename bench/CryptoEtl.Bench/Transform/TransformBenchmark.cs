@@ -1,0 +1,313 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Confluent.Kafka;
+using CryptoEtl.Bench.Pipeline;
+using CryptoEtl.Contracts;
+using CryptoEtl.Contracts.Market;
+using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.SparkJob.Local;
+using CryptoEtl.SparkJob.Telemetry;
+using CryptoEtl.SparkJob.Transform;
+using Microsoft.Extensions.Logging.Abstractions;
+using Spectre.Console;
+
+namespace CryptoEtl.Bench.Transform;
+
+/// <summary>
+/// The local executor end to end (consume, Avro decode, transform, Avro encode, produce, checkpoint) against a topic
+/// pre-loaded with N snapshots, compared in the same run with a pass-through copy (the ceiling) and a naive per-record
+/// loop (the floor), plus produce-to-produce latency at a steady rate.
+/// </summary>
+internal sealed class TransformBenchmark(BenchEnvironment environment, int records, int naiveRecords, int latencyRecords)
+{
+    private readonly string _checkpoints = Directory.CreateTempSubdirectory("cryptoetl-bench-checkpoints").FullName;
+
+    public const string PassThroughTopic = "bench.passthrough";
+    public const string NaiveTicksTopic = "bench.naive.ticks";
+    public const string NaiveCandlesTopic = "bench.naive.candles";
+
+    public async Task<int> RunAsync()
+    {
+        AnsiConsole.MarkupLine($"[bold]transform benchmark[/]: {records:N0} snapshots, naive loop on {naiveRecords:N0}, latency on {latencyRecords:N0}; {Environment.ProcessorCount} cores");
+        var payloads = await LoadAsync();
+
+        var passThrough = Measure("pass-through (consume + re-produce bytes)", records, PassThrough);
+        var naive = Measure($"naive per-record loop ({naiveRecords:N0} records)", naiveRecords, Naive);
+        (double Seconds, double Rate) executor;
+        double p50, p99;
+        using (var running = StartExecutor())
+        {
+            executor = Measure("local executor (decode, transform, encode, produce, checkpoint)", records, WaitForExecutor);
+            (p50, p99) = await LatencyAsync(payloads);
+        }
+
+        var table = new Table().AddColumns("run", "records", "seconds", "records/s");
+        table.AddRow("pass-through", $"{records:N0}", $"{passThrough.Seconds:0.00}", $"{passThrough.Rate:N0}");
+        table.AddRow("local executor", $"{records:N0}", $"{executor.Seconds:0.00}", $"{executor.Rate:N0}");
+        table.AddRow("naive loop", $"{naiveRecords:N0}", $"{naive.Seconds:0.00}", $"{naive.Rate:N0}");
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine($"produce-to-produce latency (snapshot -> tick) at a steady rate: p50 {p50:0.0} ms, p99 {p99:0.0} ms");
+
+        var ratio = 100 * executor.Rate / passThrough.Rate;
+        var speedup = executor.Rate / naive.Rate;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"transform: {executor.Rate:0} rec/s, {ratio:0.0}% of pass-through, {speedup:0.0}x naive (latency p50 {p50:0.0} ms, p99 {p99:0.0} ms)"));
+        return 0;
+    }
+
+    private static (double Seconds, double Rate) Measure(string name, int count, Action<ProgressTask> run)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .Start(context => run(context.AddTask(name, maxValue: count)));
+        var seconds = stopwatch.Elapsed.TotalSeconds;
+        return (seconds, count / seconds);
+    }
+
+    /// <summary>Encodes the snapshots once and produces them, keyed by coin.</summary>
+    private async Task<List<byte[]>> LoadAsync()
+    {
+        var serializer = new ContractSerializer<MarketSnapshot>(environment.Registry);
+        var payloads = new List<(string Key, byte[] Value)>(records);
+        foreach (var snapshot in SyntheticMarket.Snapshots(records + latencyRecords))
+        {
+            payloads.Add((snapshot.Id, await serializer.SerializeAsync(snapshot, new SerializationContext(MessageComponentType.Value, Topics.Snapshots))));
+        }
+
+        Measure("pre-load snapshots into Kafka", records, task =>
+        {
+            using var producer = new ProducerBuilder<byte[], byte[]>(environment.ProducerConfig(lingerMs: 20)).Build();
+            for (var i = 0; i < records; i++)
+            {
+                Produce(producer, Topics.Snapshots, Encoding.UTF8.GetBytes(payloads[i].Key), payloads[i].Value);
+                if (i % 10_000 == 0)
+                {
+                    task.Value = i;
+                }
+            }
+
+            producer.Flush();
+            task.Value = records;
+        });
+
+        return payloads.Skip(records).Select(p => p.Value).ToList();
+    }
+
+    /// <summary>The ceiling: read every snapshot and write its bytes to another topic, nothing else.</summary>
+    private void PassThrough(ProgressTask task)
+    {
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(environment.ConsumerConfig("bench-passthrough")).Build();
+        using var producer = new ProducerBuilder<byte[], byte[]>(environment.ProducerConfig()).Build();
+        consumer.Subscribe(Topics.Snapshots);
+        var seen = 0;
+        while (seen < records)
+        {
+            if (consumer.Consume(TimeSpan.FromSeconds(1)) is { IsPartitionEOF: false } result)
+            {
+                Produce(producer, PassThroughTopic, result.Message.Key, result.Message.Value);
+                seen++;
+                if (seen % 10_000 == 0)
+                {
+                    task.Value = seen;
+                }
+            }
+        }
+
+        producer.Flush();
+        consumer.Close();
+        task.Value = records;
+    }
+
+    private void WaitForExecutor(ProgressTask task)
+    {
+        long lag;
+        do
+        {
+            Thread.Sleep(100);
+            lag = environment.Lag(ExecutorGroup, Topics.Snapshots);
+            task.Value = records - lag;
+        }
+        while (lag > 0);
+    }
+
+    /// <summary>The floor: one record at a time, waiting for each output and committing each input, as naive consumers do.</summary>
+    private void Naive(ProgressTask task)
+    {
+        var decoder = new ContractDecoder<MarketSnapshot>(environment.Registry);
+        var ticks = new ContractSerializer<PriceTick>(environment.Registry);
+        var candles = new ContractSerializer<Candle>(environment.Registry);
+        var transform = new StreamTransform(new TransformOptions());
+        var states = new Dictionary<int, PartitionState>();
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(environment.ConsumerConfig("bench-naive")).Build();
+        using var producer = new ProducerBuilder<byte[], byte[]>(environment.ProducerConfig(lingerMs: 0)).Build();
+        consumer.Subscribe(Topics.Snapshots);
+        for (var seen = 0; seen < naiveRecords;)
+        {
+            if (consumer.Consume(TimeSpan.FromSeconds(1)) is not { IsPartitionEOF: false } result)
+            {
+                continue;
+            }
+
+            var snapshot = decoder.DecodeAsync(result.Message.Value, Topics.Snapshots).GetAwaiter().GetResult().Value!;
+            var state = states.TryGetValue(result.Partition.Value, out var s) ? s : states[result.Partition.Value] = new PartitionState();
+            var output = new TransformOutput();
+            transform.Process(state, snapshot, 0, output);
+            transform.CompleteBatch(output);
+            foreach (var tick in output.Ticks)
+            {
+                var value = ticks.SerializeAsync(tick, new SerializationContext(MessageComponentType.Value, NaiveTicksTopic)).GetAwaiter().GetResult();
+                producer.ProduceAsync(NaiveTicksTopic, new Message<byte[], byte[]> { Key = result.Message.Key, Value = value }).GetAwaiter().GetResult();
+            }
+
+            foreach (var candle in output.Candles)
+            {
+                var value = candles.SerializeAsync(candle, new SerializationContext(MessageComponentType.Value, NaiveCandlesTopic)).GetAwaiter().GetResult();
+                producer.ProduceAsync(NaiveCandlesTopic, new Message<byte[], byte[]> { Key = result.Message.Key, Value = value }).GetAwaiter().GetResult();
+            }
+
+            consumer.Commit(result);
+            seen++;
+            if (seen % 500 == 0)
+            {
+                task.Value = seen;
+            }
+        }
+
+        consumer.Close();
+        task.Value = naiveRecords;
+    }
+
+    /// <summary>Snapshots produced at a steady rate while the executor runs: time from each snapshot's produce to its tick's.</summary>
+    private async Task<(double P50, double P99)> LatencyAsync(List<byte[]> payloads)
+    {
+        var sent = new Dictionary<(string, long), long>();
+        var decoder = new ContractDecoder<MarketSnapshot>(environment.Registry);
+        var keys = new List<(string Coin, long Time)>();
+        foreach (var payload in payloads)
+        {
+            var snapshot = (await decoder.DecodeAsync(payload, Topics.Snapshots)).Value!;
+            keys.Add((snapshot.Id, snapshot.LastUpdated.ToUnixTimeMilliseconds()));
+        }
+
+        {
+            Measure($"latency: {latencyRecords:N0} snapshots at 5,000/s", latencyRecords, task =>
+            {
+                using var producer = new ProducerBuilder<byte[], byte[]>(environment.ProducerConfig(lingerMs: 1)).Build();
+                var started = Stopwatch.StartNew();
+                for (var i = 0; i < payloads.Count; i++)
+                {
+                    while (started.Elapsed.TotalSeconds < i / 5000.0)
+                    {
+                        Thread.SpinWait(50);
+                    }
+
+                    var timestamp = DateTimeOffset.UtcNow;
+                    lock (sent)
+                    {
+                        sent[keys[i]] = timestamp.ToUnixTimeMilliseconds();
+                    }
+
+                    Produce(producer, Topics.Snapshots, Encoding.UTF8.GetBytes(keys[i].Coin), payloads[i], new Timestamp(timestamp));
+                    task.Value = i;
+                }
+
+                producer.Flush();
+                while (environment.Lag(ExecutorGroup, Topics.Snapshots) > 0)
+                {
+                    Thread.Sleep(50);
+                }
+
+                task.Value = latencyRecords;
+            });
+        }
+
+        var tickDecoder = new ContractDecoder<PriceTick>(environment.Registry);
+        var latencies = new List<double>();
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(environment.ConsumerConfig($"bench-latency-{Guid.NewGuid():N}")).Build();
+        consumer.Subscribe(Topics.Ticks);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (latencies.Count < sent.Count && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromSeconds(1)) is not { IsPartitionEOF: false } result)
+            {
+                continue;
+            }
+
+            var tick = (await tickDecoder.DecodeAsync(result.Message.Value, Topics.Ticks)).Value!;
+            if (sent.TryGetValue((tick.CoinId, tick.EventTime.ToUnixTimeMilliseconds()), out var producedAt))
+            {
+                latencies.Add(result.Message.Timestamp.UnixTimestampMs - producedAt);
+            }
+        }
+
+        latencies.Sort();
+        return (Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99));
+    }
+
+    private const string ExecutorGroup = "bench-local";
+
+    /// <summary>The executor as the service runs it, with a 50 ms batch interval (batches fill by size under load).</summary>
+    private RunningBenchExecutor StartExecutor()
+    {
+        var batchInterval = TimeSpan.FromMilliseconds(50);
+        var consumer = environment.ConsumerConfig(ExecutorGroup);
+        consumer.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
+        var executor = new LocalExecutor(consumer, environment.ProducerConfig(), environment.Registry, new TransformOptions(),
+            new LocalExecutorOptions { MaxBatchSize = 20_000, BatchInterval = batchInterval, ConsumerGroup = ExecutorGroup },
+            _checkpoints, new SparkJobTelemetry(new NoMeters()), TimeProvider.System, NullLogger.Instance);
+        return new RunningBenchExecutor(executor);
+    }
+
+    private static void Produce(IProducer<byte[], byte[]> producer, string topic, byte[] key, byte[] value, Timestamp? timestamp = null)
+    {
+        var message = new Message<byte[], byte[]> { Key = key, Value = value };
+        if (timestamp is { } t)
+        {
+            message.Timestamp = t;
+        }
+
+        while (true)
+        {
+            try
+            {
+                producer.Produce(topic, message);
+                return;
+            }
+            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
+            {
+                producer.Poll(TimeSpan.FromMilliseconds(10));
+            }
+        }
+    }
+
+    private sealed class RunningBenchExecutor : IDisposable
+    {
+        private readonly CancellationTokenSource _stop = new();
+        private readonly Thread _thread;
+        private readonly LocalExecutor _executor;
+
+        public RunningBenchExecutor(LocalExecutor executor)
+        {
+            _executor = executor;
+            _thread = new Thread(() => executor.Run(_stop.Token)) { IsBackground = true };
+            _thread.Start();
+        }
+
+        public void Dispose()
+        {
+            _stop.Cancel();
+            _thread.Join();
+            _executor.Dispose();
+        }
+    }
+
+    private sealed class NoMeters : System.Diagnostics.Metrics.IMeterFactory
+    {
+        public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options) => new(options);
+
+        public void Dispose()
+        {
+        }
+    }
+}

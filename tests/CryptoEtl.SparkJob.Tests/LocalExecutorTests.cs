@@ -1,0 +1,113 @@
+using CryptoEtl.Contracts;
+using CryptoEtl.Contracts.Pipeline;
+using CryptoEtl.SparkJob.Local;
+using CryptoEtl.TestSupport;
+
+namespace CryptoEtl.SparkJob.Tests;
+
+/// <summary>The local executor through the embedded Kafka with the real serdes.</summary>
+public sealed class LocalExecutorTests : IAsyncLifetime
+{
+    private ExecutorHarness _harness = null!;
+
+    public async ValueTask InitializeAsync() => _harness = await ExecutorHarness.StartAsync();
+
+    public async ValueTask DisposeAsync() => await _harness.DisposeAsync();
+
+    [Fact]
+    public async Task Outputs_equal_the_transformation_of_each_partition()
+    {
+        await _harness.ProduceAsync(Snapshots.Market(coins: 12, minutes: 40));
+
+        using (_harness.RunInProcess())
+        {
+            await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+        }
+
+        var expected = _harness.Expected();
+        (await _harness.ActualAsync()).AssertEqual(expected);
+        Assert.Equal(12 * 40, expected.Ticks.Count);
+        Assert.Contains(expected.Candles.Values, c => c.Final && c.Interval == "5m");
+        Assert.NotEmpty(expected.Alerts);
+    }
+
+    [Fact]
+    public async Task Undecodable_records_are_dead_lettered_and_the_partition_moves_on()
+    {
+        await _harness.ProduceAsync(Snapshots.Market(coins: 3, minutes: 2));
+        await _harness.ProduceRawAsync("coin-000", "{\"id\":\"coin-000\"}"u8.ToArray());
+        await _harness.ProduceRawAsync("coin-001", [0, 0, 0, 0, 77, 1, 2]);
+        var later = Snapshots.Market(coins: 3, minutes: 4).Skip(6).ToList();
+        await _harness.ProduceAsync(later);
+
+        using (_harness.RunInProcess())
+        {
+            await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+        }
+
+        var letters = new List<DeadLetter>();
+        foreach (var record in _harness.Infrastructure.ReadAll(Topics.DeadLetter))
+        {
+            letters.Add(await ExecutorHarness.Decode<DeadLetter>(record, Topics.DeadLetter, _harness.Infrastructure.Registry));
+        }
+
+        Assert.Equal([DeadLetterReasons.NotWireFormat, DeadLetterReasons.UnknownSchema], letters.Select(l => l.Reason).Order());
+        Assert.All(letters, l => Assert.Equal(("transform", Topics.Snapshots), (l.Stage, l.SourceTopic)));
+        Assert.Equal(12, (await _harness.ActualAsync()).Ticks.Count);
+    }
+
+    [Fact]
+    public async Task Late_ticks_go_to_the_dead_letter_topic_with_reason_late()
+    {
+        await _harness.ProduceAsync([Snapshots.At("btc", 0, 100), Snapshots.At("btc", 600, 110), Snapshots.At("btc", 30, 50)]);
+
+        using (_harness.RunInProcess())
+        {
+            await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+        }
+
+        var letter = await ExecutorHarness.Decode<DeadLetter>(Assert.Single(_harness.Infrastructure.ReadAll(Topics.DeadLetter)), Topics.DeadLetter, _harness.Infrastructure.Registry);
+        Assert.Equal((DeadLetterReasons.Late, 2L), (letter.Reason, letter.SourceOffset!.Value));
+        Assert.Equal(2, (await _harness.ActualAsync()).Ticks.Count);
+    }
+
+    [Fact]
+    public async Task A_restart_resumes_from_the_checkpoint_without_reprocessing()
+    {
+        var market = Snapshots.Market(coins: 6, minutes: 20);
+        await _harness.ProduceAsync(market.Take(60));
+        using (_harness.RunInProcess())
+        {
+            await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+        }
+
+        var ticksBefore = _harness.Infrastructure.ReadAll(Topics.Ticks).Count;
+        await _harness.ProduceAsync(market.Skip(60));
+        using (_harness.RunInProcess())
+        {
+            await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+        }
+
+        Assert.Equal(60, ticksBefore);
+        Assert.Equal(market.Count, _harness.Infrastructure.ReadAll(Topics.Ticks).Count);
+        (await _harness.ActualAsync()).AssertEqual(_harness.Expected());
+        Assert.NotEmpty(Directory.GetFiles(_harness.Checkpoints, "crypto.market.snapshots-*.json"));
+    }
+
+    [Fact]
+    public async Task A_registry_outage_pauses_the_job_which_then_catches_up_without_loss()
+    {
+        await _harness.ProduceAsync(Snapshots.Market(coins: 4, minutes: 3));
+        using var running = _harness.RunInProcess(new LocalExecutorOptions
+        {
+            BatchInterval = TimeSpan.FromMilliseconds(200), MaxBatchSize = 500, FsyncCheckpoints = false, MaxRetryDelay = TimeSpan.FromMilliseconds(500),
+        });
+        await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+
+        _harness.Infrastructure.Broker.FailNextRequests(DevServices.Kafka.KafkaApi.Produce, Confluent.Kafka.ErrorCode.NotEnoughReplicas, 5);
+        await _harness.ProduceAsync(Snapshots.Market(coins: 4, minutes: 6).Skip(12));
+        await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+
+        (await _harness.ActualAsync()).AssertEqual(_harness.Expected());
+    }
+}

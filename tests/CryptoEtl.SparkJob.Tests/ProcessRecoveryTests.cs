@@ -1,0 +1,72 @@
+using CryptoEtl.Contracts;
+using CryptoEtl.TestSupport;
+
+namespace CryptoEtl.SparkJob.Tests;
+
+/// <summary>The job as separate processes, as the AppHost runs it: killed with SIGKILL, or two instances sharing partitions.</summary>
+public sealed class ProcessRecoveryTests : IAsyncLifetime
+{
+    private ExecutorHarness _harness = null!;
+
+    public async ValueTask InitializeAsync() => _harness = await ExecutorHarness.StartAsync();
+
+    public async ValueTask DisposeAsync() => await _harness.DisposeAsync();
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private ChildProcess StartJob(string name) => ChildProcess.StartDotnet("CryptoEtl.SparkJob.dll",
+    [
+        "run", "--engine", "local",
+        $"--ConnectionStrings:kafka={_harness.Infrastructure.BootstrapServers}",
+        $"--ConnectionStrings:schema-registry={_harness.Infrastructure.RegistryUrl}",
+        $"--LocalExecutor:CheckpointDir={_harness.Checkpoints}",
+        $"--LocalExecutor:ConsumerGroup={ExecutorHarness.Group}",
+        "--LocalExecutor:MaxBatchSize=100",
+        "--LocalExecutor:BatchInterval=00:00:00.050",
+        "--Kafka:Consumer:session.timeout.ms=6000",
+        "--urls=http://127.0.0.1:0",
+        $"--StateDir={Path.Combine(_harness.Checkpoints, "..", name)}",
+        "--Logging:LogLevel:Default=Information",
+    ]);
+
+    [Fact]
+    public async Task A_job_killed_mid_stream_resumes_from_its_checkpoint_and_the_outputs_equal_an_uninterrupted_run()
+    {
+        var market = Snapshots.Market(coins: 24, minutes: 150);
+        await using (var job = StartJob("first"))
+        {
+            await job.WaitForLineAsync("Partition 5 assigned", TimeSpan.FromSeconds(60), Cancel);
+            await _harness.ProduceAsync(market.Take(1500));
+            await Eventually.TrueAsync(() => _harness.Infrastructure.ReadAll(Topics.Ticks).Count > 300, TimeSpan.FromSeconds(60), "some ticks");
+            _ = _harness.ProduceAsync(market.Skip(1500).Take(1000));
+            await Task.Delay(100, Cancel);
+            job.KillHard(); // SIGKILL: no flush, no checkpoint, no leaving the group
+        }
+
+        var ticksAtKill = _harness.Infrastructure.ReadAll(Topics.Ticks).Count;
+        await using var restarted = StartJob("second");
+        await _harness.ProduceAsync(market.Skip(2500));
+        await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(120));
+
+        Assert.InRange(ticksAtKill, 300, market.Count - 1);
+        Assert.Contains("checkpoint of", restarted.Transcript, StringComparison.Ordinal);
+        var actual = await _harness.ActualAsync();
+        actual.AssertEqual(_harness.Expected());
+        Assert.Equal(market.Count, actual.Ticks.Count);
+    }
+
+    [Fact]
+    public async Task Two_instances_share_the_partitions_and_their_outputs_equal_a_single_instances()
+    {
+        await using var first = StartJob("a");
+        await first.WaitForLineAsync("Partition 5 assigned", TimeSpan.FromSeconds(60), Cancel);
+        await using var second = StartJob("b");
+        await _harness.ProduceAsync(Snapshots.Market(coins: 24, minutes: 60));
+
+        await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(120));
+
+        Assert.Contains("assigned", second.Transcript, StringComparison.Ordinal);
+        Assert.Contains("revoked", first.Transcript, StringComparison.Ordinal);
+        (await _harness.ActualAsync()).AssertEqual(_harness.Expected());
+    }
+}
