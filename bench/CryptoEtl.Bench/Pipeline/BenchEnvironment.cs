@@ -71,17 +71,24 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         FetchWaitMaxMs = 20,
     };
 
-    /// <summary>Records between a group's committed offsets and the end of a topic.</summary>
+    /// <summary>Records between a group's committed offsets and the end of a topic (one probe client per group, reused).</summary>
     public long Lag(string group, string topic, int partitions = 6)
     {
-        using var consumer = new ConsumerBuilder<Ignore, Ignore>(ConsumerConfig(group)).Build();
+        var consumer = _lagProbes.GetOrAdd(group, g => new ConsumerBuilder<Ignore, Ignore>(ConsumerConfig(g)).Build());
         var parts = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
         return consumer.Committed(parts, TimeSpan.FromSeconds(10)).Sum(c =>
             consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value - (c.Offset.IsSpecial ? 0 : c.Offset.Value));
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IConsumer<Ignore, Ignore>> _lagProbes = new();
+
     public async ValueTask DisposeAsync()
     {
+        foreach (var probe in _lagProbes.Values)
+        {
+            probe.Dispose();
+        }
+
         (Registry as IDisposable)?.Dispose();
         await _registryApp.StopAsync();
         await _registryApp.DisposeAsync();

@@ -1,0 +1,103 @@
+using System.Text.RegularExpressions;
+using CryptoEtl.Processor.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CryptoEtl.Processor.Api;
+
+/// <summary>The read API over the stored data, with enforced paging limits and ProblemDetails errors.</summary>
+public static partial class ReadApi
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+
+    public static void MapReadApi(this WebApplication app)
+    {
+        var api = app.MapGroup("/api").WithTags("Market data");
+
+        api.MapGet("/coins", async (IMarketStore store, CancellationToken cancellation) =>
+        {
+            var latest = await store.LatestAsync(cancellation);
+            var total = latest.Sum(t => t.MarketCap ?? 0);
+            return TypedResults.Ok(latest.OrderByDescending(t => t.MarketCap ?? double.MinValue).ThenBy(t => t.CoinId, StringComparer.Ordinal)
+                .Select(t => CoinView.Of(t, total)).ToArray());
+        }).WithSummary("The latest quote of every coin, by market cap, with its share of the total market cap of the coins stored");
+
+        api.MapGet("/coins/{id}", async Task<Results<Ok<CoinView>, ProblemHttpResult, ValidationProblem>> (string id, IMarketStore store, CancellationToken cancellation) =>
+        {
+            if (Invalid(("id", CheckCoinId(id))) is { } invalid)
+            {
+                return invalid;
+            }
+
+            if (await store.LatestAsync(id, cancellation) is not { } tick)
+            {
+                return UnknownCoin(id);
+            }
+
+            var total = (await store.LatestAsync(cancellation)).Sum(t => t.MarketCap ?? 0);
+            return TypedResults.Ok(CoinView.Of(tick, total));
+        }).WithSummary("One coin's latest quote");
+
+        api.MapGet("/coins/{id}/candles", async Task<Results<Ok<CandleView[]>, ProblemHttpResult, ValidationProblem>> (
+            string id, string? interval, DateTimeOffset? from, DateTimeOffset? to, int? limit, IMarketStore store, TimeProvider clock, CancellationToken cancellation) =>
+        {
+            var until = to ?? clock.GetUtcNow();
+            var since = from ?? until.AddDays(-1);
+            var window = interval ?? "1m";
+            if (Invalid(("id", CheckCoinId(id)), ("interval", IntervalPattern().IsMatch(window) ? null : "interval must be a number and a unit such as 1m, 5m or 1h."),
+                    ("from", since < until ? null : "from must be before to."), ("limit", CheckLimit(limit))) is { } invalid)
+            {
+                return invalid;
+            }
+
+            if (await store.LatestAsync(id, cancellation) is null)
+            {
+                return UnknownCoin(id);
+            }
+
+            var candles = await store.CandlesAsync(id, window, since, until, limit ?? DefaultLimit, cancellation);
+            return TypedResults.Ok(candles.Select(CandleView.Of).ToArray());
+        }).WithSummary("A coin's candles for one interval with window start in [from, to), newest first (default: the last day, 1m, 100)");
+
+        api.MapGet("/alerts", async Task<Results<Ok<AlertView[]>, ValidationProblem>> (DateTimeOffset? since, int? limit, IMarketStore store, TimeProvider clock, CancellationToken cancellation) =>
+        {
+            if (Invalid(("limit", CheckLimit(limit))) is { } invalid)
+            {
+                return invalid;
+            }
+
+            var alerts = await store.AlertsAsync(since ?? clock.GetUtcNow().AddDays(-1), limit ?? DefaultLimit, cancellation);
+            return TypedResults.Ok(alerts.Select(AlertView.Of).ToArray());
+        }).WithSummary("Alerts with event time at or after since (default: a day ago), newest first");
+
+        api.MapGet("/pipeline/freshness", async (IMarketStore store, ConsumerLagProbe lag, TimeProvider clock, CancellationToken cancellation) =>
+        {
+            var now = clock.GetUtcNow();
+            var newest = await store.NewestAsync(cancellation);
+            return TypedResults.Ok(new FreshnessView(now,
+                newest.ToDictionary(kv => kv.Key, kv => new StageFreshness(kv.Value, kv.Value is { } t ? (now - t).TotalSeconds : null)),
+                lag.Measure()));
+        }).WithSummary("The newest event time per collection and the consumer lag of the transform and load stages");
+    }
+
+    private static string? CheckCoinId(string id) =>
+        CoinIdPattern().IsMatch(id) ? null : "id must be a CoinGecko coin id: 1-100 lower-case letters, digits, '-', '_' or '.'.";
+
+    private static string? CheckLimit(int? limit) =>
+        limit is null or (>= 1 and <= MaxLimit) ? null : $"limit must be between 1 and {MaxLimit}.";
+
+    private static ValidationProblem? Invalid(params (string Field, string? Problem)[] checks)
+    {
+        var problems = checks.Where(c => c.Problem is not null).ToDictionary(c => c.Field, c => new[] { c.Problem! });
+        return problems.Count == 0 ? null : TypedResults.ValidationProblem(problems);
+    }
+
+    private static ProblemHttpResult UnknownCoin(string id) =>
+        TypedResults.Problem($"No data for coin '{id}'.", statusCode: StatusCodes.Status404NotFound, title: "Unknown coin");
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,99}$")]
+    private static partial Regex CoinIdPattern();
+
+    [GeneratedRegex("^[1-9][0-9]{0,3}[smhd]$")]
+    private static partial Regex IntervalPattern();
+}

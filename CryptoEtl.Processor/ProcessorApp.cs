@@ -1,0 +1,45 @@
+using Confluent.SchemaRegistry;
+using CryptoEtl.Processor.Api;
+using CryptoEtl.Processor.Loading;
+using CryptoEtl.Processor.Storage;
+using CryptoEtl.Processor.Telemetry;
+using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.ServiceDefaults.Options;
+
+namespace CryptoEtl.Processor;
+
+/// <summary>The Processor service (loader and read API), built the same way by Program and by tests.</summary>
+public static class ProcessorApp
+{
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+
+        var configuration = builder.Configuration;
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<LoaderStatus>();
+        builder.Services.AddSingleton<ProcessorTelemetry>();
+        builder.Services.AddValidatedOptions<LoaderOptions>(LoaderOptions.Section, o => o.Problems());
+        builder.Services.AddMarketStore(configuration);
+        builder.Services.AddSingleton<ISchemaRegistryClient>(_ => new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(configuration) }));
+        builder.Services.AddSingleton<ConsumerLagProbe>();
+        builder.Services.AddSingleton<LoaderService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<LoaderService>());
+        builder.Services.AddHealthChecks()
+            .AddKafka(configuration)
+            .AddCheck<LoaderService>("loader", tags: ["ready"]);
+
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapDefaultEndpoints();
+        app.MapOpenApi();
+        app.MapReadApi();
+        return app;
+    }
+}

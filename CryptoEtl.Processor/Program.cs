@@ -1,0 +1,3 @@
+using CryptoEtl.Processor;
+
+await ProcessorApp.Build(args).RunAsync();

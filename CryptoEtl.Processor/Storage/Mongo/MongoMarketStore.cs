@@ -1,0 +1,165 @@
+using CryptoEtl.Contracts.Market;
+using MongoDB.Bson;
+using MongoDB.Driver;
+
+namespace CryptoEtl.Processor.Storage.Mongo;
+
+/// <summary>MongoDB through the official driver: unordered bulk writes per collection with the configured write concern.</summary>
+public sealed class MongoMarketStore : IMarketStore
+{
+    private const string TickTtlIndex = "ticks_ttl";
+    private static readonly BulkWriteOptions Unordered = new() { IsOrdered = false };
+
+    private readonly IMongoDatabase _database;
+    private readonly StoreOptions _options;
+
+    public MongoMarketStore(string connectionString, StoreOptions options)
+    {
+        var url = new MongoUrl(connectionString);
+        _options = options;
+        var client = new MongoClient(url);
+        var concern = options.WriteConcern == "majority" ? WriteConcern.WMajority : new WriteConcern(int.Parse(options.WriteConcern, System.Globalization.CultureInfo.InvariantCulture));
+        _database = client.GetDatabase(url.DatabaseName ?? options.Database).WithWriteConcern(concern);
+        Description = $"MongoDB {string.Join(",", url.Servers)}/{_database.DatabaseNamespace.DatabaseName} (w={options.WriteConcern})";
+    }
+
+    public string Description { get; }
+
+    public async Task InitializeAsync(CancellationToken cancellation)
+    {
+        await Ticks.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument { { "coin_id", 1 }, { "event_time", 1 } }), cancellationToken: cancellation);
+        await Candles.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument { { "coin_id", 1 }, { "interval", 1 }, { "window_start", -1 } }), cancellationToken: cancellation);
+        await Alerts.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("event_time", -1)), cancellationToken: cancellation);
+        await Latest.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("market_cap", -1)), cancellationToken: cancellation);
+        await ApplyRetentionAsync(cancellation);
+    }
+
+    public async Task<WriteSummary> WriteAsync(StoreBatch batch, CancellationToken cancellation)
+    {
+        var written = Collections.All.ToDictionary(c => c, _ => 0L);
+        var stale = Collections.All.ToDictionary(c => c, _ => 0L);
+        var newest = batch.NewestPerCoin();
+        var writes = new List<Task>();
+        if (batch.Ticks.Count > 0)
+        {
+            writes.Add(Ticks.BulkWriteAsync(batch.Ticks.Select(t => MongoWriteModels.Upsert(StoreDocuments.Tick(t))), Unordered, cancellation));
+        }
+
+        if (batch.Alerts.Count > 0)
+        {
+            writes.Add(Alerts.BulkWriteAsync(batch.Alerts.Select(a => MongoWriteModels.Upsert(StoreDocuments.Alert(a))), Unordered, cancellation));
+        }
+
+        var candles = batch.Candles.Count == 0 ? null
+            : Candles.BulkWriteAsync(batch.Candles.Select(c => MongoWriteModels.UpsertIfNewer(StoreDocuments.Candle(c), "version")), Unordered, cancellation);
+        var latest = newest.Count == 0 ? null
+            : Latest.BulkWriteAsync(newest.Select(t => MongoWriteModels.UpsertIfNewer(StoreDocuments.Latest(t), "event_time")), Unordered, cancellation);
+        await Task.WhenAll(writes.Concat(new[] { candles, latest }.OfType<Task>()));
+
+        written[Collections.Ticks] = batch.Ticks.Count;
+        written[Collections.Alerts] = batch.Alerts.Count;
+        Conditional(Collections.Candles, batch.Candles.Count, candles is null ? null : await candles, written, stale);
+        Conditional(Collections.Latest, newest.Count, latest is null ? null : await latest, written, stale);
+        return new WriteSummary(written, stale);
+    }
+
+    public async Task<IReadOnlyList<PriceTick>> LatestAsync(CancellationToken cancellation) =>
+        (await Latest.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(cancellation)).Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList();
+
+    public async Task<PriceTick?> LatestAsync(string coinId, CancellationToken cancellation) =>
+        await Latest.Find(MongoWriteModels.IdFilter(coinId)).FirstOrDefaultAsync(cancellation) is { } d ? StoreDocuments.ToTick(ToDictionary(d)) : null;
+
+    public async Task<IReadOnlyList<Candle>> CandlesAsync(string coinId, string interval, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) =>
+        (await Candles.Find(new BsonDocument
+            {
+                { "coin_id", coinId },
+                { "interval", interval },
+                { "window_start", new BsonDocument { { "$gte", from.UtcDateTime }, { "$lt", to.UtcDateTime } } },
+            })
+            .Sort(new BsonDocument("window_start", -1)).Limit(limit).ToListAsync(cancellation))
+        .Select(d => StoreDocuments.ToCandle(ToDictionary(d))).ToList();
+
+    public async Task<IReadOnlyList<MarketAlert>> AlertsAsync(DateTimeOffset since, int limit, CancellationToken cancellation) =>
+        (await Alerts.Find(new BsonDocument("event_time", new BsonDocument("$gte", since.UtcDateTime)))
+            .Sort(new BsonDocument("event_time", -1)).Limit(limit).ToListAsync(cancellation))
+        .Select(d => StoreDocuments.ToAlert(d["_id"].AsString, ToDictionary(d))).ToList();
+
+    public async Task<IReadOnlyList<PriceTick>> TicksAsync(string coinId, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) =>
+        (await Ticks.Find(new BsonDocument
+            {
+                { "coin_id", coinId },
+                { "event_time", new BsonDocument { { "$gte", from.UtcDateTime }, { "$lt", to.UtcDateTime } } },
+            })
+            .Sort(new BsonDocument("event_time", 1)).Limit(limit).ToListAsync(cancellation))
+        .Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList();
+
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation) => new Dictionary<string, DateTimeOffset?>
+    {
+        [Collections.Ticks] = await NewestAsync(Ticks, "event_time", cancellation),
+        [Collections.Candles] = await NewestAsync(Candles, "last_event_time", cancellation),
+        [Collections.Latest] = await NewestAsync(Latest, "event_time", cancellation),
+        [Collections.Alerts] = await NewestAsync(Alerts, "event_time", cancellation),
+    };
+
+    public async Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation)
+    {
+        var counts = new Dictionary<string, long>();
+        foreach (var collection in Collections.All)
+        {
+            counts[collection] = await _database.GetCollection<BsonDocument>(collection).EstimatedDocumentCountAsync(cancellationToken: cancellation);
+        }
+
+        return counts;
+    }
+
+    public async Task<long> DeleteTicksBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellation) =>
+        (await Ticks.DeleteManyAsync(new BsonDocument("event_time", new BsonDocument("$lt", cutoff.UtcDateTime)), cancellation)).DeletedCount;
+
+    public ValueTask DisposeAsync()
+    {
+        _database.Client.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    private IMongoCollection<BsonDocument> Ticks => _database.GetCollection<BsonDocument>(Collections.Ticks);
+
+    private IMongoCollection<BsonDocument> Candles => _database.GetCollection<BsonDocument>(Collections.Candles);
+
+    private IMongoCollection<BsonDocument> Latest => _database.GetCollection<BsonDocument>(Collections.Latest);
+
+    private IMongoCollection<BsonDocument> Alerts => _database.GetCollection<BsonDocument>(Collections.Alerts);
+
+    /// <summary>A TTL index on ticks.event_time when a retention is configured; changing the retention recreates it.</summary>
+    private async Task ApplyRetentionAsync(CancellationToken cancellation)
+    {
+        var existing = (await (await Ticks.Indexes.ListAsync(cancellation)).ToListAsync(cancellation))
+            .FirstOrDefault(i => i["name"].AsString == TickTtlIndex);
+        var wanted = (long?)_options.TickRetention?.TotalSeconds;
+        if (existing is not null && (wanted is null || existing.GetValue("expireAfterSeconds", -1).ToInt64() != wanted))
+        {
+            await Ticks.Indexes.DropOneAsync(TickTtlIndex, cancellation);
+            existing = null;
+        }
+
+        if (existing is null && _options.TickRetention is { } retention)
+        {
+            await Ticks.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("event_time", 1),
+                new CreateIndexOptions { Name = TickTtlIndex, ExpireAfter = retention }), cancellationToken: cancellation);
+        }
+    }
+
+    private static async Task<DateTimeOffset?> NewestAsync(IMongoCollection<BsonDocument> collection, string field, CancellationToken cancellation) =>
+        await collection.Find(FilterDefinition<BsonDocument>.Empty).Sort(new BsonDocument(field, -1)).Limit(1).FirstOrDefaultAsync(cancellation) is { } d
+            ? new DateTimeOffset(d[field].ToUniversalTime())
+            : null;
+
+    private static void Conditional(string collection, int attempted, BulkWriteResult<BsonDocument>? result, Dictionary<string, long> written, Dictionary<string, long> stale)
+    {
+        var applied = result is null ? 0 : result.ModifiedCount + result.Upserts.Count;
+        written[collection] = applied;
+        stale[collection] = attempted - applied;
+    }
+
+    private static Dictionary<string, object?> ToDictionary(BsonDocument document) =>
+        document.Elements.ToDictionary(e => e.Name, e => e.Value.IsBsonNull ? null : BsonTypeMapper.MapToDotNetValue(e.Value));
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CryptoEtl.Contracts;
+using CryptoEtl.DevServices.Hosting;
+using CryptoEtl.Processor.Api;
+using CryptoEtl.Processor.Tests.Loading;
+using Microsoft.AspNetCore.Builder;
+using static CryptoEtl.Processor.Tests.Samples;
+
+namespace CryptoEtl.Processor.Tests.Api;
+
+/// <summary>The read API of a running Processor, over data it loaded from Kafka.</summary>
+public sealed class ReadApiTests : IAsyncLifetime
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private LoaderHarness _harness = null!;
+    private WebApplication _app = null!;
+    private HttpClient _http = null!;
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _harness = await LoaderHarness.StartAsync();
+        await _harness.ProduceAsync(Topics.Ticks, [Tick("btc", 0, 100, marketCap: 600), Tick("btc", 1, 101, marketCap: 750), Tick("eth", 0, 5, marketCap: 250), Tick("doge", 0, 0.1) with { MarketCap = null }], t => t.CoinId);
+        await _harness.ProduceAsync(Topics.Candles, [Candle("btc", 0, 3, 103), Candle("btc", 1, 1, 101), Candle("btc", 0, 1, 100, interval: "5m")], c => c.CoinId);
+        await _harness.ProduceAsync(Topics.Alerts, [Alert("btc", 1), Alert("eth", 0)], a => a.CoinId);
+        _app = CryptoEtl.Processor.ProcessorApp.Build(
+        [
+            "--urls=http://127.0.0.1:0",
+            $"--ConnectionStrings:kafka={_harness.Infrastructure.BootstrapServers}",
+            $"--ConnectionStrings:schema-registry={_harness.Infrastructure.RegistryUrl}",
+            $"--StateDir={_harness.StateDirectory}",
+            $"--Loader:ConsumerGroup={LoaderHarness.Group}",
+            "--Loader:BatchInterval=00:00:00.100",
+            "--Logging:LogLevel:Default=Warning",
+        ]);
+        await _app.StartAsync(Cancel);
+        _http = new HttpClient { BaseAddress = _app.ListeningAddress() };
+        await _harness.WaitUntilLoadedAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        await _harness.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Coins_come_by_market_cap_with_their_share_of_the_total()
+    {
+        var coins = (await _http.GetFromJsonAsync<CoinView[]>("/api/coins", Json, Cancel))!;
+
+        Assert.Equal(["btc", "eth", "doge"], coins.Select(c => c.Id));
+        Assert.Equal(75, coins[0].MarketCapSharePercent!.Value, 9);
+        Assert.Equal(25, coins[1].MarketCapSharePercent!.Value, 9);
+        Assert.Null(coins[2].MarketCapSharePercent);
+        Assert.Equal((101d, "simulator"), (coins[0].Price, coins[0].Source));
+    }
+
+    [Fact]
+    public async Task One_coin_its_candles_and_alerts()
+    {
+        var btc = (await _http.GetFromJsonAsync<CoinView>("/api/coins/btc", Json, Cancel))!;
+        var (from, to) = (Uri.EscapeDataString($"{T0:O}"), Uri.EscapeDataString($"{T0.AddHours(1):O}"));
+        var candles = (await _http.GetFromJsonAsync<CandleView[]>($"/api/coins/btc/candles?interval=1m&from={from}&to={to}", Json, Cancel))!;
+        var fiveMinutes = (await _http.GetFromJsonAsync<CandleView[]>($"/api/coins/btc/candles?interval=5m&from={from}&to={to}", Json, Cancel))!;
+        var alerts = (await _http.GetFromJsonAsync<AlertView[]>($"/api/alerts?since={from}&limit=1", Json, Cancel))!;
+
+        Assert.Equal(101, btc.Price);
+        Assert.Equal([T0.AddMinutes(1), T0], candles.Select(c => c.WindowStart));
+        Assert.Single(fiveMinutes);
+        Assert.Equal("btc", Assert.Single(alerts).CoinId);
+    }
+
+    [Theory]
+    [InlineData("/api/coins/BTC!", "id")]
+    [InlineData("/api/coins/btc/candles?interval=fortnight", "interval")]
+    [InlineData("/api/coins/btc/candles?limit=0", "limit")]
+    [InlineData("/api/coins/btc/candles?limit=1001", "limit")]
+    [InlineData("/api/coins/btc/candles?from=2026-11-25T00:00:00Z&to=2026-11-24T00:00:00Z", "from")]
+    [InlineData("/api/alerts?limit=5000", "limit")]
+    public async Task Bad_parameters_get_a_400_problem_naming_them(string path, string field)
+    {
+        using var response = await _http.GetAsync(new Uri(path, UriKind.Relative), Cancel);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel)).RootElement;
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _));
+    }
+
+    [Theory]
+    [InlineData("/api/alerts?since=yesterday")]
+    [InlineData("/api/coins/btc/candles?limit=many")]
+    public async Task Unparseable_parameters_get_a_400_problem(string path)
+    {
+        using var response = await _http.GetAsync(new Uri(path, UriKind.Relative), Cancel);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Theory]
+    [InlineData("/api/coins/dogwifhat")]
+    [InlineData("/api/coins/dogwifhat/candles")]
+    public async Task An_unknown_coin_is_a_404_problem(string path)
+    {
+        using var response = await _http.GetAsync(new Uri(path, UriKind.Relative), Cancel);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Equal("Unknown coin", JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel)).RootElement.GetProperty("title").GetString());
+    }
+
+    [Fact]
+    public async Task Freshness_reports_newest_event_times_and_consumer_lag()
+    {
+        var freshness = (await _http.GetFromJsonAsync<FreshnessView>("/api/pipeline/freshness", Json, Cancel))!;
+
+        Assert.Equal(T0.AddMinutes(1), freshness.Stages["ticks"].NewestEventTime);
+        Assert.Equal((freshness.CheckedAt - T0.AddMinutes(1)).TotalSeconds, freshness.Stages["ticks"].AgeSeconds!.Value, 3);
+        Assert.Equal(0, freshness.ConsumerLag["load"]);
+        Assert.True(freshness.ConsumerLag.ContainsKey("transform"));
+    }
+
+    [Fact]
+    public async Task OpenAPI_and_health_are_served()
+    {
+        var openApi = JsonDocument.Parse(await _http.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), Cancel)).RootElement;
+
+        Assert.True(openApi.GetProperty("paths").TryGetProperty("/api/coins/{id}/candles", out _));
+        Assert.Equal("Healthy", await _http.GetStringAsync(new Uri("/health", UriKind.Relative), Cancel));
+    }
+}

@@ -1,0 +1,159 @@
+using Confluent.Kafka;
+using CryptoEtl.Contracts;
+using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.Processor.Loading;
+using CryptoEtl.Processor.Storage;
+using CryptoEtl.Processor.Storage.LiteDb;
+using CryptoEtl.Processor.Telemetry;
+using CryptoEtl.TestSupport;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace CryptoEtl.Processor.Tests.Loading;
+
+/// <summary>The embedded Kafka and registry, outputs of the transform produced into them, and a loader to run.</summary>
+internal sealed class LoaderHarness : IAsyncDisposable
+{
+    public const string Group = "processor-test";
+
+    private LoaderHarness(EmbeddedInfrastructure infrastructure, string stateDirectory)
+    {
+        Infrastructure = infrastructure;
+        StateDirectory = stateDirectory;
+    }
+
+    public EmbeddedInfrastructure Infrastructure { get; }
+
+    public string StateDirectory { get; }
+
+    public string LiteDbPath => Path.Combine(StateDirectory, StoreRegistration.LiteDbFileName);
+
+    public static async Task<LoaderHarness> StartAsync() =>
+        new(await EmbeddedInfrastructure.StartAsync(), Directory.CreateTempSubdirectory("processor-state").FullName);
+
+    /// <summary>Produces records in the given order (encoded first, so none overtakes another).</summary>
+    public async Task ProduceAsync<T>(string topic, IEnumerable<T> values, Func<T, string> key) where T : IAvroContract<T>
+    {
+        var serializer = new ContractSerializer<T>(Infrastructure.Registry);
+        using var producer = Infrastructure.RawProducer();
+        var deliveries = new List<Task>();
+        foreach (var value in values)
+        {
+            var bytes = await serializer.SerializeAsync(value, new SerializationContext(MessageComponentType.Value, topic));
+            deliveries.Add(producer.ProduceAsync(topic, new Message<byte[]?, byte[]?> { Key = System.Text.Encoding.UTF8.GetBytes(key(value)), Value = bytes }));
+        }
+
+        await Task.WhenAll(deliveries);
+    }
+
+    public async Task ProduceRawAsync(string topic, byte[] value)
+    {
+        using var producer = Infrastructure.RawProducer();
+        await producer.ProduceAsync(topic, new Message<byte[]?, byte[]?> { Key = "poison"u8.ToArray(), Value = value });
+    }
+
+    public long Lag() => Loader.InputTopics.Sum(t => Infrastructure.Lag(Group, t));
+
+    public Task WaitUntilLoadedAsync(TimeSpan? timeout = null) =>
+        Eventually.GetAsync(() => Task.FromResult(Lag()), lag => lag == 0, timeout ?? TimeSpan.FromSeconds(60), "the loader to commit everything");
+
+    public RunningLoader Run(IMarketStore store, LoaderStatus? status = null)
+    {
+        status ??= new LoaderStatus();
+        var loader = new Loader(
+            new ConsumerConfig
+            {
+                BootstrapServers = Infrastructure.BootstrapServers, GroupId = Group, EnableAutoCommit = false, EnableAutoOffsetStore = false,
+                AutoOffsetReset = AutoOffsetReset.Earliest, SessionTimeoutMs = 6000, FetchWaitMaxMs = 50,
+            },
+            new ProducerConfig { BootstrapServers = Infrastructure.BootstrapServers, EnableIdempotence = true },
+            Infrastructure.Registry, store, new LoaderOptions { MaxBatchSize = 200, BatchInterval = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(300) },
+            status, new ProcessorTelemetry(new TestMeters(), status), TimeProvider.System, NullLogger.Instance);
+        return new RunningLoader(loader, status);
+    }
+
+    public async Task<LiteDbMarketStore> OpenStoreAsync()
+    {
+        var store = new LiteDbMarketStore(LiteDbPath);
+        await store.InitializeAsync(CancellationToken.None);
+        return store;
+    }
+
+    public async ValueTask DisposeAsync() => await Infrastructure.DisposeAsync();
+}
+
+internal sealed class RunningLoader : IDisposable
+{
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Thread _thread;
+    private readonly Loader _loader;
+
+    public RunningLoader(Loader loader, LoaderStatus status)
+    {
+        _loader = loader;
+        Status = status;
+        _thread = new Thread(() => loader.Run(_stop.Token)) { IsBackground = true };
+        _thread.Start();
+    }
+
+    public LoaderStatus Status { get; }
+
+    public void Dispose()
+    {
+        _stop.Cancel();
+        _thread.Join(TimeSpan.FromSeconds(30));
+        _loader.Dispose();
+        _stop.Dispose();
+    }
+}
+
+internal sealed class TestMeters : System.Diagnostics.Metrics.IMeterFactory
+{
+    public System.Diagnostics.Metrics.Meter Create(System.Diagnostics.Metrics.MeterOptions options) => new(options);
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>A store that refuses writes while <see cref="Down"/> is set, like a database that is down or slow.</summary>
+internal sealed class OutageStore(IMarketStore inner) : IMarketStore
+{
+    public volatile bool Down;
+
+    public int Refused;
+
+    public string Description => inner.Description;
+
+    public Task InitializeAsync(CancellationToken cancellation) => inner.InitializeAsync(cancellation);
+
+    public Task<WriteSummary> WriteAsync(StoreBatch batch, CancellationToken cancellation)
+    {
+        if (Down)
+        {
+            Interlocked.Increment(ref Refused);
+            throw new TimeoutException("the store did not answer (simulated outage)");
+        }
+
+        return inner.WriteAsync(batch, cancellation);
+    }
+
+    public Task<IReadOnlyList<CryptoEtl.Contracts.Market.PriceTick>> LatestAsync(CancellationToken cancellation) => inner.LatestAsync(cancellation);
+
+    public Task<CryptoEtl.Contracts.Market.PriceTick?> LatestAsync(string coinId, CancellationToken cancellation) => inner.LatestAsync(coinId, cancellation);
+
+    public Task<IReadOnlyList<CryptoEtl.Contracts.Market.Candle>> CandlesAsync(string coinId, string interval, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) =>
+        inner.CandlesAsync(coinId, interval, from, to, limit, cancellation);
+
+    public Task<IReadOnlyList<CryptoEtl.Contracts.Market.MarketAlert>> AlertsAsync(DateTimeOffset since, int limit, CancellationToken cancellation) => inner.AlertsAsync(since, limit, cancellation);
+
+    public Task<IReadOnlyList<CryptoEtl.Contracts.Market.PriceTick>> TicksAsync(string coinId, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) =>
+        inner.TicksAsync(coinId, from, to, limit, cancellation);
+
+    public Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation) => inner.NewestAsync(cancellation);
+
+    public Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation) => inner.CountsAsync(cancellation);
+
+    public Task<long> DeleteTicksBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellation) => inner.DeleteTicksBeforeAsync(cutoff, cancellation);
+
+    public ValueTask DisposeAsync() => inner.DisposeAsync();
+}
