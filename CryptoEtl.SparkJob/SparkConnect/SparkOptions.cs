@@ -1,0 +1,87 @@
+using System.Text.RegularExpressions;
+
+namespace CryptoEtl.SparkJob.SparkConnect;
+
+/// <summary>The <c>Spark</c> configuration section: where the Spark Connect executor submits the job and how the queries run.</summary>
+public sealed partial class SparkOptions
+{
+    public const string Section = "Spark";
+    public const string RemoteVariable = "SPARK_REMOTE";
+
+    /// <summary>The Spark Connect server, sc://host:15002 (default: the SPARK_REMOTE environment variable).</summary>
+    public string? Remote { get; set; }
+
+    /// <summary>
+    /// Where Spark keeps each query's checkpoint (offsets and state): a path on the Spark cluster, not on this machine;
+    /// shared storage (HDFS, S3, a volume) when there is more than one Spark worker. Each query uses a subdirectory.
+    /// </summary>
+    public string CheckpointDir { get; set; } = "/tmp/cryptoetl/checkpoints";
+
+    /// <summary>Kafka as the Spark cluster reaches it (default: ConnectionStrings:kafka).</summary>
+    public string? KafkaBootstrapServers { get; set; }
+
+    /// <summary>Where a query without a checkpoint starts reading the snapshots: earliest, latest, or Spark's JSON offsets.</summary>
+    public string StartingOffsets { get; set; } = "earliest";
+
+    /// <summary>The micro-batch trigger (processing time).</summary>
+    public string Trigger { get; set; } = "10 seconds";
+
+    /// <summary>Caps the records one micro-batch reads (catch-up after downtime); unset: no cap.</summary>
+    public long? MaxOffsetsPerTrigger { get; set; }
+
+    /// <summary>spark.sql.shuffle.partitions for the queries' state; fixed in a query's checkpoint at its first start.</summary>
+    public int ShufflePartitions { get; set; } = 6;
+
+    /// <summary>How often run --engine spark reports the queries' status (each report also keeps the Spark Connect session alive).</summary>
+    public TimeSpan StatusInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether run --engine spark stops its queries when the service stops (by default they keep running on Spark).</summary>
+    public bool StopOnExit { get; set; }
+
+    public string? ResolvedRemote() => Remote is { Length: > 0 } remote ? remote : Environment.GetEnvironmentVariable(RemoteVariable);
+
+    /// <param name="requireRemote">False for what needs no server (printing the plans).</param>
+    public IReadOnlyList<string> Problems(bool requireRemote = true)
+    {
+        var problems = new List<string>();
+        if (requireRemote && !SparkRemote.TryParse(ResolvedRemote(), out _, out var error))
+        {
+            problems.Add($"Spark:Remote: {error}");
+        }
+
+        if (string.IsNullOrWhiteSpace(CheckpointDir))
+        {
+            problems.Add("Spark:CheckpointDir must not be empty.");
+        }
+
+        if (StartingOffsets is not ("earliest" or "latest") && !StartingOffsets.TrimStart().StartsWith('{'))
+        {
+            problems.Add($"Spark:StartingOffsets must be earliest, latest or Spark's JSON offsets (got '{StartingOffsets}').");
+        }
+
+        if (!TriggerPattern().IsMatch(Trigger))
+        {
+            problems.Add($"Spark:Trigger must be an interval such as '10 seconds' (got '{Trigger}').");
+        }
+
+        if (MaxOffsetsPerTrigger is < 1)
+        {
+            problems.Add($"Spark:MaxOffsetsPerTrigger must be positive (got {MaxOffsetsPerTrigger}).");
+        }
+
+        if (ShufflePartitions is < 1 or > 10_000)
+        {
+            problems.Add($"Spark:ShufflePartitions must be between 1 and 10000 (got {ShufflePartitions}).");
+        }
+
+        if (StatusInterval < TimeSpan.FromSeconds(1) || StatusInterval > TimeSpan.FromMinutes(30))
+        {
+            problems.Add($"Spark:StatusInterval must be between 1 second and 30 minutes, below the server's session timeout (got {StatusInterval}).");
+        }
+
+        return problems;
+    }
+
+    [GeneratedRegex("^[0-9]+ (millisecond|second|minute|hour)s?$")]
+    private static partial Regex TriggerPattern();
+}
