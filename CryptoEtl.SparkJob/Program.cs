@@ -1,30 +1,53 @@
 using System.CommandLine;
 using CryptoEtl.SparkJob;
+using CryptoEtl.SparkJob.SparkConnect.Jobs;
 
 var engine = new Option<string>("--engine")
 {
-    Description = "local: this process runs the job; spark: submit it to a Spark Connect server (see submit).",
+    Description = "local: this process runs the job; spark: submit it to a Spark Connect server (Spark:Remote, default SPARK_REMOTE) and report its status until stopped.",
     DefaultValueFactory = _ => "local",
 };
 engine.AcceptOnlyFromAmong("local", "spark");
 
+var stopOnExit = new Option<bool>("--stop-on-exit")
+{
+    Description = "With --engine spark: stop the queries on Spark when this service stops (by default they keep running).",
+};
+
 var run = new Command("run", "Run the streaming job as a service (health at /health, metrics via OpenTelemetry). Other options are host settings, e.g. --StateDir dir.")
 {
     engine,
+    stopOnExit,
 };
 run.TreatUnmatchedTokensAsErrors = false;
 run.SetAction(async (parse, cancellation) =>
 {
-    if (parse.GetValue(engine) == "spark")
+    if (parse.GetValue(engine) != "spark")
     {
-        await Console.Error.WriteLineAsync("The spark engine runs on a Spark cluster: use 'submit --remote sc://host:15002'.");
-        return 2;
+        await using var local = SparkJobApp.BuildLocal([.. parse.UnmatchedTokens]);
+        await local.RunAsync(cancellation);
+        return Environment.ExitCode;
     }
 
-    await using var app = SparkJobApp.BuildLocal([.. parse.UnmatchedTokens]);
+    if (SparkCommands.ServiceProblems([.. parse.UnmatchedTokens]) is { Count: > 0 } problems)
+    {
+        foreach (var problem in problems)
+        {
+            await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {problem}");
+        }
+
+        return SparkCommands.BadUsage;
+    }
+
+    await using var app = SparkJobApp.BuildSpark([.. parse.UnmatchedTokens], parse.GetValue(stopOnExit));
     await app.RunAsync(cancellation);
     return Environment.ExitCode;
 });
 
 var root = new RootCommand("CryptoEtl's streaming job: snapshots in, ticks, OHLC candles and alerts out.") { run };
+foreach (var command in SparkCommands.All())
+{
+    root.Subcommands.Add(command);
+}
+
 return await root.Parse(args).InvokeAsync();

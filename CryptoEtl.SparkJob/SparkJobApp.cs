@@ -2,12 +2,15 @@ using Confluent.SchemaRegistry;
 using CryptoEtl.ServiceDefaults.Kafka;
 using CryptoEtl.ServiceDefaults.Options;
 using CryptoEtl.SparkJob.Local;
+using CryptoEtl.SparkJob.SparkConnect;
+using CryptoEtl.SparkJob.SparkConnect.Jobs;
+using CryptoEtl.SparkJob.SparkConnect.Plans;
 using CryptoEtl.SparkJob.Telemetry;
 using CryptoEtl.SparkJob.Transform;
 
 namespace CryptoEtl.SparkJob;
 
-/// <summary>The streaming job as a service (health endpoints, metrics), running the local executor.</summary>
+/// <summary>The streaming job as a service (health endpoints, metrics), running the local executor or driving Spark.</summary>
 public static class SparkJobApp
 {
     public static WebApplication BuildLocal(string[] args)
@@ -25,6 +28,32 @@ public static class SparkJobApp
         builder.Services.AddHealthChecks()
             .AddKafka(configuration)
             .AddCheck<LocalExecutorService>("executor", tags: ["ready"]);
+
+        var app = builder.Build();
+        app.MapDefaultEndpoints();
+        return app;
+    }
+
+    /// <summary>
+    /// The job on Spark: this process submits the queries to a Spark Connect server (Spark:Remote, default SPARK_REMOTE) and
+    /// reports their status; the transformation runs on Spark.
+    /// </summary>
+    public static WebApplication BuildSpark(string[] args, bool stopOnExit)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        builder.AddServiceDefaults();
+        if (stopOnExit)
+        {
+            builder.Configuration[$"{SparkOptions.Section}:{nameof(SparkOptions.StopOnExit)}"] = "true";
+        }
+
+        var configuration = builder.Configuration;
+        builder.Services.AddValidatedOptions<TransformOptions>(TransformOptions.Section, TransformPlans.Problems);
+        builder.Services.AddValidatedOptions<SparkOptions>(SparkOptions.Section, o => o.Problems());
+        builder.Services.AddSingleton<ISchemaRegistryClient>(_ => new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(configuration) }));
+        builder.Services.AddSingleton<SparkConnectJobService>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<SparkConnectJobService>());
+        builder.Services.AddHealthChecks().AddCheck<SparkConnectJobService>("spark", tags: ["ready"]);
 
         var app = builder.Build();
         app.MapDefaultEndpoints();

@@ -12,7 +12,7 @@ namespace CryptoEtl.SparkJob.SparkConnect.Plans;
 /// <list type="bullet">
 /// <item>cryptoetl-ticks (append): snapshots decoded, deduplicated on (coin, last_updated) within the watermark.</item>
 /// <item>cryptoetl-candles-&lt;interval&gt; (update), one per interval: OHLC per coin and tumbling event-time window.
-/// Spark allows one streaming aggregation per update-mode query, hence one query per interval.</item>
+/// One streaming aggregation per query is the only shape every Spark version accepts in update mode.</item>
 /// <item>cryptoetl-alerts (update): z-score and window-move alerts from each coin's ticks, collected per sliding window.</item>
 /// <item>cryptoetl-deadletters (append): snapshots the others cannot read, with the reason.</item>
 /// </list>
