@@ -35,8 +35,14 @@ internal sealed class CommandContext : IDisposable
 
     public ILoggerFactory Logs { get; }
 
-    public SparkConnectSession Connect() =>
-        SparkConnectSession.Connect(Remote ?? throw new InvalidOperationException("This command has no Spark Connect address."), Logs.CreateLogger("CryptoEtl.SparkJob.SparkConnect"));
+    /// <summary>Opens the job's session (see <see cref="JobSession"/>) and prints where it is connected.</summary>
+    public async Task<SparkConnectSession> ConnectAsync(CancellationToken cancellation)
+    {
+        var remote = Remote ?? throw new InvalidOperationException("This command has no Spark Connect address.");
+        var (session, version) = await JobSession.OpenAsync(remote, Logs.CreateLogger("CryptoEtl.SparkJob.SparkConnect"), cancellation);
+        await Output.WriteLineAsync($"Spark {version} at {session.Remote} (session {session.SessionId}, user {session.Remote.UserId})");
+        return session;
+    }
 
     /// <summary>The context, or null with the problems to print (one line each).</summary>
     public static CommandContext? Create(ParseResult parse, Option<string?>? remote, Option<string?>? checkpoint, bool requireRemote, out IReadOnlyList<string> problems)

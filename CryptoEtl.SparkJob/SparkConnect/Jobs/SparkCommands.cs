@@ -150,8 +150,7 @@ public static class SparkCommands
         }
 
         var queries = new TransformPlans(context.Transform, context.Spark, kafka, schemas).Queries();
-        using var session = context.Connect();
-        await WriteConnectedAsync(context, session, cancellation);
+        using var session = await context.ConnectAsync(cancellation);
         var outcomes = await new SparkTransformJob(session, context.Transform, context.Spark).SubmitAsync(queries, cancellation);
         foreach (var outcome in outcomes)
         {
@@ -168,8 +167,7 @@ public static class SparkCommands
 
     private static async Task<int> StatusAsync(CommandContext context, CancellationToken cancellation)
     {
-        using var session = context.Connect();
-        await WriteConnectedAsync(context, session, cancellation);
+        using var session = await context.ConnectAsync(cancellation);
         var reports = await new SparkTransformJob(session, context.Transform, context.Spark).StatusAsync(cancellation);
         foreach (var report in reports)
         {
@@ -192,8 +190,7 @@ public static class SparkCommands
 
     private static async Task<int> StopAsync(CommandContext context, CancellationToken cancellation)
     {
-        using var session = context.Connect();
-        await WriteConnectedAsync(context, session, cancellation);
+        using var session = await context.ConnectAsync(cancellation);
         var stopped = await new SparkTransformJob(session, context.Transform, context.Spark).StopAsync(cancellation);
         if (stopped.Count == 0)
         {
@@ -233,11 +230,5 @@ public static class SparkCommands
         }
 
         return Ok;
-    }
-
-    private static async Task WriteConnectedAsync(CommandContext context, SparkConnectSession session, CancellationToken cancellation)
-    {
-        var version = await session.SparkVersionAsync(cancellation);
-        await context.Output.WriteLineAsync($"Spark {version} at {session.Remote} (session {session.SessionId}, user {session.Remote.UserId})");
     }
 }

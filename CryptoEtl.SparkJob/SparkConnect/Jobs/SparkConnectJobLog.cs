@@ -31,4 +31,13 @@ internal static partial class SparkConnectJobLog
 
     [LoggerMessage(119, LogLevel.Critical, "The Spark Connect executor stopped: {Error}")]
     public static partial void Crashed(this ILogger logger, string error, Exception exception);
+
+    [LoggerMessage(120, LogLevel.Warning, "Spark closed the job's session {Configured} earlier (its queries stopped with it); using generation {Generation} of it: session {SessionId}")]
+    public static partial void SessionMoved(this ILogger logger, string configured, string sessionId, int generation);
+
+    [LoggerMessage(121, LogLevel.Warning, "Restarting the queries that are not running: {Queries} (next attempt not before {Delay} from now)")]
+    public static partial void Restarting(this ILogger logger, string queries, TimeSpan delay);
+
+    [LoggerMessage(122, LogLevel.Warning, "Spark closed the session {SessionId}; opening the next one and resubmitting")]
+    public static partial void SessionLost(this ILogger logger, string sessionId);
 }

@@ -11,8 +11,9 @@ namespace CryptoEtl.SparkJob.SparkConnect.Jobs;
 /// <summary>
 /// run --engine spark: submits the queries (retrying while Spark or the registry cannot be reached; queries already active
 /// are left alone), then reports their status every Spark:StatusInterval until stopped. The reports also keep the Spark
-/// Connect session alive: Spark stops a session's queries when the session expires. On exit the queries keep running on
-/// Spark unless Spark:StopOnExit (--stop-on-exit) is set.
+/// Connect session alive: Spark stops a session's queries when the session expires. A query found not running (it failed,
+/// someone stopped it, Spark restarted) is submitted again, at growing intervals while it keeps stopping. On exit the
+/// queries keep running on Spark unless Spark:StopOnExit (--stop-on-exit) is set.
 /// </summary>
 public sealed class SparkConnectJobService(
     IConfiguration configuration,
@@ -23,6 +24,7 @@ public sealed class SparkConnectJobService(
     ILogger<SparkConnectJobService> logger) : BackgroundService, IHealthCheck
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromMinutes(1);
+    private static readonly TimeSpan MaxRestartDelay = TimeSpan.FromMinutes(10);
 
     private readonly Dictionary<string, QueryId> _started = new(StringComparer.Ordinal);
     private readonly Lock _healthLock = new();
@@ -46,27 +48,41 @@ public sealed class SparkConnectJobService(
         }
     }
 
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) => Task.FromResult(Health);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var spark = options.Value;
-        using var session = SparkConnectSession.Connect(SparkRemote.Parse(spark.ResolvedRemote()), logger);
-        var job = new SparkTransformJob(session, transform.Value, spark);
+        var remote = SparkRemote.Parse(spark.ResolvedRemote());
         try
         {
-            await SubmitAsync(job, spark, stoppingToken);
-            using var timer = new PeriodicTimer(spark.StatusInterval);
-            do
+            while (true)
             {
-                await ReportAsync(job, stoppingToken);
+                var (opened, version) = await RetryAsync(() => JobSession.OpenAsync(remote, logger, stoppingToken), stoppingToken);
+                using var session = opened;
+                var job = new SparkTransformJob(session, transform.Value, spark);
+                try
+                {
+                    await RetryAsync(() => SubmitAsync(job, spark, version, stoppingToken), stoppingToken);
+                    await MonitorAsync(job, spark, stoppingToken);
+                }
+                catch (SparkConnectException e) when (JobSession.IsSessionClosed(e))
+                {
+                    logger.SessionLost(session.SessionId);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    if (spark.StopOnExit)
+                    {
+                        await StopQueriesAsync(job);
+                    }
+
+                    return;
+                }
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            if (spark.StopOnExit)
-            {
-                await StopQueriesAsync(job);
-            }
         }
         catch (Exception e)
         {
@@ -76,52 +92,70 @@ public sealed class SparkConnectJobService(
         }
     }
 
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) => Task.FromResult(Health);
-
-    private async Task SubmitAsync(SparkTransformJob job, SparkOptions spark, CancellationToken cancellation)
+    private async Task<IReadOnlyList<SubmitOutcome>> SubmitAsync(SparkTransformJob job, SparkOptions spark, string version, CancellationToken cancellation)
     {
-        var delay = TimeSpan.FromSeconds(1);
-        while (true)
+        var kafka = spark.KafkaBootstrapServers is { Length: > 0 } servers ? servers : KafkaConnection.BootstrapServers(configuration);
+        var schemas = await SparkSchemas.RegisterAsync(registry).WaitAsync(cancellation);
+        logger.Connected(version, job.Session.Remote.ToString(), job.Session.SessionId, string.Join(", ", job.QueryNames));
+        var outcomes = await job.SubmitAsync(new TransformPlans(transform.Value, spark, kafka, schemas).Queries(), cancellation);
+        foreach (var outcome in outcomes)
         {
-            try
+            switch (outcome.Result)
             {
-                var kafka = spark.KafkaBootstrapServers is { Length: > 0 } servers ? servers : KafkaConnection.BootstrapServers(configuration);
-                var schemas = await SparkSchemas.RegisterAsync(registry).WaitAsync(cancellation);
-                var version = await job.Session.SparkVersionAsync(cancellation);
-                logger.Connected(version, job.Session.Remote.ToString(), job.Session.SessionId, string.Join(", ", job.QueryNames));
-                var outcomes = await job.SubmitAsync(new TransformPlans(transform.Value, spark, kafka, schemas).Queries(), cancellation);
-                foreach (var outcome in outcomes)
-                {
-                    switch (outcome.Result)
-                    {
-                        case SubmitResult.Started:
-                            _started[outcome.Name] = outcome.Id!;
-                            logger.QueryStarted(outcome.Name, outcome.Id!.Id, outcome.Id.RunId);
-                            break;
-                        case SubmitResult.AlreadyActive:
-                            _started[outcome.Name] = outcome.Id!;
-                            logger.QueryAlreadyActive(outcome.Name, outcome.Id!.Id, outcome.Id.RunId);
-                            break;
-                        default:
-                            logger.QueryRefused(outcome.Name, outcome.Error ?? "?");
-                            break;
-                    }
-                }
-
-                return;
-            }
-            catch (Exception e) when (e is SparkConnectException { FromSpark: false } or HttpRequestException or TimeoutException)
-            {
-                // Spark or the registry is not up yet (containers start in any order): try again.
-                Health = HealthCheckResult.Unhealthy($"cannot submit yet: {e.Message}");
-                logger.SubmitRetry(delay, e.Message);
-                await Task.Delay(delay, cancellation);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+                case SubmitResult.Started:
+                    _started[outcome.Name] = outcome.Id!;
+                    logger.QueryStarted(outcome.Name, outcome.Id!.Id, outcome.Id.RunId);
+                    break;
+                case SubmitResult.AlreadyActive:
+                    _started[outcome.Name] = outcome.Id!;
+                    logger.QueryAlreadyActive(outcome.Name, outcome.Id!.Id, outcome.Id.RunId);
+                    break;
+                default:
+                    logger.QueryRefused(outcome.Name, outcome.Error ?? "?");
+                    break;
             }
         }
+
+        return outcomes;
     }
 
-    private async Task ReportAsync(SparkTransformJob job, CancellationToken cancellation)
+    /// <summary>Reports every interval and resubmits when a query is not running; returns only by throwing (cancelled, session closed).</summary>
+    private async Task MonitorAsync(SparkTransformJob job, SparkOptions spark, CancellationToken cancellation)
+    {
+        var restartDelay = spark.StatusInterval;
+        var nextRestart = DateTimeOffset.MinValue;
+        using var timer = new PeriodicTimer(spark.StatusInterval);
+        do
+        {
+            if (await ReportAsync(job, cancellation) is not { } down)
+            {
+                continue;
+            }
+
+            if (down.Count == 0)
+            {
+                restartDelay = spark.StatusInterval;
+            }
+            else if (DateTimeOffset.UtcNow >= nextRestart)
+            {
+                logger.Restarting(string.Join(", ", down), restartDelay);
+                nextRestart = DateTimeOffset.UtcNow + restartDelay;
+                restartDelay = TimeSpan.FromTicks(Math.Min(restartDelay.Ticks * 2, MaxRestartDelay.Ticks));
+                try
+                {
+                    await SubmitAsync(job, spark, await job.Session.SparkVersionAsync(cancellation), cancellation);
+                }
+                catch (Exception e) when (IsTransient(e))
+                {
+                    logger.StatusFailed(e.Message);
+                }
+            }
+        }
+        while (await timer.WaitForNextTickAsync(cancellation));
+    }
+
+    /// <summary>Logs each query's state; returns the ones not running, or null when Spark did not answer.</summary>
+    private async Task<IReadOnlyList<string>?> ReportAsync(SparkTransformJob job, CancellationToken cancellation)
     {
         try
         {
@@ -135,7 +169,7 @@ public sealed class SparkConnectJobService(
                 else
                 {
                     var reason = _started.TryGetValue(report.Name, out var id)
-                        ? await job.FailureAsync(id, cancellation) ?? "it stopped without an error (stopped by someone, or its Spark session expired)"
+                        ? await FailureAsync(job, id, cancellation) ?? "it stopped without an error (stopped by someone, or Spark or its session restarted)"
                         : "it was not started (see the submit errors above)";
                     logger.QueryNotRunning(report.Name, reason);
                 }
@@ -145,13 +179,51 @@ public sealed class SparkConnectJobService(
             Health = down.Count == 0
                 ? HealthCheckResult.Healthy($"{reports.Count} queries running")
                 : HealthCheckResult.Degraded($"not running: {string.Join(", ", down)}");
+            return down;
         }
-        catch (SparkConnectException e)
+        catch (SparkConnectException e) when (!JobSession.IsSessionClosed(e))
         {
             Health = HealthCheckResult.Unhealthy($"Spark Connect: {e.Message}");
             logger.StatusFailed(e.Message);
+            return null;
         }
     }
+
+    /// <summary>Why a query this process started stopped; Spark forgets a stopped query after a while, and another session never knew it.</summary>
+    private static async Task<string?> FailureAsync(SparkTransformJob job, QueryId id, CancellationToken cancellation)
+    {
+        try
+        {
+            return await job.FailureAsync(id, cancellation);
+        }
+        catch (SparkConnectException e) when (e.FromSpark && !JobSession.IsSessionClosed(e))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Runs <paramref name="attempt"/> until it succeeds, waiting longer after each failure Spark or the registry may recover from.</summary>
+    private async Task<T> RetryAsync<T>(Func<Task<T>> attempt, CancellationToken cancellation)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            try
+            {
+                return await attempt();
+            }
+            catch (Exception e) when (IsTransient(e))
+            {
+                // Spark or the registry is not up yet (containers start in any order): try again.
+                Health = HealthCheckResult.Unhealthy($"cannot submit yet: {e.Message}");
+                logger.SubmitRetry(delay, e.Message);
+                await Task.Delay(delay, cancellation);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            }
+        }
+    }
+
+    private static bool IsTransient(Exception e) => e is SparkConnectException { FromSpark: false } or HttpRequestException or TimeoutException;
 
     private async Task StopQueriesAsync(SparkTransformJob job)
     {

@@ -145,6 +145,33 @@ internal sealed class FakeSpark
 
     public IReadOnlyList<FakeQuery> ActiveQueries => [.. Queries.Where(q => q.Active)];
 
+    /// <summary>Sessions Spark closed (expired): it refuses their ids with INVALID_HANDLE.SESSION_CLOSED, as Spark 4 does.</summary>
+    public ConcurrentDictionary<string, bool> ClosedSessions { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Closes a session as Spark does when it expires: its queries stop, its id is refused from then on.</summary>
+    public void CloseSession(string sessionId)
+    {
+        lock (_queriesLock)
+        {
+            foreach (var query in _queries.Where(q => q.SessionId == sessionId))
+            {
+                query.Active = false;
+            }
+        }
+
+        ClosedSessions[sessionId] = true;
+    }
+
+    /// <summary>Throws what Spark answers any call on a closed session.</summary>
+    public void CheckOpen(string sessionId)
+    {
+        if (ClosedSessions.ContainsKey(sessionId))
+        {
+            throw FakeSparkConnectServer.SparkError($"[INVALID_HANDLE.SESSION_CLOSED] The handle {sessionId} is invalid. Session was closed.",
+                "org.apache.spark.sql.SparkSQLException", "INVALID_HANDLE.SESSION_CLOSED");
+        }
+    }
+
     public void Record(string method, IMessage request, ServerCallContext context) =>
         _calls.Enqueue(new RecordedCall(method, request, context.RequestHeaders.Where(h => !h.IsBinary).ToDictionary(h => h.Key, h => h.Value, StringComparer.Ordinal)));
 
@@ -167,8 +194,8 @@ internal sealed class FakeSpark
         {
             var response = command?.CommandTypeCase switch
             {
-                Command.CommandTypeOneofCase.WriteStreamOperationStart => Start(command.WriteStreamOperationStart),
-                Command.CommandTypeOneofCase.StreamingQueryManagerCommand => Manage(command.StreamingQueryManagerCommand),
+                Command.CommandTypeOneofCase.WriteStreamOperationStart => Start(request.SessionId, command.WriteStreamOperationStart),
+                Command.CommandTypeOneofCase.StreamingQueryManagerCommand => Manage(request.SessionId, command.StreamingQueryManagerCommand),
                 Command.CommandTypeOneofCase.StreamingQueryCommand => Query(command.StreamingQueryCommand),
                 _ => throw FakeSparkConnectServer.SparkError($"The fake Spark Connect server does not run {command?.CommandTypeCase.ToString() ?? "relations"}."),
             };
@@ -182,7 +209,7 @@ internal sealed class FakeSpark
 
     public static bool Reattachable(ExecutePlanRequest request) => request.RequestOptions.Any(o => o.ReattachOptions?.Reattachable == true);
 
-    private ExecutePlanResponse Start(WriteStreamOperationStart start)
+    private ExecutePlanResponse Start(string sessionId, WriteStreamOperationStart start)
     {
         if (RefuseStart?.Invoke(start) is { } refusal)
         {
@@ -191,14 +218,14 @@ internal sealed class FakeSpark
 
         lock (_queriesLock)
         {
-            if (_queries.Any(q => q.Active && q.Name == start.QueryName))
+            if (_queries.Any(q => q.Active && q.SessionId == sessionId && q.Name == start.QueryName))
             {
                 throw FakeSparkConnectServer.SparkError($"Cannot start query with name {start.QueryName} as a query with that name is already active in this SparkSession",
                     "java.lang.IllegalArgumentException");
             }
 
             var previous = _queries.LastOrDefault(q => q.Name == start.QueryName);
-            var query = new FakeQuery(previous?.Id ?? Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), start.QueryName, start);
+            var query = new FakeQuery(previous?.Id ?? Guid.NewGuid().ToString(), Guid.NewGuid().ToString(), start.QueryName, start, sessionId);
             _queries.Add(query);
             return new ExecutePlanResponse
             {
@@ -211,7 +238,7 @@ internal sealed class FakeSpark
         }
     }
 
-    private ExecutePlanResponse Manage(StreamingQueryManagerCommand command)
+    private ExecutePlanResponse Manage(string sessionId, StreamingQueryManagerCommand command)
     {
         if (command.CommandCase != StreamingQueryManagerCommand.CommandOneofCase.Active)
         {
@@ -219,7 +246,7 @@ internal sealed class FakeSpark
         }
 
         var active = new StreamingQueryManagerCommandResult.Types.ActiveResult();
-        active.ActiveQueries.AddRange(ActiveQueries.Select(q => new StreamingQueryManagerCommandResult.Types.StreamingQueryInstance
+        active.ActiveQueries.AddRange(ActiveQueries.Where(q => q.SessionId == sessionId).Select(q => new StreamingQueryManagerCommandResult.Types.StreamingQueryInstance
         {
             Id = new StreamingQueryInstanceId { Id = q.Id, RunId = q.RunId },
             Name = q.Name,
@@ -278,8 +305,10 @@ internal sealed class FakeSpark
     }
 }
 
-internal sealed class FakeQuery(string id, string runId, string name, WriteStreamOperationStart start)
+internal sealed class FakeQuery(string id, string runId, string name, WriteStreamOperationStart start, string sessionId)
 {
+    public string SessionId { get; } = sessionId;
+
     public string Id { get; } = id;
 
     public string RunId { get; } = runId;
@@ -298,6 +327,7 @@ internal sealed class FakeSparkConnectService(FakeSpark spark) : SparkConnectSer
     public override async Task ExecutePlan(ExecutePlanRequest request, IServerStreamWriter<ExecutePlanResponse> responseStream, ServerCallContext context)
     {
         spark.Record(nameof(ExecutePlan), request, context);
+        spark.CheckOpen(request.SessionId);
         var script = spark.OnExecute?.Invoke(request) ?? spark.Answer(request);
         await PlayAsync(script, request.SessionId, request.OperationId, responseStream, context);
     }
@@ -305,6 +335,7 @@ internal sealed class FakeSparkConnectService(FakeSpark spark) : SparkConnectSer
     public override async Task ReattachExecute(ReattachExecuteRequest request, IServerStreamWriter<ExecutePlanResponse> responseStream, ServerCallContext context)
     {
         spark.Record(nameof(ReattachExecute), request, context);
+        spark.CheckOpen(request.SessionId);
         var script = spark.OnReattach?.Invoke(request) ?? new ExecuteScript([], StreamEnd.ResultComplete);
         await PlayAsync(script, request.SessionId, request.OperationId, responseStream, context);
     }
@@ -318,6 +349,7 @@ internal sealed class FakeSparkConnectService(FakeSpark spark) : SparkConnectSer
     public override Task<ConfigResponse> Config(ConfigRequest request, ServerCallContext context)
     {
         spark.Record(nameof(Config), request, context);
+        spark.CheckOpen(request.SessionId);
         var response = new ConfigResponse { SessionId = request.SessionId };
         var operation = request.Operation;
         switch (operation.OpTypeCase)
@@ -342,6 +374,7 @@ internal sealed class FakeSparkConnectService(FakeSpark spark) : SparkConnectSer
     public override Task<AnalyzePlanResponse> AnalyzePlan(AnalyzePlanRequest request, ServerCallContext context)
     {
         spark.Record(nameof(AnalyzePlan), request, context);
+        spark.CheckOpen(request.SessionId);
         return request.AnalyzeCase == AnalyzePlanRequest.AnalyzeOneofCase.SparkVersion
             ? Task.FromResult(new AnalyzePlanResponse { SessionId = request.SessionId, SparkVersion = new AnalyzePlanResponse.Types.SparkVersion { Version = spark.Version } })
             : throw FakeSparkConnectServer.SparkError($"The fake does not analyze {request.AnalyzeCase}.");

@@ -180,6 +180,24 @@ public sealed class SparkCommandsTests : IAsyncLifetime
         Assert.All(Spark.Requests<ExecutePlanRequest>(), r => Assert.Equal(session.ToString(), r.SessionId));
     }
 
+    [Fact]
+    public async Task After_Spark_closed_the_jobs_session_every_command_uses_the_next_one()
+    {
+        await SubmitAsync();
+        Spark.CloseSession(SparkRemote.DefaultSessionId.ToString()); // as when the session expired: its queries stopped
+        var next = JobSession.Generation(SparkRemote.DefaultSessionId, 1).ToString();
+
+        var (code, output, _) = await SubmitAsync();
+        var (statusCode, status, _) = await RunAsync("status", "--remote", _server.Remote);
+
+        Assert.Equal(0, code);
+        Assert.Contains($"(session {next}, user cryptoetl)", Lines(output)[0], StringComparison.Ordinal);
+        Assert.Equal(6, Lines(output).Count(l => l.StartsWith("started", StringComparison.Ordinal)));
+        Assert.All(Spark.ActiveQueries, q => Assert.Equal(next, q.SessionId));
+        Assert.Equal(0, statusCode);
+        Assert.Contains($"(session {next}, user cryptoetl)", Lines(status)[0], StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("http://spark:15002", "error: Spark:Remote: Invalid Spark Connect address 'http://spark:15002': the scheme must be sc://.")]
     [InlineData("sc://spark:15002/;session_id=42", "error: Spark:Remote: Invalid Spark Connect address 'sc://spark:15002/;session_id=***': session_id '42' is not a UUID")]

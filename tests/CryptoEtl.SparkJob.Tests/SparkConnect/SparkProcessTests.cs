@@ -92,7 +92,7 @@ public sealed class SparkProcessTests
     }
 
     [Fact]
-    public async Task Run_with_the_spark_engine_submits_reports_status_and_leaves_the_queries_running_unless_asked_to_stop_them()
+    public async Task Run_with_the_spark_engine_submits_reports_restarts_a_failed_query_and_leaves_the_queries_running_unless_asked_to_stop_them()
     {
         await using var server = await FakeSparkConnectServer.StartAsync();
         await using var infrastructure = await EmbeddedInfrastructure.StartAsync(createPipelineTopics: false);
@@ -111,6 +111,10 @@ public sealed class SparkProcessTests
         {
             await first.WaitForLineAsync("Query cryptoetl-deadletters started: id ", Timeout, Cancel);
             await first.WaitForLineAsync("Query cryptoetl-alerts: Waiting for data to arrive; no progress yet", Timeout, Cancel);
+            server.Spark.Fail("cryptoetl-alerts", "org.apache.spark.SparkException: boom");
+            await first.WaitForLineAsync("Query cryptoetl-alerts is not running: org.apache.spark.SparkException: boom", Timeout, Cancel);
+            await first.WaitForLineAsync("Restarting the queries that are not running: cryptoetl-alerts", Timeout, Cancel);
+            await first.WaitForLineAsync("Query cryptoetl-alerts started: id ", Timeout, Cancel);
             first.Interrupt();
             Assert.Equal(0, await first.WaitForExitAsync(Timeout));
         }
@@ -127,6 +131,6 @@ public sealed class SparkProcessTests
         }
 
         Assert.Empty(server.Spark.ActiveQueries);
-        Assert.Equal(6, server.Spark.Queries.Count); // nothing was started twice
+        Assert.Equal(7, server.Spark.Queries.Count); // six, and the restart of the one that failed: nothing ran twice at once
     }
 }
