@@ -4,6 +4,7 @@ using CryptoEtl.TestSupport;
 namespace CryptoEtl.SparkJob.Tests.SparkConnect;
 
 /// <summary>The built CryptoEtl.SparkJob.dll as a user (or the AppHost, or a container) starts it: plan, a bad address, run --engine spark.</summary>
+[Collection(SparkProcessCollection.Name)]
 public sealed class SparkProcessTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
@@ -133,4 +134,14 @@ public sealed class SparkProcessTests
         Assert.Empty(server.Spark.ActiveQueries);
         Assert.Equal(7, server.Spark.Queries.Count); // six, and the restart of the one that failed: nothing ran twice at once
     }
+}
+
+/// <summary>
+/// Child processes on their own: on a 2-core machine they would otherwise compete with the local executor's timing-sensitive
+/// process tests running in parallel.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class SparkProcessCollection
+{
+    public const string Name = "Spark Connect child processes";
 }
