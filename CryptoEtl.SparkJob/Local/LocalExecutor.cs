@@ -37,6 +37,11 @@ public sealed class LocalExecutor : IDisposable
     private readonly ConcurrentDictionary<int, PartitionState> _states = new();
     private readonly List<ConsumeResult<byte[]?, byte[]?>> _pending = [];
 
+    // Offsets already covered by a durable checkpoint but not yet committed to the group (a commit fails during a
+    // rebalance, and a partition taken over from a checkpoint may have nothing new to process). The checkpoint is what
+    // the job resumes from; the commit is what lag monitoring and a job without checkpoints read, so it is retried.
+    private readonly ConcurrentDictionary<int, long> _uncommitted = new();
+
     public LocalExecutor(ConsumerConfig consumerConfig, ProducerConfig producerConfig, ISchemaRegistryClient registry, TransformOptions transform,
         LocalExecutorOptions options, string checkpointDirectory, SparkJobTelemetry telemetry, TimeProvider clock, ILogger logger)
     {
@@ -79,6 +84,7 @@ public sealed class LocalExecutor : IDisposable
                 var batch = Collect(consumer, cancellation);
                 if (batch.Count == 0)
                 {
+                    CommitCheckpointed(consumer);
                     continue;
                 }
 
@@ -155,7 +161,6 @@ public sealed class LocalExecutor : IDisposable
 
         _output.WaitForDeliveries(cancellation);
 
-        var commits = new List<TopicPartitionOffset>();
         foreach (var (partition, records) in byPartition)
         {
             var topicPartition = new TopicPartition(Topics.Snapshots, partition);
@@ -167,20 +172,17 @@ public sealed class LocalExecutor : IDisposable
 
             if (_checkpoints.Save(topicPartition, new PartitionCheckpoint(next, state, _clock.GetUtcNow(), _owner)))
             {
-                commits.Add(new TopicPartitionOffset(topicPartition, next));
+                _uncommitted[partition] = next;
             }
             else
             {
                 _logger.Fenced(partition);
                 _states.TryRemove(partition, out _);
+                _uncommitted.TryRemove(partition, out _);
             }
         }
 
-        if (commits.Count > 0)
-        {
-            consumer.Commit(commits);
-        }
-
+        CommitCheckpointed(consumer);
         Record(batch.Count, results, Stopwatch.GetElapsedTime(started), consumer);
     }
 
@@ -230,10 +232,39 @@ public sealed class LocalExecutor : IDisposable
         return new PartitionResult(output.Ticks.Count, output.Candles.Count, output.Alerts.Count, output.Late.Count, output.Duplicates, deadLetters + output.Late.Count);
     }
 
+    /// <summary>Commits the checkpointed offsets of owned partitions; a failure (a rebalance in progress) leaves them for the next try.</summary>
+    private void CommitCheckpointed(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        var offsets = _uncommitted.Where(e => _states.ContainsKey(e.Key))
+            .Select(e => new TopicPartitionOffset(Topics.Snapshots, e.Key, e.Value)).ToList();
+        if (offsets.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            consumer.Commit(offsets);
+            foreach (var offset in offsets)
+            {
+                _uncommitted.TryRemove(new KeyValuePair<int, long>(offset.Partition.Value, offset.Offset.Value));
+            }
+        }
+        catch (KafkaException e)
+        {
+            _logger.CommitDeferred(offsets.Count, e.Error.Reason);
+        }
+    }
+
     private TopicPartitionOffset Assign(TopicPartition partition)
     {
         var checkpoint = _checkpoints.Load(partition);
         _states[partition.Partition.Value] = checkpoint?.State ?? new PartitionState();
+        if (checkpoint is not null)
+        {
+            _uncommitted[partition.Partition.Value] = checkpoint.NextOffset;
+        }
+
         var offset = checkpoint is null ? Offset.Unset : new Offset(checkpoint.NextOffset);
         _logger.Assigned(partition.Partition.Value, checkpoint is null ? "committed or earliest" : checkpoint.NextOffset.ToString(CultureInfo.InvariantCulture),
             checkpoint is null ? "no checkpoint" : $"checkpoint of {checkpoint.Owner} at {checkpoint.WrittenAt:O}");
@@ -247,6 +278,7 @@ public sealed class LocalExecutor : IDisposable
             // Records of a revoked partition not processed yet belong to its next owner, which resumes from the checkpoint.
             _pending.RemoveAll(r => r.Partition == partition.Partition);
             _states.TryRemove(partition.Partition.Value, out _);
+            _uncommitted.TryRemove(partition.Partition.Value, out _);
             _logger.Revoked(partition.Partition.Value);
         }
     }

@@ -19,4 +19,7 @@ internal static partial class SparkJobLog
 
     [LoggerMessage(6, LogLevel.Debug, "Batch of {Records} records: {Ticks} ticks, {Candles} candles, {Alerts} alerts, {Late} late, {DeadLetters} dead letters in {Elapsed}")]
     public static partial void BatchDone(this ILogger logger, int records, int ticks, int candles, int alerts, int late, int deadLetters, TimeSpan elapsed);
+
+    [LoggerMessage(7, LogLevel.Warning, "Commit of {Partitions} checkpointed offsets deferred to the next batch: {Reason}")]
+    public static partial void CommitDeferred(this ILogger logger, int partitions, string reason);
 }
