@@ -18,7 +18,10 @@ public static class CoinGeckoHttpClientRegistration
     public static IServiceCollection AddCoinGeckoClient(this IServiceCollection services)
     {
         services.AddSingleton<IValidateOptions<CoinGeckoOptions>, CoinGeckoOptionsValidator>();
-        services.AddOptions<CoinGeckoOptions>().BindConfiguration(CoinGeckoOptions.Section).ValidateOnStart();
+        services.AddOptions<CoinGeckoOptions>().BindConfiguration(CoinGeckoOptions.Section).ValidateOnStart()
+            // Aspire style: an AppHost points the client at an API or simulator with ConnectionStrings:coingecko.
+            .PostConfigure<IConfiguration>((options, configuration) =>
+                options.BaseUrl ??= configuration.GetConnectionString("coingecko") is { Length: > 0 } url ? new Uri(url) : null);
 
         services.AddSingleton<CoinGeckoHttpLogger>();
 

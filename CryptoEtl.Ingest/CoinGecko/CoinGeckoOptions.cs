@@ -13,7 +13,7 @@ public sealed partial class CoinGeckoOptions
     /// <summary>Required for the demo and pro plans. Sent only as a header, never in a URL.</summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>Overrides the plan's host, e.g. the simulator's http://127.0.0.1:8090/api/v3.</summary>
+    /// <summary>Overrides the plan's host, e.g. the simulator at http://127.0.0.1:8090/api/v3; also taken from ConnectionStrings:coingecko.</summary>
     public Uri? BaseUrl { get; set; }
 
     public string VsCurrency { get; set; } = "usd";

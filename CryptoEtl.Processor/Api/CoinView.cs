@@ -37,3 +37,5 @@ public sealed record AlertView(string Id, string CoinId, string Kind, DateTimeOf
 public sealed record FreshnessView(DateTimeOffset CheckedAt, IReadOnlyDictionary<string, StageFreshness> Stages, IReadOnlyDictionary<string, long?> ConsumerLag);
 
 public sealed record StageFreshness(DateTimeOffset? NewestEventTime, double? AgeSeconds);
+
+public sealed record StatsView(string Store, IReadOnlyDictionary<string, long> Documents);

@@ -78,6 +78,10 @@ public static partial class ReadApi
                 newest.ToDictionary(kv => kv.Key, kv => new StageFreshness(kv.Value, kv.Value is { } t ? (now - t).TotalSeconds : null)),
                 lag.Measure()));
         }).WithSummary("The newest event time per collection and the consumer lag of the transform and load stages");
+
+        api.MapGet("/pipeline/stats", async (IMarketStore store, CancellationToken cancellation) =>
+            TypedResults.Ok(new StatsView(store.Description, await store.CountsAsync(cancellation))))
+            .WithSummary("Documents per collection, and which store holds them");
     }
 
     private static string? CheckCoinId(string id) =>

@@ -1,4 +1,7 @@
 using CryptoEtl.Ingest.CoinGecko;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.Ingest.Tests;
 
@@ -36,5 +39,21 @@ public sealed class CoinGeckoOptionsTests
 
         Assert.DoesNotContain("TOPSECRET", options.ToString(), StringComparison.Ordinal);
         Assert.Contains("key set", options.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, "http://simulator:8090/api/v3", "http://simulator:8090/api/v3")]
+    [InlineData("http://explicit:1/api/v3", "http://simulator:8090/api/v3", "http://explicit:1/api/v3")]
+    [InlineData(null, null, null)]
+    public void An_AppHost_connection_string_gives_the_base_url_unless_one_is_set(string? baseUrl, string? connectionString, string? expected)
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["CoinGecko:BaseUrl"] = baseUrl,
+            ["ConnectionStrings:coingecko"] = connectionString,
+        }).Build();
+        using var services = new ServiceCollection().AddSingleton<IConfiguration>(configuration).AddLogging().AddCoinGeckoClient().BuildServiceProvider();
+
+        Assert.Equal(expected, services.GetRequiredService<IOptions<CoinGeckoOptions>>().Value.BaseUrl?.ToString());
     }
 }

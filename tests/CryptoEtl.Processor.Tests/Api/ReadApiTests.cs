@@ -127,6 +127,17 @@ public sealed class ReadApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Stats_count_the_documents_of_each_collection()
+    {
+        var stats = (await _http.GetFromJsonAsync<StatsView>("/api/pipeline/stats", Json, Cancel))!;
+
+        Assert.Contains("LiteDB", stats.Store, StringComparison.Ordinal);
+        Assert.Equal(4, stats.Documents["ticks"]);
+        Assert.Equal(3, stats.Documents["candles"]);
+        Assert.Equal(2, stats.Documents["alerts"]);
+    }
+
+    [Fact]
     public async Task OpenAPI_and_health_are_served()
     {
         var openApi = JsonDocument.Parse(await _http.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), Cancel)).RootElement;
