@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CryptoEtl.DevServices.CoinGecko;
 using CryptoEtl.DevServices.Kafka;
+using CryptoEtl.DevServices.Scheduler;
 using CryptoEtl.DevServices.SchemaRegistry;
 
 var root = new RootCommand("CryptoEtl embedded stand-ins: run one on its own for kcat, curl or a browser.")
@@ -8,6 +9,7 @@ var root = new RootCommand("CryptoEtl embedded stand-ins: run one on its own for
     KafkaCommand.Create(),
     SchemaRegistryCommand.Create(),
     CoinGeckoCommand.Create(),
+    SchedulerCommand.Create(),
 };
 
 return await root.Parse(args).InvokeAsync();

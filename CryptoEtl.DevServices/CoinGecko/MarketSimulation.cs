@@ -26,7 +26,8 @@ internal sealed class MarketSimulation
             t,
             Volatility(t, seedRandom),
             TimeSpan.FromTicks((long)(seedRandom.NextDouble() * _refresh.Ticks * 0.4)),
-            HashCode.Combine(options.Seed, i))).ToList();
+            unchecked((options.Seed * 100_003) + i), // not HashCode.Combine: that is seeded per process
+            options.JumpProbability)).ToList();
     }
 
     public int CoinCount => _coins.Count;

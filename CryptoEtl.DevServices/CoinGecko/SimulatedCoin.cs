@@ -8,16 +8,18 @@ internal sealed class SimulatedCoin
     private readonly Random _random;
     private readonly double[] _history = new double[HistorySteps];
     private readonly double _startPrice;
+    private readonly double _jumpProbability;
     private bool _seen;
     private long _step;
     private long _firstStep;
 
-    public SimulatedCoin(CoinTemplate template, double volatility, TimeSpan phase, int seed)
+    public SimulatedCoin(CoinTemplate template, double volatility, TimeSpan phase, int seed, double jumpProbability)
     {
         Template = template;
         Volatility = volatility;
         Phase = phase;
         _random = new Random(seed);
+        _jumpProbability = jumpProbability;
         Price = template.Price;
         _startPrice = template.Price;
         Volume = template.TotalVolume ?? template.Price * 1e6;
@@ -94,7 +96,7 @@ internal sealed class SimulatedCoin
     {
         // Geometric random walk; now and then a jump, so the pipeline has anomalies to find.
         var shock = Gaussian() * Volatility * scale;
-        if (_random.NextDouble() < 0.002 * scale * scale)
+        if (_random.NextDouble() < _jumpProbability * scale * scale)
         {
             shock += (_random.NextDouble() < 0.5 ? -1 : 1) * (0.03 + (_random.NextDouble() * 0.05)) * Math.Max(Volatility / 0.002, 0.05);
         }

@@ -15,6 +15,9 @@ public sealed record SimulatorOptions
     /// <summary>Requests per minute before the simulator answers 429 like CoinGecko (0: no limit).</summary>
     public int RateLimitPerMinute { get; init; } = 30;
 
+    /// <summary>Chance per refresh that a coin jumps 3-8 %: anomalies for the pipeline to find (0.002 is about a real market's rate).</summary>
+    public double JumpProbability { get; init; } = 0.002;
+
     /// <summary>When set, requests must carry it in x-cg-demo-api-key or x-cg-pro-api-key, or get CoinGecko's 401.</summary>
     public string? RequiredApiKey { get; init; }
 
@@ -31,5 +34,9 @@ public sealed record SimulatorOptions
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(RateLimitPerMinute);
+        if (JumpProbability is < 0 or > 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(JumpProbability), JumpProbability, "The jump probability must be between 0 and 1.");
+        }
     }
 }

@@ -9,9 +9,10 @@ public static class SchemaRegistryServer
 
     /// <param name="url">Where to listen, e.g. http://127.0.0.1:8081 (port 0 picks a free one).</param>
     /// <param name="stateDirectory">Where the state file lives; null keeps the registry in memory.</param>
-    public static WebApplication Build(string url, string? stateDirectory, string[]? args = null)
+    public static WebApplication Build(string url, string? stateDirectory, string[]? args = null, Action<ILoggingBuilder>? logging = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args ?? []);
+        logging?.Invoke(builder.Logging);
         builder.WebHost.UseUrls(url);
         builder.AddServiceDefaults();
         builder.Environment.ApplicationName = "schema-registry";

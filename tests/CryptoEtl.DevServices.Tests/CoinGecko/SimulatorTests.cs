@@ -95,6 +95,21 @@ public sealed class SimulatorTests : IAsyncDisposable
         Assert.InRange(Math.Abs(Math.Log(Price(later["bitcoin"]) / Price(before["bitcoin"]))), 1e-9, 0.2);
     }
 
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    public async Task The_jump_probability_sets_how_often_coins_jump(double probability)
+    {
+        await StartAsync(new SimulatorOptions { RefreshInterval = TimeSpan.FromMinutes(1), RateLimitPerMinute = 0, JumpProbability = probability });
+        var before = (await Markets()).ToDictionary(c => c.GetProperty("id").GetString()!, Price);
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        var after = (await Markets()).ToDictionary(c => c.GetProperty("id").GetString()!, Price);
+
+        var bigMoves = after.Count(c => Math.Abs(Math.Log(c.Value / before[c.Key])) > 0.025);
+
+        Assert.InRange(bigMoves, probability == 0 ? 0 : 200, probability == 0 ? 5 : 250);
+    }
+
     [Fact]
     public async Task The_same_seed_and_clock_serve_the_same_market()
     {

@@ -1,0 +1,441 @@
+using System.Globalization;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Cronos;
+
+namespace CryptoEtl.DevServices.Scheduler;
+
+/// <summary>
+/// Reads and validates a schedule file exactly as docker/airflow/dags/crypto_etl_tasks.py does (see docker/airflow/README.md
+/// for the rules and their order): the first problem found is reported, naming its field.
+/// </summary>
+public static partial class ScheduleFile
+{
+    public const int MaxSeconds = 604_800;
+    public static readonly string[] Stages = ["ticks", "candles", "latest", "alerts"];
+
+    private enum Kind
+    {
+        DagId,
+        Text,
+        Cron,
+        TimeZone,
+        Boolean,
+        Integer,
+        Stages,
+        Environments,
+    }
+
+    private sealed record FieldRule(string Name, bool Required, Kind Kind, int Low = 0, int High = 0);
+
+    private static readonly FieldRule[] Fields =
+    [
+        new("dag_id", true, Kind.DagId),
+        new("description", false, Kind.Text),
+        new("cron", true, Kind.Cron),
+        new("timezone", true, Kind.TimeZone),
+        new("catchup", true, Kind.Boolean),
+        new("max_active_runs", true, Kind.Integer, 1, 1000),
+        new("retries", true, Kind.Integer, 0, 20),
+        new("retry_delay_seconds", true, Kind.Integer, 1, MaxSeconds),
+        new("retry_exponential_backoff", true, Kind.Boolean),
+        new("max_retry_delay_seconds", true, Kind.Integer, 1, MaxSeconds),
+        new("ingest_timeout_seconds", true, Kind.Integer, 1, MaxSeconds),
+        new("poll_interval_seconds", true, Kind.Integer, 1, MaxSeconds),
+        new("freshness_sla_seconds", true, Kind.Integer, 1, MaxSeconds),
+        new("freshness_stages", false, Kind.Stages),
+        new("environments", false, Kind.Environments),
+    ];
+
+    private static readonly string[] FieldNames = Fields.Select(f => f.Name).ToArray();
+    private static readonly string[] Overridable = FieldNames.Where(n => n is not ("dag_id" or "environments")).ToArray();
+    private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static PipelineSchedule Load(string path, string? environment = null)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path); // UTF-8, a byte-order mark allowed
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ScheduleException(path, $"cannot read the file: {e.Message}");
+        }
+
+        JsonElement document;
+        try
+        {
+            using var parsed = JsonDocument.Parse(text);
+            document = parsed.RootElement.Clone();
+        }
+        catch (JsonException e)
+        {
+            throw new ScheduleException(path, $"not valid JSON: {e.Message}");
+        }
+
+        return Validate(document, path, string.IsNullOrEmpty(environment) ? null : environment);
+    }
+
+    public static PipelineSchedule Validate(JsonElement document, string path, string? environment)
+    {
+        if (document.ValueKind != JsonValueKind.Object)
+        {
+            throw new ScheduleException(path, $"the top level must be a JSON object, got {TypeOf(document)}");
+        }
+
+        CheckNames(path, document, "", FieldNames, null);
+        var values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var rule in Fields)
+        {
+            if (!document.TryGetProperty(rule.Name, out var value))
+            {
+                if (rule.Required)
+                {
+                    throw new ScheduleException(path, "is required", rule.Name);
+                }
+
+                continue;
+            }
+
+            if (rule.Kind != Kind.Environments && Problem(rule, value) is { } problem)
+            {
+                throw new ScheduleException(path, problem, rule.Name);
+            }
+
+            values[rule.Name] = value;
+        }
+
+        if (CrossFieldProblem(values) is { } cross)
+        {
+            throw new ScheduleException(path, cross.Problem, cross.Field);
+        }
+
+        var effective = new SortedDictionary<string, Dictionary<string, JsonElement>>(StringComparer.Ordinal);
+        if (values.Remove("environments", out var environments))
+        {
+            if (environments.ValueKind != JsonValueKind.Object)
+            {
+                throw new ScheduleException(path, $"must be an object mapping environment names to overrides, {Got(environments)}", "environments");
+            }
+
+            if (FirstDuplicate(environments) is { } repeated)
+            {
+                throw new ScheduleException(path, "appears more than once", $"environments.{repeated}");
+            }
+
+            foreach (var entry in environments.EnumerateObject())
+            {
+                var prefix = $"environments.{entry.Name}";
+                if (!EnvironmentName().IsMatch(entry.Name))
+                {
+                    throw new ScheduleException(path, "environment names must be 1-64 letters, digits, '_', '.' or '-'", prefix);
+                }
+
+                if (entry.Value.ValueKind != JsonValueKind.Object)
+                {
+                    throw new ScheduleException(path, $"must be an object of field overrides, {Got(entry.Value)}", prefix);
+                }
+
+                CheckNames(path, entry.Value, prefix + ".", Overridable, "cannot be overridden per environment");
+                var merged = new Dictionary<string, JsonElement>(values, StringComparer.Ordinal);
+                foreach (var rule in Fields)
+                {
+                    if (entry.Value.TryGetProperty(rule.Name, out var value))
+                    {
+                        if (Problem(rule, value) is { } problem)
+                        {
+                            throw new ScheduleException(path, problem, $"{prefix}.{rule.Name}");
+                        }
+
+                        merged[rule.Name] = value;
+                    }
+                }
+
+                if (CrossFieldProblem(merged) is { } mergedCross)
+                {
+                    throw new ScheduleException(path, mergedCross.Problem, $"{prefix}.{mergedCross.Field}");
+                }
+
+                effective[entry.Name] = merged;
+            }
+        }
+
+        if (environment is not null)
+        {
+            if (!effective.TryGetValue(environment, out var selected))
+            {
+                var known = effective.Count == 0 ? "none defined" : string.Join(", ", effective.Keys);
+                throw new ScheduleException(path, $"no environment '{environment}' (selected by CRYPTOETL_ENVIRONMENT); known: {known}", "environments");
+            }
+
+            values = selected;
+        }
+
+        return Build(values, environment);
+    }
+
+    private static PipelineSchedule Build(Dictionary<string, JsonElement> values, string? environment)
+    {
+        int Int(string name) => values[name].GetInt32();
+        TimeSpan Seconds(string name) => TimeSpan.FromSeconds(Int(name));
+        var zone = values["timezone"].GetString()!;
+        return new PipelineSchedule
+        {
+            DagId = values["dag_id"].GetString()!,
+            Description = values.TryGetValue("description", out var description) ? description.GetString()! : "",
+            Cron = values["cron"].GetString()!,
+            Expression = CronExpression.Parse(values["cron"].GetString()!.Trim(), CronFormat.Standard),
+            TimeZone = zone == "UTC" ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(zone),
+            Catchup = values["catchup"].GetBoolean(),
+            MaxActiveRuns = Int("max_active_runs"),
+            Retries = Int("retries"),
+            RetryDelay = Seconds("retry_delay_seconds"),
+            RetryExponentialBackoff = values["retry_exponential_backoff"].GetBoolean(),
+            MaxRetryDelay = Seconds("max_retry_delay_seconds"),
+            IngestTimeout = Seconds("ingest_timeout_seconds"),
+            PollInterval = Seconds("poll_interval_seconds"),
+            FreshnessSla = Seconds("freshness_sla_seconds"),
+            FreshnessStages = values.TryGetValue("freshness_stages", out var stages) ? stages.EnumerateArray().Select(s => s.GetString()!).ToList() : ["ticks", "candles"],
+            Environment = environment,
+        };
+    }
+
+    private static void CheckNames(string path, JsonElement obj, string prefix, string[] allowed, string? notAllowedProblem)
+    {
+        if (FirstDuplicate(obj) is { } repeated)
+        {
+            throw new ScheduleException(path, "appears more than once", prefix + repeated);
+        }
+
+        foreach (var property in obj.EnumerateObject())
+        {
+            if (allowed.Contains(property.Name))
+            {
+                continue;
+            }
+
+            throw notAllowedProblem is not null && FieldNames.Contains(property.Name)
+                ? new ScheduleException(path, notAllowedProblem, prefix + property.Name)
+                : new ScheduleException(path, $"unknown field (known fields: {string.Join(", ", allowed)})", prefix + property.Name);
+        }
+    }
+
+    private static string? FirstDuplicate(JsonElement obj)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        return obj.EnumerateObject().Select(p => p.Name).FirstOrDefault(name => !seen.Add(name));
+    }
+
+    private static string? Problem(FieldRule rule, JsonElement value)
+    {
+        if (rule.Kind is Kind.Text or Kind.DagId or Kind.Cron or Kind.TimeZone && value.ValueKind != JsonValueKind.String)
+        {
+            return $"must be a string, {Got(value)}";
+        }
+
+        switch (rule.Kind)
+        {
+            case Kind.DagId when !DagId().IsMatch(value.GetString()!):
+                return $"must be 1-250 letters, digits, '_', '.' or '-', {Got(value)}";
+            case Kind.Cron when CronProblem(value.GetString()!) is { } problem:
+                return $"must be a standard 5-field cron expression, got {Shown(value)}: {problem}";
+            case Kind.TimeZone:
+                return TimeZoneProblem(value);
+            case Kind.Boolean when value.ValueKind is not (JsonValueKind.True or JsonValueKind.False):
+                return $"must be true or false, {Got(value)}";
+            case Kind.Integer:
+                if (TypeOf(value) != "integer")
+                {
+                    return $"must be a whole number written without a fraction or exponent, {Got(value)}";
+                }
+
+                return value.TryGetInt64(out var number) && number >= rule.Low && number <= rule.High
+                    ? null
+                    : string.Create(CultureInfo.InvariantCulture, $"must be between {rule.Low} and {rule.High}, got {value.GetRawText()}");
+            case Kind.Stages:
+                if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
+                {
+                    return $"must be a non-empty array of stage names ({string.Join(", ", Stages)}), {Got(value)}";
+                }
+
+                foreach (var stage in value.EnumerateArray())
+                {
+                    if (stage.ValueKind != JsonValueKind.String || !Stages.Contains(stage.GetString()))
+                    {
+                        return $"unknown stage {Shown(stage)} (known: {string.Join(", ", Stages)})";
+                    }
+                }
+
+                var names = value.EnumerateArray().Select(s => s.GetString()).ToList();
+                return names.Distinct().Count() != names.Count ? $"lists a stage more than once, {Got(value)}" : null;
+        }
+
+        return null;
+    }
+
+    private static (string Field, string Problem)? CrossFieldProblem(Dictionary<string, JsonElement> values)
+    {
+        long Int(string name) => values[name].GetInt64();
+        if (Int("max_retry_delay_seconds") < Int("retry_delay_seconds"))
+        {
+            return ("max_retry_delay_seconds", string.Create(CultureInfo.InvariantCulture, $"must be >= retry_delay_seconds ({Int("retry_delay_seconds")}), got {Int("max_retry_delay_seconds")}"));
+        }
+
+        if (Int("poll_interval_seconds") > Int("ingest_timeout_seconds"))
+        {
+            return ("poll_interval_seconds", string.Create(CultureInfo.InvariantCulture, $"must be <= ingest_timeout_seconds ({Int("ingest_timeout_seconds")}), got {Int("poll_interval_seconds")}"));
+        }
+
+        return null;
+    }
+
+    private static string? TimeZoneProblem(JsonElement value)
+    {
+        var name = value.GetString()!;
+        if (name == "UTC")
+        {
+            return null;
+        }
+
+        if (!TimeZoneShape().IsMatch(name))
+        {
+            return $"must be an IANA time zone name such as \"UTC\" or \"Europe/Lisbon\", got {Shown(value)}";
+        }
+
+        try
+        {
+            TimeZoneInfo.FindSystemTimeZoneById(name);
+            return null;
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
+        {
+            return $"unknown time zone {Shown(value)} (an IANA name such as \"UTC\" or \"Europe/Lisbon\")";
+        }
+    }
+
+    private sealed record CronField(string Name, int Low, int High, string[]? Names);
+
+    private static readonly CronField[] CronFields =
+    [
+        new("minute", 0, 59, null),
+        new("hour", 0, 23, null),
+        new("day-of-month", 1, 31, null),
+        new("month", 1, 12, ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]),
+        new("day-of-week", 0, 7, ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]),
+    ];
+
+    /// <summary>Null for a standard 5-field cron expression; otherwise what is wrong with it.</summary>
+    public static string? CronProblem(string expression)
+    {
+        var parts = expression.Split([' ', '\t', '\n', '\r', '\f', '\v'], StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length != 5)
+        {
+            return $"expected 5 fields (minute hour day-of-month month day-of-week) separated by spaces, got {parts.Length}";
+        }
+
+        foreach (var (text, field) in parts.Zip(CronFields))
+        {
+            foreach (var item in text.Split(','))
+            {
+                if (CronItemProblem(item, field) is { } problem)
+                {
+                    return $"{field.Name} field '{text}': {problem}";
+                }
+            }
+        }
+
+        return null;
+    }
+
+    private static string? CronItemProblem(string item, CronField field)
+    {
+        if (item.Length == 0)
+        {
+            return "empty list item";
+        }
+
+        var match = CronItem().Match(item);
+        if (!match.Success)
+        {
+            return $"'{item}' is not '*', 'N', 'N-M' or one of those followed by '/STEP'";
+        }
+
+        var (star, first, last, step) = (match.Groups[1], match.Groups[2], match.Groups[3], match.Groups[4]);
+        if (step.Success)
+        {
+            if (!star.Success && !last.Success)
+            {
+                return "a step needs '*' or a range 'N-M' before '/'";
+            }
+
+            var size = long.Parse(step.Value, CultureInfo.InvariantCulture);
+            if (size < 1 || size > field.High)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"step {size} is outside 1-{field.High}");
+            }
+        }
+
+        var values = new List<long>();
+        foreach (var token in new[] { first, last }.Where(g => g.Success).Select(g => g.Value))
+        {
+            long value;
+            if (token.All(char.IsAsciiDigit))
+            {
+                value = long.Parse(token, CultureInfo.InvariantCulture);
+            }
+            else if (field.Names is { } names && Array.IndexOf(names, token.ToUpperInvariant()) is >= 0 and var index)
+            {
+                value = index + field.Low;
+            }
+            else
+            {
+                return $"'{token}' is not a number{(field.Names is { } n ? $" or a name ({n[0]}-{n[^1]})" : "")}";
+            }
+
+            if (value < field.Low || value > field.High)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"value {token} is outside {field.Low}-{field.High}");
+            }
+
+            values.Add(value);
+        }
+
+        return values.Count == 2 && values[0] > values[1] ? $"range '{first.Value}-{last.Value}' runs backwards" : null;
+    }
+
+    private static string TypeOf(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.Null => "null",
+        JsonValueKind.True or JsonValueKind.False => "boolean",
+        JsonValueKind.Number => IntegerLiteral().IsMatch(value.GetRawText()) ? "integer" : "number",
+        JsonValueKind.String => "string",
+        JsonValueKind.Array => "array",
+        _ => "object",
+    };
+
+    private static string Got(JsonElement value) => value.ValueKind == JsonValueKind.Null ? "got null" : $"got {TypeOf(value)} {Shown(value)}";
+
+    /// <summary>The value as compact JSON, cut to 57 characters and "..." when longer than 60.</summary>
+    private static string Shown(JsonElement value)
+    {
+        var text = JsonSerializer.Serialize(value, Compact);
+        return text.Length <= 60 ? text : text[..57] + "...";
+    }
+
+    [GeneratedRegex("^-?[0-9]+$")]
+    private static partial Regex IntegerLiteral();
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,250}$")]
+    private static partial Regex DagId();
+
+    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
+    private static partial Regex EnvironmentName();
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")]
+    private static partial Regex TimeZoneShape();
+
+    [GeneratedRegex("^(?:(\\*)|([A-Za-z0-9]+)(?:-([A-Za-z0-9]+))?)(?:/([0-9]+))?$")]
+    private static partial Regex CronItem();
+}
