@@ -48,6 +48,7 @@ public static class SparkJobApp
         }
 
         var configuration = builder.Configuration;
+        SparkOptions.ApplyConnectionString(configuration);
         builder.Services.AddValidatedOptions<TransformOptions>(TransformOptions.Section, TransformPlans.Problems);
         builder.Services.AddValidatedOptions<SparkOptions>(SparkOptions.Section, o => o.Problems());
         builder.Services.AddSingleton<ISchemaRegistryClient>(_ => new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(configuration) }));

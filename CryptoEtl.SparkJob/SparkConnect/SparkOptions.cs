@@ -8,7 +8,7 @@ public sealed partial class SparkOptions
     public const string Section = "Spark";
     public const string RemoteVariable = "SPARK_REMOTE";
 
-    /// <summary>The Spark Connect server, sc://host:15002 (default: the SPARK_REMOTE environment variable).</summary>
+    /// <summary>The Spark Connect server, sc://host:15002 (default: ConnectionStrings:spark, then the SPARK_REMOTE environment variable).</summary>
     public string? Remote { get; set; }
 
     /// <summary>
@@ -37,6 +37,16 @@ public sealed partial class SparkOptions
 
     /// <summary>Whether run --engine spark stops its queries when the service stops (by default they keep running on Spark).</summary>
     public bool StopOnExit { get; set; }
+
+    /// <summary>Aspire style: an AppHost gives the Spark Connect address as ConnectionStrings:spark; Spark:Remote, when set, wins.</summary>
+    public static void ApplyConnectionString(IConfiguration configuration)
+    {
+        var key = $"{Section}:{nameof(Remote)}";
+        if (string.IsNullOrEmpty(configuration[key]) && configuration.GetConnectionString("spark") is { Length: > 0 } remote)
+        {
+            configuration[key] = remote;
+        }
+    }
 
     public string? ResolvedRemote() => Remote is { Length: > 0 } remote ? remote : Environment.GetEnvironmentVariable(RemoteVariable);
 

@@ -90,6 +90,7 @@ internal sealed class CommandContext : IDisposable
         TransformOptions transform;
         try
         {
+            SparkOptions.ApplyConnectionString(configuration);
             spark = configuration.GetSection(SparkOptions.Section).Get<SparkOptions>() ?? new SparkOptions();
             transform = configuration.GetSection(TransformOptions.Section).Get<TransformOptions>() ?? new TransformOptions();
         }

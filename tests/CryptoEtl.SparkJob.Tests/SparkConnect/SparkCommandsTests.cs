@@ -121,6 +121,17 @@ public sealed class SparkCommandsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_server_can_come_as_an_AppHost_connection_string()
+    {
+        await SubmitAsync();
+
+        var (code, output, _) = await RunAsync("status", $"--ConnectionStrings:spark={_server.Remote}");
+
+        Assert.Equal(0, code);
+        Assert.Contains(Lines(output), l => l.StartsWith("cryptoetl-ticks ", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Status_shows_each_query_with_sparks_status_and_last_progress()
     {
         Spark.ProgressJson = """
