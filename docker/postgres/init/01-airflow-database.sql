@@ -1,0 +1,2 @@
+-- Airflow keeps its metadata in its own database of the postgres resource.
+CREATE DATABASE airflow;
