@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CryptoEtl.AppHost.Embedded;
+using CryptoEtl.AppHost.Testing;
+using CryptoEtl.Contracts;
+using CryptoEtl.Processor.Api;
+using CryptoEtl.TestSupport;
+
+namespace CryptoEtl.AppHost.Tests.Embedded;
+
+/// <summary>The embedded run end to end, as `dotnet run --project CryptoEtl.AppHost` starts it (simulator source).</summary>
+public sealed class EmbeddedRunTests
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly string[] Services = ["ingest", "sparkjob", "processor", "scheduler", "control-center"];
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Every_endpoint_answers_while_it_runs_and_Ctrl_C_loses_nothing_acknowledged()
+    {
+        await using var app = await TestingAppHost.StartAsync(cancellation: Cancel);
+        var endpoints = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(Path.Combine(app.StateDirectory, "endpoints.json"), Cancel))!;
+        Assert.All((string[])["kafka", "schema-registry", "coingecko", .. Services], name => Assert.Contains(name, endpoints.Keys));
+
+        foreach (var service in Services)
+        {
+            Assert.Equal("Healthy", await app.CreateHttpClient(service).GetStringAsync(new Uri("/health", UriKind.Relative), Cancel));
+        }
+
+        Assert.Equal(JsonValueKind.Array, (await app.CreateHttpClient("schema-registry").GetFromJsonAsync<JsonElement>("/subjects", Cancel)).ValueKind);
+        var status = await app.CreateHttpClient("control-center").GetFromJsonAsync<DashboardStatus>("/api/status", Json, Cancel);
+        Assert.All(status!.Resources.Where(r => r.Name is "kafka" or "ingest" or "sparkjob" or "processor"), r => Assert.Equal("Running", r.State));
+
+        // The first scheduled run (at start) reaches the store within a minute.
+        var processor = app.CreateHttpClient("processor");
+        await Eventually.GetAsync(() => StoredAsync(processor, "ticks"), ticks => ticks > 0, TimeSpan.FromSeconds(60), "ticks in the store");
+
+        // Third-party clients find the endpoints: kcat lists the pipeline's topics on the embedded broker.
+        if (ExternalTool.Missing("kcat", "kcat") is null)
+        {
+            var kcat = await ExternalTool.RunAsync("kcat", ["-b", endpoints["kafka"], "-L", "-J"], cancellation: Cancel);
+            var topics = JsonDocument.Parse(kcat.Output).RootElement.GetProperty("topics").EnumerateArray().Select(t => t.GetProperty("topic").GetString()).ToList();
+            Assert.All(Topics.All, topic => Assert.Contains(topic.Name, topics));
+        }
+
+        // The Airflow DAG's live check against the running services: trigger a run, wait for it, check freshness.
+        if (File.Exists(ExternalTool.DebianPython))
+        {
+            var check = await ExternalTool.RunAsync(ExternalTool.DebianPython, [Path.Combine(AppHostCommand.RepositoryRoot, "docker", "airflow", "tests", "live_check.py"),
+                "--ingest", endpoints["ingest"], "--processor", endpoints["processor"], "--key", $"e2e-{Guid.NewGuid():N}", "--sla", "600", "--timeout", "120", "--freshness-wait", "60"],
+                timeout: TimeSpan.FromMinutes(4), cancellation: Cancel);
+            Assert.True(check.ExitCode == 0, $"live_check.py failed:\n{check.Output}\n{check.Error}");
+        }
+
+        // Ctrl+C in the middle of a run.
+        using var trigger = await app.CreateHttpClient("scheduler").PostAsync(new Uri("/scheduler/runs", UriKind.Relative), null, Cancel);
+        var exitCode = await app.StopAsync();
+
+        Assert.Equal(0, exitCode);
+        var summary = JsonSerializer.Deserialize<RunSummary>(await File.ReadAllTextAsync(app.SummaryPath, Cancel), Json)!;
+        Assert.Equal(("embedded", "simulator"), (summary.Mode, summary.Source));
+        var counts = summary.Counts;
+        Assert.All(new[] { Topics.Snapshots, Topics.Ticks, Topics.Candles }, topic => Assert.True(counts.Topics[topic] > 0, $"{topic}: {counts.Topics[topic]}"));
+        Assert.True(counts.Runs.GetValueOrDefault("succeeded") >= 2, $"runs: {string.Join(", ", counts.Runs)}");
+        // Nothing acknowledged is lost: every snapshot on the topic became a tick, and every tick and candle window was stored.
+        Assert.Equal(counts.Topics[Topics.Snapshots], counts.Topics[Topics.Ticks]);
+        Assert.Equal(counts.Topics[Topics.Ticks], counts.Collections["ticks"]);
+        Assert.True(counts.Collections["candles"] > 0 && counts.Collections["latest"] > 0);
+        Assert.All(summary.Resources.Where(r => r.Name is "ingest" or "sparkjob" or "processor"), r => Assert.Equal(("Stopped", 0), (r.State, r.Restarts)));
+    }
+
+    [Fact]
+    public async Task Killed_processor_and_sparkjob_are_restarted_and_the_store_equals_an_uninterrupted_run()
+    {
+        // The production schedule (every 5 minutes) rather than dev's every minute: fewer runs to wait out at the end.
+        await using var app = await TestingAppHost.StartAsync(environment: new Dictionary<string, string> { ["CRYPTOETL_ENVIRONMENT"] = "production" }, cancellation: Cancel);
+        var processor = app.CreateHttpClient("processor");
+        var scheduler = app.CreateHttpClient("scheduler");
+
+        // kill -9 the loader while the first run's data flows, and the job while a second run's snapshots arrive.
+        await Eventually.GetAsync(() => StoredAsync(processor, "ticks"), ticks => ticks > 0, TimeSpan.FromSeconds(60), "the first ticks in the store");
+        app.Kill("processor");
+        await WaitForRestartAsync(app, "processor");
+        await TriggerRunAsync(scheduler);
+        await Task.Delay(300, Cancel);
+        app.Kill("sparkjob");
+        await WaitForRestartAsync(app, "sparkjob");
+        await TriggerRunAsync(scheduler);
+
+        // Once no run is active and both have caught up, the store holds exactly what the snapshots make.
+        var snapshots = await QuietAsync(app);
+        var expected = await ExpectedStore.FromSnapshotsAsync(app.Endpoints["kafka"], app.Endpoints["schema-registry"], Cancel);
+        var stats = (await processor.GetFromJsonAsync<StatsView>("/api/pipeline/stats", Json, Cancel))!;
+        Assert.Equal(snapshots, await QuietAsync(app)); // no scheduled run slipped in while the expectation was computed
+
+        Assert.True(expected.Snapshots > 400, $"only {expected.Snapshots} snapshots");
+        Assert.Equal(expected.Ticks.Count, stats.Documents["ticks"]);
+        Assert.Equal(expected.Candles.Count, stats.Documents["candles"]);
+        Assert.Equal(expected.Alerts.Count, stats.Documents["alerts"]);
+        var latest = (await processor.GetFromJsonAsync<CoinView[]>("/api/coins", Json, Cancel))!.ToDictionary(c => c.Id);
+        Assert.Equal(expected.Latest().ToDictionary(kv => kv.Key, kv => (kv.Value.Price, kv.Value.EventTime)), latest.ToDictionary(kv => kv.Key, kv => (kv.Value.Price, kv.Value.EventTime)));
+        var from = Uri.EscapeDataString(expected.Ticks.Values.Min(t => t.EventTime).AddHours(-2).ToString("O", CultureInfo.InvariantCulture));
+        var to = Uri.EscapeDataString(expected.Ticks.Values.Max(t => t.EventTime).AddHours(2).ToString("O", CultureInfo.InvariantCulture));
+        foreach (var group in expected.Candles.Values.GroupBy(c => (c.CoinId, c.Interval)))
+        {
+            var stored = await processor.GetFromJsonAsync<CandleView[]>($"/api/coins/{group.Key.CoinId}/candles?interval={group.Key.Interval}&from={from}&to={to}&limit=1000", Json, Cancel);
+            Assert.Equal(group.OrderByDescending(c => c.WindowStart), stored!);
+        }
+
+        var alerts = await processor.GetFromJsonAsync<AlertView[]>($"/api/alerts?since={from}&limit=1000", Json, Cancel);
+        Assert.Equal(expected.Alerts.Values.OrderBy(a => a.Id, StringComparer.Ordinal), alerts!.OrderBy(a => a.Id, StringComparer.Ordinal));
+        Assert.Contains("exited with code", app.Log("processor"), StringComparison.Ordinal);
+    }
+
+    /// <summary>Waits until no DAG run is active, the job and the loader have no lag and the snapshot count holds still; returns that count.</summary>
+    private static async Task<long> QuietAsync(TestingAppHost app)
+    {
+        var scheduler = app.CreateHttpClient("scheduler");
+        var processor = app.CreateHttpClient("processor");
+        var status = app.CreateHttpClient("control-center");
+        async Task<long> Snapshots() => (await status.GetFromJsonAsync<DashboardStatus>("/api/status", Json, Cancel))!.Counts.Topics.GetValueOrDefault(Topics.Snapshots);
+        long? previous = null;
+        return await Eventually.GetAsync(async () =>
+        {
+            var active = (await scheduler.GetFromJsonAsync<JsonElement>("/scheduler/schedule", Cancel)).GetProperty("active").ValueKind != JsonValueKind.Null;
+            var lag = (await processor.GetFromJsonAsync<FreshnessView>("/api/pipeline/freshness", Json, Cancel))!.ConsumerLag;
+            var count = await Snapshots();
+            var quiet = !active && lag.Values.All(l => l == 0) && count == previous;
+            previous = count;
+            await Task.Delay(quiet ? 0 : 1000, Cancel);
+            return quiet ? count : -1;
+        }, count => count >= 0, TimeSpan.FromSeconds(180), "no active run, no lag and a steady snapshot count");
+    }
+
+    private static async Task<long> StoredAsync(HttpClient processor, string collection) =>
+        (await processor.GetFromJsonAsync<StatsView>("/api/pipeline/stats", Json, Cancel))!.Documents.GetValueOrDefault(collection);
+
+    private static async Task TriggerRunAsync(HttpClient scheduler) =>
+        await Eventually.GetAsync(async () =>
+        {
+            using var response = await scheduler.PostAsync(new Uri("/scheduler/runs", UriKind.Relative), null, Cancel);
+            return response.IsSuccessStatusCode;
+        }, started => started, TimeSpan.FromSeconds(60), "the scheduler to accept a run (one runs at a time)");
+
+    private static Task WaitForRestartAsync(TestingAppHost app, string resource) =>
+        Eventually.GetAsync(() => Task.FromResult(app.Resources().Single(r => r.Name == resource)), r => r is { Restarts: >= 1, State: "Running" },
+            TimeSpan.FromSeconds(90), $"{resource} to be restarted");
+}

@@ -1,0 +1,38 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using CryptoEtl.AppHost.Testing;
+using CryptoEtl.TestSupport;
+using Npgsql;
+
+namespace CryptoEtl.AppHost.Tests.Orchestration;
+
+/// <summary>An embedded run pointed at a real PostgreSQL (ConnectionStrings__postgres): the scheduler's DAG runs and the ingest ledger live there.</summary>
+public sealed class SchedulerOnPostgresTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Scheduled_runs_appear_in_the_history_on_PostgreSQL_during_an_embedded_run()
+    {
+        var postgres = await PostgresServer.SharedAsync();
+        var database = await postgres.CreateDatabaseAsync("apphost");
+        await using var app = await TestingAppHost.StartAsync(environment: new Dictionary<string, string> { ["ConnectionStrings__postgres"] = database }, cancellation: Cancel);
+        var scheduler = app.CreateHttpClient("scheduler");
+
+        var runs = await Eventually.GetAsync(() => scheduler.GetFromJsonAsync<JsonElement[]>("/scheduler/runs", Cancel)!,
+            r => r!.Any(run => run.GetProperty("state").GetString() == "success"), TimeSpan.FromSeconds(90), "a successful DAG run");
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync(Cancel);
+        await using var dagRuns = new NpgsqlCommand("SELECT dag_run_id, state, ingest_run_id FROM scheduler_runs WHERE state = 'success'", connection);
+        await using var reader = await dagRuns.ExecuteReaderAsync(Cancel);
+        Assert.True(await reader.ReadAsync(Cancel), "no successful DAG run in PostgreSQL's scheduler_runs");
+        var (dagRunId, ingestRunId) = (reader.GetString(0), reader.GetString(2));
+        await reader.DisposeAsync();
+        Assert.Contains(runs!, r => r.GetProperty("dagRunId").GetString() == dagRunId);
+
+        await using var ledger = new NpgsqlCommand("SELECT status FROM ingest_runs WHERE run_id = @id", connection);
+        ledger.Parameters.AddWithValue("id", ingestRunId);
+        Assert.Equal("Succeeded", await ledger.ExecuteScalarAsync(Cancel));
+    }
+}

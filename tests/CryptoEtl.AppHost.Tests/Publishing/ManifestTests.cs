@@ -1,0 +1,139 @@
+using System.Text.Json.Nodes;
+using NJsonSchema;
+
+namespace CryptoEtl.AppHost.Tests.Publishing;
+
+/// <summary>`--publisher manifest`: an Aspire manifest as azd reads it, valid against Aspire's published schema.</summary>
+public sealed class ManifestTests
+{
+    private const string UpdateGolden = "CRYPTOETL_UPDATE_GOLDEN";
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    private static async Task<(string Text, JsonObject Resources, string Directory)> PublishAsync()
+    {
+        var directory = Directory.CreateTempSubdirectory("cryptoetl-manifest").FullName;
+        var path = Path.Combine(directory, "aspire-manifest.json");
+        var result = await AppHostCommand.RunAsync(["--publisher", "manifest", "--output-path", path]);
+        Assert.True(result.ExitCode == 0, result.Output);
+        var text = await File.ReadAllTextAsync(path, Cancel);
+        return (text, JsonNode.Parse(text)!["resources"]!.AsObject(), directory);
+    }
+
+    private static async Task<JsonSchema> AspireSchemaAsync()
+    {
+        // SchemaStore's aspire-8.0.json references #/definitions/annotatedStringFilter without defining it (only the
+        // annotated.string type uses it, which this manifest has none of); define it so the reference resolves.
+        var schema = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Publishing", "aspire-8.0.schema.json"), Cancel))!;
+        schema["definitions"]!["annotatedStringFilter"] = new JsonObject { ["type"] = "string" };
+        Draft07ToNJsonSchema(schema);
+        return await JsonSchema.FromJsonAsync(schema.ToJsonString(), Cancel);
+    }
+
+    /// <summary>
+    /// NJsonSchema reads neither draft-07 boolean schemas ("build": false) nor "const" (it would ignore it, so every
+    /// resource type would match several oneOf branches); write both as their draft-04 equivalents.
+    /// </summary>
+    private static void Draft07ToNJsonSchema(JsonNode node)
+    {
+        if (node is JsonObject obj)
+        {
+            if (obj["const"] is { } constant)
+            {
+                obj.Remove("const");
+                obj["enum"] = new JsonArray(constant.DeepClone());
+            }
+
+            if (obj["properties"] is JsonObject properties)
+            {
+                foreach (var (name, value) in properties.ToList())
+                {
+                    if (value is JsonValue flag && flag.TryGetValue<bool>(out var allowed))
+                    {
+                        properties[name] = allowed ? new JsonObject() : new JsonObject { ["not"] = new JsonObject() };
+                    }
+                }
+            }
+
+            foreach (var (_, child) in obj.ToList())
+            {
+                if (child is not null)
+                {
+                    Draft07ToNJsonSchema(child);
+                }
+            }
+        }
+        else if (node is JsonArray array)
+        {
+            foreach (var child in array.Where(c => c is not null))
+            {
+                Draft07ToNJsonSchema(child!);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task The_manifest_is_valid_against_Aspires_schema()
+    {
+        var (text, _, _) = await PublishAsync();
+
+        var errors = (await AspireSchemaAsync()).Validate(text);
+
+        Assert.True(errors.Count == 0, string.Join("\n", errors.Select(e => $"{e.Path}: {e.Kind}")));
+    }
+
+    [Fact]
+    public async Task The_schema_check_is_real_a_broken_manifest_fails_it()
+    {
+        var (text, _, _) = await PublishAsync();
+        var broken = JsonNode.Parse(text)!;
+        broken["resources"]!["kafka"]!.AsObject().Remove("image");
+
+        Assert.NotEmpty((await AspireSchemaAsync()).Validate(broken.ToJsonString()));
+    }
+
+    [Fact]
+    public async Task Every_resource_is_there_with_its_type_references_and_connection_strings()
+    {
+        var (_, resources, _) = await PublishAsync();
+
+        string Type(string name) => resources[name]?["type"]?.GetValue<string>() ?? $"{name} missing";
+        Assert.All(["zookeeper", "kafka", "schema-registry", "control-center", "postgres", "airflow", "spark", "mongodb", "aspire-dashboard"], r => Assert.Equal("container.v0", Type(r)));
+        Assert.All(["ingest", "sparkjob", "processor"], r => Assert.Equal("project.v0", Type(r)));
+        Assert.Equal("value.v0", Type("coingecko"));
+        Assert.All(["postgres-password", "coingecko-api-key", "coingecko-plan"], r => Assert.Equal("parameter.v0", Type(r)));
+        Assert.True(resources["postgres-password"]!["inputs"]!["value"]!["secret"]!.GetValue<bool>());
+
+        var ingest = resources["ingest"]!;
+        Assert.Equal("{kafka.connectionString}", ingest["env"]!["ConnectionStrings__kafka"]!.GetValue<string>());
+        Assert.Equal("{postgres.connectionString}", ingest["env"]!["ConnectionStrings__postgres"]!.GetValue<string>());
+        Assert.Equal(8080, ingest["bindings"]!["http"]!["targetPort"]!.GetValue<int>());
+        Assert.Contains("{postgres-password.value}", resources["postgres"]!["connectionString"]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.Equal("sc://{spark.bindings.grpc.host}:{spark.bindings.grpc.port}", resources["spark"]!["connectionString"]!.GetValue<string>());
+        Assert.Equal("{spark.connectionString}", resources["sparkjob"]!["env"]!["ConnectionStrings__spark"]!.GetValue<string>());
+        Assert.Equal("{ingest.bindings.http.url}", resources["airflow"]!["env"]!["services__ingest__http__0"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task The_manifest_matches_its_golden_file()
+    {
+        var (_, resources, directory) = await PublishAsync();
+        foreach (var project in new[] { "ingest", "sparkjob", "processor" })
+        {
+            // Project paths are relative to where the manifest is written (as azd reads them); compare from the repository root.
+            var path = resources[project]!["path"]!.GetValue<string>();
+            Assert.True(File.Exists(Path.Combine(directory, path)), $"{project}: {path} does not lead to the project from {directory}");
+            resources[project]!["path"] = string.Join('/', path.Split('/')[^2..]);
+        }
+
+        var actual = new JsonObject { ["resources"] = resources.DeepClone() }.ToJsonString(new() { WriteIndented = true }) + "\n";
+        var golden = Path.Combine(AppHostCommand.RepositoryRoot, "tests", "CryptoEtl.AppHost.Tests", "Publishing", "aspire-manifest.golden.json");
+        if (Environment.GetEnvironmentVariable(UpdateGolden) == "1")
+        {
+            await File.WriteAllTextAsync(golden, actual, Cancel);
+        }
+
+        Assert.True(File.Exists(golden) && await File.ReadAllTextAsync(golden, Cancel) == actual,
+            $"The manifest differs from {golden}. If the change is intended, run the tests with {UpdateGolden}=1 and commit the file.");
+    }
+}
