@@ -164,7 +164,7 @@ public sealed partial class PipelineScheduler(
             {
                 return await attempt();
             }
-            catch (PipelineTaskException e) when (tryNumber <= schedule.Retries)
+            catch (PipelineTaskException e) when (tryNumber <= schedule.Retries && e.Retryable)
             {
                 var delay = schedule.DelayBeforeTry(tryNumber + 1);
                 TaskRetry(logger, task, tryNumber, delay, e.Message);

@@ -18,7 +18,11 @@ public interface IPipelineTasks
 }
 
 /// <summary>A task that did not succeed; the scheduler retries it and records the message.</summary>
-public sealed class PipelineTaskException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class PipelineTaskException(string message, Exception? inner = null) : Exception(message, inner)
+{
+    /// <summary>False when retrying cannot help (the ingest run failed or does not exist): the DAG fails these at once too.</summary>
+    public bool Retryable { get; init; } = true;
+}
 
 /// <summary>The tasks over HTTP against the Ingest and Processor services.</summary>
 public sealed class HttpPipelineTasks(HttpClient http, Uri ingest, Uri processor, TimeProvider clock) : IPipelineTasks
@@ -47,7 +51,10 @@ public sealed class HttpPipelineTasks(HttpClient http, Uri ingest, Uri processor
                 var body = await Json(response, cancellation);
                 if (!response.IsSuccessStatusCode)
                 {
-                    throw new PipelineTaskException($"Ingest answered {(int)response.StatusCode} for run {ingestRunId}: {Text(body, "detail")}");
+                    throw new PipelineTaskException($"Ingest answered {(int)response.StatusCode} for run {ingestRunId}: {Text(body, "detail")}")
+                    {
+                        Retryable = response.StatusCode != HttpStatusCode.NotFound,
+                    };
                 }
 
                 switch (body.GetProperty("status").GetString())
@@ -55,7 +62,7 @@ public sealed class HttpPipelineTasks(HttpClient http, Uri ingest, Uri processor
                     case "succeeded":
                         return;
                     case "failed":
-                        throw new PipelineTaskException($"ingest run {ingestRunId} failed: {Text(body, "error")}");
+                        throw new PipelineTaskException($"ingest run {ingestRunId} failed: {Text(body, "error")}") { Retryable = false };
                 }
             }
 

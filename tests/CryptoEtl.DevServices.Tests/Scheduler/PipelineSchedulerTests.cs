@@ -22,6 +22,8 @@ public sealed class PipelineSchedulerTests
 
         public int FailFreshness;
 
+        public bool IngestRunFails;
+
         public TaskCompletionSource? Gate;
 
         public int Active;
@@ -50,7 +52,7 @@ public sealed class PipelineSchedulerTests
         public Task WaitForIngestAsync(string ingestRunId, TimeSpan timeout, TimeSpan pollInterval, CancellationToken cancellation)
         {
             Calls.Enqueue($"wait {ingestRunId}");
-            return Task.CompletedTask;
+            return IngestRunFails ? throw new PipelineTaskException($"ingest run {ingestRunId} failed: the API answered 500") { Retryable = false } : Task.CompletedTask;
         }
 
         public Task CheckFreshnessAsync(TimeSpan sla, IReadOnlyList<string> stages, CancellationToken cancellation)
@@ -133,6 +135,24 @@ public sealed class PipelineSchedulerTests
 
         Assert.Equal("check_freshness failed after 3 tries: stale data: ticks has no data", failed[0].Error);
         Assert.NotNull(failed[0].FinishedAt);
+    }
+
+    [Fact]
+    public async Task A_failed_ingest_run_fails_the_DAG_run_at_once_as_the_DAG_does()
+    {
+        var clock = new FakeTimeProvider(Start);
+        var tasks = new RecordingTasks { IngestRunFails = true };
+        var history = SqliteHistory();
+        using var scheduler = new PipelineScheduler(Schedule(retries: 3), history, tasks, clock, NullLogger<PipelineScheduler>.Instance);
+        await scheduler.StartAsync(Cancel);
+        await Eventually.TrueAsync(() => scheduler.Started, TimeSpan.FromSeconds(10), "start");
+
+        clock.Advance(TimeSpan.FromMinutes(3));
+        var failed = await Settled(history, clock, runs => runs.Count == 1 && runs[0].State is DagRunState.Failed);
+        await scheduler.StopAsync(Cancel);
+
+        Assert.Single(tasks.Calls, c => c.StartsWith("wait ", StringComparison.Ordinal));
+        Assert.Equal("wait_for_ingest failed after 1 tries: ingest run ingest-scheduled__2026-11-24T10:05:00+00:00 failed: the API answered 500", failed[0].Error);
     }
 
     [Fact]
