@@ -44,7 +44,10 @@ public sealed class ContainerRun(IReadOnlyList<Resource> resources)
             // Containers address each other by name on the network; the services run on this host, which containers reach as host.docker.internal.
             var inNetwork = new Addressing(resources, r => r.Kind == ResourceKind.Project ? DockerHost : r.Name,
                 (r, e) => r.Kind == ResourceKind.Project ? e.HostPort ?? e.TargetPort : e.TargetPort, p => parameters[p.Name]);
-            var onHost = new Addressing(resources, _ => "localhost", (_, e) => e.HostPort ?? e.TargetPort, p => parameters[p.Name]);
+            // From the host, an endpoint that is not published (Kafka's in-network listener) is reached through the
+            // resource's published one (Kafka's PLAINTEXT_HOST listener on localhost:9092).
+            var onHost = new Addressing(resources, _ => "localhost",
+                (r, e) => e.HostPort ?? r.Endpoints.FirstOrDefault(published => published.HostPort is not null)?.HostPort ?? e.TargetPort, p => parameters[p.Name]);
             var state = Path.Combine(stateDirectory, "containers");
             foreach (var resource in resources.Where(r => r.Kind is ResourceKind.Container or ResourceKind.Project))
             {
@@ -61,6 +64,12 @@ public sealed class ContainerRun(IReadOnlyList<Resource> resources)
                 // On every interface: containers (Airflow) reach the services through the Docker host gateway.
                 environment["ASPNETCORE_URLS"] = $"http://0.0.0.0:{resource.Http!.HostPort}";
                 environment["StateDir"] = Path.Combine(state, resource.Name);
+                if (environment.ContainsKey("ConnectionStrings__spark"))
+                {
+                    // The job runs on Spark, in the network: Spark reads Kafka at its in-network address.
+                    environment["Spark__KafkaBootstrapServers"] = inNetwork.Resolve("{kafka.connectionString}")!;
+                }
+
                 var process = new ServiceProcess(resource.Name, $"{resource.Project}.dll", resource.Args, environment,
                     new Uri($"http://127.0.0.1:{resource.Http.HostPort}"), new FileLogSink(Path.Combine(state, "logs", $"{resource.Name}.log")));
                 processes.Add(process);

@@ -33,7 +33,7 @@ public static class DashboardServer
             h1 { font-size: 1.4rem; } h2 { font-size: 1.1rem; margin-top: 2rem; }
             table { border-collapse: collapse; min-width: 40rem; }
             th, td { text-align: left; padding: .3rem .8rem; border-bottom: 1px solid #dde; }
-            .Running { color: #137333; } .Restarting, .Unhealthy, .Starting { color: #b06000; } .Failed, .Stopped { color: #c5221f; }
+            .Running { color: #137333; } .Restarting, .Unhealthy, .Starting { color: #b06000; } .Stopped { color: #c5221f; }
             #source { font-weight: bold; }
           </style>
         </head>

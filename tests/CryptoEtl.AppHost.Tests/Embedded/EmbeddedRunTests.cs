@@ -114,6 +114,24 @@ public sealed class EmbeddedRunTests
         Assert.Contains("exited with code", app.Log("processor"), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_second_run_on_the_same_state_directory_keeps_the_store_and_moves_new_data()
+    {
+        var state = Directory.CreateTempSubdirectory("cryptoetl-apphost-again").FullName;
+        long first;
+        await using (var app = await TestingAppHost.StartAsync(stateDirectory: state, cancellation: Cancel))
+        {
+            first = await Eventually.GetAsync(() => StoredAsync(app.CreateHttpClient("processor"), "ticks"), ticks => ticks > 0, TimeSpan.FromSeconds(60), "ticks in the store");
+            Assert.Equal(0, await app.StopAsync());
+        }
+
+        await using var again = await TestingAppHost.StartAsync(stateDirectory: state, cancellation: Cancel);
+        var processor = again.CreateHttpClient("processor");
+        Assert.True(await StoredAsync(processor, "ticks") >= first, "the store of the first run is kept");
+        await Eventually.GetAsync(() => StoredAsync(processor, "ticks"), ticks => ticks > first, TimeSpan.FromSeconds(90), "new ticks from the second run");
+        Assert.Contains("removed the job's checkpoints of the previous run", again.Output, StringComparison.Ordinal);
+    }
+
     /// <summary>Waits until no DAG run is active, the job and the loader have no lag and the snapshot count holds still; returns that count.</summary>
     private static async Task<long> QuietAsync(TestingAppHost app)
     {
