@@ -1,6 +1,12 @@
 using System.CommandLine;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using CryptoEtl.Bench.Micro;
 using CryptoEtl.Bench.Pipeline;
 using CryptoEtl.Bench.Transform;
+using CryptoEtl.Contracts;
 
 var records = new Option<int>("--records") { Description = "Snapshots to pre-load and process.", DefaultValueFactory = _ => 1_000_000 };
 var naive = new Option<int>("--naive-records") { Description = "Records for the naive per-record loop (it is slow).", DefaultValueFactory = _ => 20_000 };
@@ -15,8 +21,10 @@ transform.SetAction(async parse =>
         return 2;
     }
 
-    await using var environment = await BenchEnvironment.StartAsync(TransformBenchmark.PassThroughTopic, TransformBenchmark.NaiveTicksTopic, TransformBenchmark.NaiveCandlesTopic);
-    return await new TransformBenchmark(environment, count, Math.Min(parse.GetValue(naive), count), Math.Min(50_000, count / 4)).RunAsync();
+    var latencyRecords = Math.Min(50_000, count / 4);
+    await using var environment = await BenchEnvironment.StartAsync((Topics.Snapshots, count + latencyRecords),
+        TransformBenchmark.PassThroughTopic, TransformBenchmark.NaiveTicksTopic, TransformBenchmark.NaiveCandlesTopic);
+    return await new TransformBenchmark(environment, count, Math.Min(parse.GetValue(naive), count), latencyRecords).RunAsync();
 });
 
 var loadRecords = new Option<int>("--records") { Description = "Tick records to pre-load and load.", DefaultValueFactory = _ => 200_000 };
@@ -30,9 +38,18 @@ load.SetAction(async parse =>
         return 2;
     }
 
-    await using var environment = await BenchEnvironment.StartAsync();
+    await using var environment = await BenchEnvironment.StartAsync((Topics.Ticks, count));
     return await new CryptoEtl.Bench.Load.LoadBenchmark(environment, count).RunAsync();
 });
 
-var root = new RootCommand("CryptoEtl benchmarks (run with -c Release).") { transform, load };
+var codec = new Command("codec", "BenchmarkDotNet: one snapshot through our Avro codec and through Confluent's Avro serdes.");
+codec.SetAction(_ =>
+{
+    // In process: the benchmark needs the registry stand-in, and the default toolchain would rebuild the whole solution.
+    var config = ManualConfig.Create(DefaultConfig.Instance).AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance));
+    var summary = BenchmarkRunner.Run<CodecBenchmarks>(config);
+    return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
+});
+
+var root = new RootCommand("CryptoEtl benchmarks (run with -c Release).") { transform, load, codec };
 return await root.Parse(args).InvokeAsync();

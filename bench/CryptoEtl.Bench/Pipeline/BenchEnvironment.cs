@@ -29,12 +29,20 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 
     public ISchemaRegistryClient Registry { get; }
 
-    public static async Task<BenchEnvironment> StartAsync(params string[] extraTopics)
+    /// <summary>
+    /// librdkafka's mock broker keeps at most 5 MB per partition and drops the oldest records beyond that
+    /// (rdkafka_mock.c: max_size), so a topic pre-loaded with N records gets enough partitions to hold them all.
+    /// </summary>
+    private const int RecordsPerPartition = 25_000;
+
+    /// <param name="preloaded">The topic the benchmark pre-loads and how many records it puts there.</param>
+    public static async Task<BenchEnvironment> StartAsync((string Topic, int Records) preloaded, params string[] extraTopics)
     {
         var broker = EmbeddedKafkaBroker.Start();
         foreach (var topic in Topics.All)
         {
-            broker.CreateTopic(topic.Name, topic.Partitions);
+            var partitions = topic.Name == preloaded.Topic ? Math.Max(topic.Partitions, (preloaded.Records + RecordsPerPartition - 1) / RecordsPerPartition) : topic.Partitions;
+            broker.CreateTopic(topic.Name, partitions);
         }
 
         foreach (var topic in extraTopics)
