@@ -89,28 +89,22 @@ public sealed class EmbeddedRunTests
         await WaitForRestartAsync(app, "sparkjob");
         await TriggerRunAsync(scheduler);
 
-        // Once no run is active and both have caught up, the store holds exactly what the snapshots make.
-        var snapshots = await QuietAsync(app);
-        var expected = await ExpectedStore.FromSnapshotsAsync(app.Endpoints["kafka"], app.Endpoints["schema-registry"], Cancel);
-        var stats = (await processor.GetFromJsonAsync<StatsView>("/api/pipeline/stats", Json, Cancel))!;
-        Assert.Equal(snapshots, await QuietAsync(app)); // no scheduled run slipped in while the expectation was computed
+        // Once no run is active and both have caught up, the store holds exactly what the snapshots make. A scheduled
+        // run may slip in while both sides are read: then the snapshot count moves, and both are read again.
+        var (expected, actual) = await ReadWhileQuietAsync(app);
 
         Assert.True(expected.Snapshots > 400, $"only {expected.Snapshots} snapshots");
-        Assert.Equal(expected.Ticks.Count, stats.Documents["ticks"]);
-        Assert.Equal(expected.Candles.Count, stats.Documents["candles"]);
-        Assert.Equal(expected.Alerts.Count, stats.Documents["alerts"]);
-        var latest = (await processor.GetFromJsonAsync<CoinView[]>("/api/coins", Json, Cancel))!.ToDictionary(c => c.Id);
-        Assert.Equal(expected.Latest().ToDictionary(kv => kv.Key, kv => (kv.Value.Price, kv.Value.EventTime)), latest.ToDictionary(kv => kv.Key, kv => (kv.Value.Price, kv.Value.EventTime)));
-        var from = Uri.EscapeDataString(expected.Ticks.Values.Min(t => t.EventTime).AddHours(-2).ToString("O", CultureInfo.InvariantCulture));
-        var to = Uri.EscapeDataString(expected.Ticks.Values.Max(t => t.EventTime).AddHours(2).ToString("O", CultureInfo.InvariantCulture));
+        Assert.Equal(expected.Ticks.Count, actual.Stats.Documents["ticks"]);
+        Assert.Equal(expected.Candles.Count, actual.Stats.Documents["candles"]);
+        Assert.Equal(expected.Alerts.Count, actual.Stats.Documents["alerts"]);
+        Assert.Equal(expected.Latest().ToDictionary(kv => kv.Key, kv => (kv.Value.Price, kv.Value.EventTime)),
+            actual.Latest.ToDictionary(c => c.Id, c => (c.Price, c.EventTime)));
         foreach (var group in expected.Candles.Values.GroupBy(c => (c.CoinId, c.Interval)))
         {
-            var stored = await processor.GetFromJsonAsync<CandleView[]>($"/api/coins/{group.Key.CoinId}/candles?interval={group.Key.Interval}&from={from}&to={to}&limit=1000", Json, Cancel);
-            Assert.Equal(group.OrderByDescending(c => c.WindowStart), stored!);
+            Assert.Equal(group.OrderByDescending(c => c.WindowStart), actual.Candles[group.Key]);
         }
 
-        var alerts = await processor.GetFromJsonAsync<AlertView[]>($"/api/alerts?since={from}&limit=1000", Json, Cancel);
-        Assert.Equal(expected.Alerts.Values.OrderBy(a => a.Id, StringComparer.Ordinal), alerts!.OrderBy(a => a.Id, StringComparer.Ordinal));
+        Assert.Equal(expected.Alerts.Values.OrderBy(a => a.Id, StringComparer.Ordinal), actual.Alerts.OrderBy(a => a.Id, StringComparer.Ordinal));
         Assert.Contains("exited with code", app.Log("processor"), StringComparison.Ordinal);
     }
 
@@ -130,6 +124,39 @@ public sealed class EmbeddedRunTests
         Assert.True(await StoredAsync(processor, "ticks") >= first, "the store of the first run is kept");
         await Eventually.GetAsync(() => StoredAsync(processor, "ticks"), ticks => ticks > first, TimeSpan.FromSeconds(90), "new ticks from the second run");
         Assert.Contains("removed the job's checkpoints of the previous run", again.Output, StringComparison.Ordinal);
+    }
+
+    private sealed record StoredView(StatsView Stats, CoinView[] Latest, Dictionary<(string CoinId, string Interval), CandleView[]> Candles, AlertView[] Alerts);
+
+    /// <summary>The expectation from the snapshots topic and the store through the read API, read while the pipeline holds still.</summary>
+    private static async Task<(ExpectedStore Expected, StoredView Actual)> ReadWhileQuietAsync(TestingAppHost app)
+    {
+        var processor = app.CreateHttpClient("processor");
+        for (var attempt = 1; ; attempt++)
+        {
+            var snapshots = await QuietAsync(app);
+            var expected = await ExpectedStore.FromSnapshotsAsync(app.Endpoints["kafka"], app.Endpoints["schema-registry"], Cancel);
+            var from = Uri.EscapeDataString(expected.Ticks.Values.Min(t => t.EventTime).AddHours(-2).ToString("O", CultureInfo.InvariantCulture));
+            var to = Uri.EscapeDataString(expected.Ticks.Values.Max(t => t.EventTime).AddHours(2).ToString("O", CultureInfo.InvariantCulture));
+            var candles = new Dictionary<(string CoinId, string Interval), CandleView[]>();
+            foreach (var key in expected.Candles.Values.Select(c => (c.CoinId, c.Interval)).Distinct())
+            {
+                candles[key] = (await processor.GetFromJsonAsync<CandleView[]>(
+                    $"/api/coins/{key.CoinId}/candles?interval={key.Interval}&from={from}&to={to}&limit=1000", Json, Cancel))!;
+            }
+
+            var actual = new StoredView(
+                (await processor.GetFromJsonAsync<StatsView>("/api/pipeline/stats", Json, Cancel))!,
+                (await processor.GetFromJsonAsync<CoinView[]>("/api/coins", Json, Cancel))!,
+                candles,
+                (await processor.GetFromJsonAsync<AlertView[]>($"/api/alerts?since={from}&limit=1000", Json, Cancel))!);
+            if (await QuietAsync(app) == snapshots)
+            {
+                return (expected, actual);
+            }
+
+            Assert.True(attempt < 3, "scheduled runs kept arriving while the store was read");
+        }
     }
 
     /// <summary>Waits until no DAG run is active, the job and the loader have no lag and the snapshot count holds still; returns that count.</summary>
