@@ -12,4 +12,5 @@ var root = new RootCommand("CryptoEtl embedded stand-ins: run one on its own for
     SchedulerCommand.Create(),
 };
 
-return await root.Parse(args).InvokeAsync();
+// No forced exit 2 s after Ctrl+C (System.CommandLine's default): stopping drains and flushes, which can take longer.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

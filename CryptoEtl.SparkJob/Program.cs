@@ -50,4 +50,5 @@ foreach (var command in SparkCommands.All())
     root.Subcommands.Add(command);
 }
 
-return await root.Parse(args).InvokeAsync();
+// No forced exit 2 s after Ctrl+C (System.CommandLine's default): stopping drains and flushes, which can take longer.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });

@@ -63,6 +63,7 @@ public sealed class DistributedApplication(IReadOnlyList<Resource> resources, st
         compose.SetAction(parse => ComposePublisher.Publish(Resources, parse.GetValue(output)!));
         root.Add(new Command("publish", "Publish the model for deployment.") { compose });
 
-        return await root.Parse(args).InvokeAsync();
+        // No forced exit 2 s after Ctrl+C (System.CommandLine's default): stopping drains the pipeline, which takes longer.
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
     }
 }

@@ -16,6 +16,7 @@ public sealed partial class PipelineScheduler(
     public const int MaxRecordedSkips = 1000;
 
     private readonly SemaphoreSlim _active = new(1, 1);
+    private readonly TaskCompletionSource _historyReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private DagRun? _current;
 
     public PipelineSchedule Schedule => schedule;
@@ -31,6 +32,7 @@ public sealed partial class PipelineScheduler(
     /// <summary>Starts a manual run now, unless one is active (then returns null).</summary>
     public async Task<DagRun?> TriggerAsync(CancellationToken cancellation)
     {
+        await _historyReady.Task.WaitAsync(cancellation); // a trigger at start-up waits for the history's tables
         if (!await _active.WaitAsync(0, cancellation))
         {
             return null;
@@ -38,18 +40,37 @@ public sealed partial class PipelineScheduler(
 
         var now = clock.GetUtcNow();
         var run = new DagRun { DagRunId = DagRun.ManualId(now), LogicalTime = now, State = DagRunState.Queued, Trigger = "manual" };
-        await history.SaveAsync(run, cancellation);
+        try
+        {
+            await history.SaveAsync(run, cancellation);
+        }
+        catch
+        {
+            _active.Release();
+            throw;
+        }
+
         _ = Task.Run(() => ExecuteHoldingGateAsync(run, CancellationToken.None), CancellationToken.None);
         return run;
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await history.MigrateAsync(stoppingToken);
-        var interrupted = await history.FailInterruptedAsync(clock.GetUtcNow(), stoppingToken);
-        if (interrupted > 0)
+        try
         {
-            Interrupted(logger, interrupted);
+            await history.MigrateAsync(stoppingToken);
+            var interrupted = await history.FailInterruptedAsync(clock.GetUtcNow(), stoppingToken);
+            if (interrupted > 0)
+            {
+                Interrupted(logger, interrupted);
+            }
+
+            _historyReady.TrySetResult();
+        }
+        catch (Exception e)
+        {
+            _historyReady.TrySetException(e);
+            throw;
         }
 
         // First start: follow the schedule from now on; after a restart: from the last scheduled slot.

@@ -138,6 +138,23 @@ public sealed class PipelineSchedulerTests
     }
 
     [Fact]
+    public async Task A_manual_trigger_at_start_up_waits_for_the_history_and_runs()
+    {
+        var clock = new FakeTimeProvider(Start);
+        var history = SqliteHistory();
+        using var scheduler = new PipelineScheduler(Schedule(), history, new RecordingTasks(), clock, NullLogger<PipelineScheduler>.Instance);
+        await scheduler.StartAsync(Cancel);
+
+        var run = await scheduler.TriggerAsync(Cancel); // before the history's tables exist, this used to fail and hold the one-run gate
+
+        Assert.NotNull(run);
+        var runs = await Settled(history, clock, r => r.Count == 1 && r[0].State == DagRunState.Success);
+        Assert.Equal(run.DagRunId, runs[0].DagRunId);
+        Assert.NotNull(await scheduler.TriggerAsync(Cancel)); // the gate is free again
+        await scheduler.StopAsync(Cancel);
+    }
+
+    [Fact]
     public async Task A_failed_ingest_run_fails_the_DAG_run_at_once_as_the_DAG_does()
     {
         var clock = new FakeTimeProvider(Start);
