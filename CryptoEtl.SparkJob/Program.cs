@@ -50,5 +50,5 @@ foreach (var command in SparkCommands.All())
     root.Subcommands.Add(command);
 }
 
-// No forced exit 2 s after Ctrl+C (System.CommandLine's default): stopping drains and flushes, which can take longer.
-return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+// Ctrl+C cancels the action; System.CommandLine would force exit 130 after 2 s, before flushing and checkpointing end.
+return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(1) });

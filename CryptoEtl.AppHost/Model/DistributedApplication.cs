@@ -63,7 +63,8 @@ public sealed class DistributedApplication(IReadOnlyList<Resource> resources, st
         compose.SetAction(parse => ComposePublisher.Publish(Resources, parse.GetValue(output)!));
         root.Add(new Command("publish", "Publish the model for deployment.") { compose });
 
-        // No forced exit 2 s after Ctrl+C (System.CommandLine's default): stopping drains the pipeline, which takes longer.
-        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null });
+        // Ctrl+C cancels the action; System.CommandLine would force exit 130 after 2 s, while stopping drains the
+        // pipeline (up to 90 s) and then stops every resource in order.
+        return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromMinutes(3) });
     }
 }
