@@ -172,13 +172,20 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private Process Launch()
     {
-        var start = new ProcessStartInfo("dotnet")
+        // In a session of its own (setsid execs in place, so the pid is the service's): a terminal's Ctrl+C, which
+        // signals the whole foreground process group, reaches only the AppHost, and the AppHost stops the services in order.
+        var start = new ProcessStartInfo(OwnSession ? "setsid" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        if (OwnSession)
+        {
+            start.ArgumentList.Add("dotnet");
+        }
+
         start.ArgumentList.Add(_assembly);
         foreach (var argument in _arguments)
         {
@@ -198,6 +205,8 @@ public sealed class ServiceProcess : IAsyncDisposable
         _log.Write($"{DateTimeOffset.UtcNow:O} AppHost: started {Name} (pid {process.Id}) at {Url}");
         return process;
     }
+
+    private static bool OwnSession { get; } = File.Exists("/usr/bin/setsid");
 
     private void Write(string? line)
     {

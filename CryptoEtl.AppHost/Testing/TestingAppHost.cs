@@ -50,19 +50,27 @@ public sealed class TestingAppHost : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    private static bool OwnProcessGroup { get; } = File.Exists("/usr/bin/setsid");
+
     /// <param name="arguments">More AppHost arguments (defaults: --source simulator --plain --state-dir &lt;temp&gt; --summary).</param>
     /// <param name="environment">Extra environment for the AppHost (and through it the services), e.g. ConnectionStrings__postgres.</param>
     public static async Task<TestingAppHost> StartAsync(IEnumerable<string>? arguments = null, IDictionary<string, string>? environment = null,
         string? stateDirectory = null, TimeSpan? timeout = null, CancellationToken cancellation = default)
     {
         stateDirectory ??= Directory.CreateTempSubdirectory("cryptoetl-apphost").FullName;
-        var start = new ProcessStartInfo("dotnet")
+        // In its own process group, so StopAsync can press Ctrl+C the way a terminal does: SIGINT to the whole group.
+        var start = new ProcessStartInfo(OwnProcessGroup ? "setsid" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
+        if (OwnProcessGroup)
+        {
+            start.ArgumentList.Add("dotnet");
+        }
+
         foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "CryptoEtl.AppHost.dll"), "--source", "simulator", "--plain",
                      "--state-dir", stateDirectory, "--summary", Path.Combine(stateDirectory, "summary.json"), .. arguments ?? []])
         {
@@ -123,12 +131,13 @@ public sealed class TestingAppHost : IAsyncDisposable
 
     public string Log(string resource) => File.ReadAllText(Path.Combine(StateDirectory, "logs", $"{resource}.log"));
 
-    /// <summary>Ctrl+C (SIGINT): returns the AppHost's exit code once it has stopped everything.</summary>
+    /// <summary>Ctrl+C (SIGINT to the AppHost's process group, as a terminal sends it): returns the exit code once it has stopped everything.</summary>
     public async Task<int> StopAsync(TimeSpan? timeout = null)
     {
         if (!_process.HasExited)
         {
-            using var interrupt = Process.Start("kill", ["-INT", _process.Id.ToString(CultureInfo.InvariantCulture)]);
+            var target = OwnProcessGroup ? $"-{_process.Id}" : _process.Id.ToString(CultureInfo.InvariantCulture);
+            using var interrupt = Process.Start("kill", ["-INT", "--", target]);
             await interrupt.WaitForExitAsync();
             using var limit = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));
             await _process.WaitForExitAsync(limit.Token);

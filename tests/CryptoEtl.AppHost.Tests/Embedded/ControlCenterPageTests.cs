@@ -1,4 +1,7 @@
+using System.Net.Http.Json;
+using System.Text.Json;
 using System.Text.RegularExpressions;
+using CryptoEtl.AppHost.Embedded;
 using CryptoEtl.AppHost.Testing;
 using CryptoEtl.TestSupport;
 
@@ -7,6 +10,8 @@ namespace CryptoEtl.AppHost.Tests.Embedded;
 /// <summary>The embedded run's control-center page, rendered by a real browser (headless Chromium runs its script).</summary>
 public sealed class ControlCenterPageTests
 {
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -14,7 +19,9 @@ public sealed class ControlCenterPageTests
     {
         Requires.Tool("chromium", "chromium");
         await using var app = await TestingAppHost.StartAsync(cancellation: Cancel);
-        await Eventually.TrueAsync(() => app.Resources().Single(r => r.Name == "processor").State == "Running", TimeSpan.FromSeconds(30), "the processor to run");
+        var status = app.CreateHttpClient("control-center");
+        await Eventually.GetAsync(async () => (await status.GetFromJsonAsync<DashboardStatus>("/api/status", Json, Cancel))!.Counts.Collections.GetValueOrDefault("ticks"),
+            ticks => ticks > 0, TimeSpan.FromSeconds(60), "stored ticks in the status");
 
         var page = await ExternalTool.RunAsync("chromium",
             ["--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000", "--dump-dom", app.Endpoints["control-center"]],
