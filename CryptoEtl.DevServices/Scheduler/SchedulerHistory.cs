@@ -12,7 +12,7 @@ public sealed class SchedulerHistory(RelationalStore store)
 
     public Task MigrateAsync(CancellationToken cancellation)
     {
-        var timestamp = store.Dialect == SqlDialect.Postgres ? "TIMESTAMPTZ" : "TEXT";
+        var timestamp = store.TimestampType;
         return store.MigrateAsync("scheduler_runs",
         [
             $"""
@@ -38,15 +38,15 @@ public sealed class SchedulerHistory(RelationalStore store)
             + "ON CONFLICT (dag_run_id) DO UPDATE SET state = excluded.state, tries = excluded.tries, started_at = excluded.started_at, "
             + "finished_at = excluded.finished_at, ingest_run_id = excluded.ingest_run_id, error = excluded.error";
         await using var command = store.DataSource.CreateCommand(upsert);
-        Add(command, "dag_run_id", run.DagRunId);
-        Add(command, "logical_time", run.LogicalTime.ToUniversalTime());
-        Add(command, "state", run.State.ToString().ToLowerInvariant());
-        Add(command, "run_trigger", run.Trigger);
-        Add(command, "tries", run.Tries);
-        Add(command, "started_at", run.StartedAt?.ToUniversalTime());
-        Add(command, "finished_at", run.FinishedAt?.ToUniversalTime());
-        Add(command, "ingest_run_id", run.IngestRunId);
-        Add(command, "error", run.Error);
+        command.AddParameter("dag_run_id", run.DagRunId);
+        command.AddParameter("logical_time", run.LogicalTime.ToUniversalTime());
+        command.AddParameter("state", run.State.ToString().ToLowerInvariant());
+        command.AddParameter("run_trigger", run.Trigger);
+        command.AddParameter("tries", run.Tries);
+        command.AddParameter("started_at", run.StartedAt?.ToUniversalTime());
+        command.AddParameter("finished_at", run.FinishedAt?.ToUniversalTime());
+        command.AddParameter("ingest_run_id", run.IngestRunId);
+        command.AddParameter("error", run.Error);
         await command.ExecuteNonQueryAsync(cancellation);
     }
 
@@ -54,7 +54,7 @@ public sealed class SchedulerHistory(RelationalStore store)
     public async Task<List<DagRun>> ListAsync(int limit, CancellationToken cancellation)
     {
         await using var command = store.DataSource.CreateCommand($"SELECT {Columns} FROM scheduler_runs ORDER BY logical_time DESC, dag_run_id DESC LIMIT @limit");
-        Add(command, "limit", limit);
+        command.AddParameter("limit", limit);
         return await ReadAsync(command, cancellation);
     }
 
@@ -71,7 +71,7 @@ public sealed class SchedulerHistory(RelationalStore store)
     {
         await using var command = store.DataSource.CreateCommand(
             "UPDATE scheduler_runs SET state = 'failed', finished_at = @now, error = 'interrupted: the scheduler stopped during the run' WHERE state IN ('queued', 'running')");
-        Add(command, "now", now.ToUniversalTime());
+        command.AddParameter("now", now.ToUniversalTime());
         return await command.ExecuteNonQueryAsync(cancellation);
     }
 
@@ -98,5 +98,5 @@ public sealed class SchedulerHistory(RelationalStore store)
         return runs;
     }
 
-    private static void Add(DbCommand command, string name, object? value) => command.Parameters.Add(RelationalStore.Parameter(command, name, value));
+    private static void Add(DbCommand command, string name, object? value) => command.AddParameter(name, value);
 }

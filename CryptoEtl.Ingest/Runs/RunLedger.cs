@@ -12,7 +12,7 @@ public sealed class RunLedger(RelationalStore store)
 
     public Task MigrateAsync(CancellationToken cancellation)
     {
-        var timestamp = store.Dialect == SqlDialect.Postgres ? "TIMESTAMPTZ" : "TEXT";
+        var timestamp = store.TimestampType;
         return store.MigrateAsync("ingest_runs",
         [
             $"""
@@ -67,10 +67,10 @@ public sealed class RunLedger(RelationalStore store)
     {
         await using var command = store.DataSource.CreateCommand(
             "UPDATE ingest_runs SET status = @status, finished_at = @now, error = @error WHERE status = @running");
-        command.Parameters.Add(RelationalStore.Parameter(command, "status", nameof(RunStatus.Failed)));
-        command.Parameters.Add(RelationalStore.Parameter(command, "now", now.ToUniversalTime()));
-        command.Parameters.Add(RelationalStore.Parameter(command, "error", "interrupted: the Ingest process stopped during the run"));
-        command.Parameters.Add(RelationalStore.Parameter(command, "running", nameof(RunStatus.Running)));
+        command.AddParameter("status", nameof(RunStatus.Failed));
+        command.AddParameter("now", now.ToUniversalTime());
+        command.AddParameter("error", "interrupted: the Ingest process stopped during the run");
+        command.AddParameter("running", nameof(RunStatus.Running));
         return await command.ExecuteNonQueryAsync(cancellation);
     }
 
@@ -81,7 +81,7 @@ public sealed class RunLedger(RelationalStore store)
     private async Task<List<IngestRun>> QueryAsync(string sql, object value, CancellationToken cancellation)
     {
         await using var command = store.DataSource.CreateCommand(sql);
-        command.Parameters.Add(RelationalStore.Parameter(command, "value", value));
+        command.AddParameter("value", value);
         await using var reader = await command.ExecuteReaderAsync(cancellation);
         var runs = new List<IngestRun>();
         while (await reader.ReadAsync(cancellation))
@@ -108,17 +108,17 @@ public sealed class RunLedger(RelationalStore store)
 
     private static void Bind(DbCommand command, IngestRun run)
     {
-        command.Parameters.Add(RelationalStore.Parameter(command, "run_id", run.RunId));
-        command.Parameters.Add(RelationalStore.Parameter(command, "idempotency_key", run.IdempotencyKey));
-        command.Parameters.Add(RelationalStore.Parameter(command, "status", run.Status.ToString()));
-        command.Parameters.Add(RelationalStore.Parameter(command, "source", run.Source));
-        command.Parameters.Add(RelationalStore.Parameter(command, "requested_at", run.RequestedAt.ToUniversalTime()));
-        command.Parameters.Add(RelationalStore.Parameter(command, "started_at", run.StartedAt?.ToUniversalTime()));
-        command.Parameters.Add(RelationalStore.Parameter(command, "finished_at", run.FinishedAt?.ToUniversalTime()));
-        command.Parameters.Add(RelationalStore.Parameter(command, "fetched", run.Fetched));
-        command.Parameters.Add(RelationalStore.Parameter(command, "published", run.Published));
-        command.Parameters.Add(RelationalStore.Parameter(command, "duplicates", run.Duplicates));
-        command.Parameters.Add(RelationalStore.Parameter(command, "rejected", run.Rejected));
-        command.Parameters.Add(RelationalStore.Parameter(command, "error", run.Error));
+        command.AddParameter("run_id", run.RunId);
+        command.AddParameter("idempotency_key", run.IdempotencyKey);
+        command.AddParameter("status", run.Status.ToString());
+        command.AddParameter("source", run.Source);
+        command.AddParameter("requested_at", run.RequestedAt.ToUniversalTime());
+        command.AddParameter("started_at", run.StartedAt?.ToUniversalTime());
+        command.AddParameter("finished_at", run.FinishedAt?.ToUniversalTime());
+        command.AddParameter("fetched", run.Fetched);
+        command.AddParameter("published", run.Published);
+        command.AddParameter("duplicates", run.Duplicates);
+        command.AddParameter("rejected", run.Rejected);
+        command.AddParameter("error", run.Error);
     }
 }

@@ -74,7 +74,7 @@ public sealed class RelationalStore : IAsyncDisposable
         await using var read = connection.CreateCommand();
         read.Transaction = transaction;
         read.CommandText = "SELECT version FROM cryptoetl_schema_versions WHERE component = @component";
-        read.Parameters.Add(Parameter(read, "component", component));
+        read.AddParameter("component", component);
         var current = await read.ExecuteScalarAsync(cancellation) is { } value and not DBNull ? Convert.ToInt32(value, System.Globalization.CultureInfo.InvariantCulture) : 0;
 
         for (var step = current; step < steps.Count; step++)
@@ -92,13 +92,8 @@ public sealed class RelationalStore : IAsyncDisposable
         await transaction.CommitAsync(cancellation);
     }
 
-    public static DbParameter Parameter(DbCommand command, string name, object? value)
-    {
-        var parameter = command.CreateParameter();
-        parameter.ParameterName = name;
-        parameter.Value = value ?? DBNull.Value;
-        return parameter;
-    }
+    /// <summary>The column type for a point in time: TIMESTAMPTZ on PostgreSQL, ISO-8601 text on SQLite.</summary>
+    public string TimestampType => Dialect == SqlDialect.Postgres ? "TIMESTAMPTZ" : "TEXT";
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 
@@ -115,4 +110,16 @@ public enum SqlDialect
 {
     Postgres,
     Sqlite,
+}
+
+public static class DbCommandExtensions
+{
+    /// <summary>Adds a named parameter; null becomes SQL NULL.</summary>
+    public static void AddParameter(this DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
+    }
 }
