@@ -7,6 +7,7 @@ using CryptoEtl.DevServices.Kafka;
 using CryptoEtl.DevServices.SchemaRegistry;
 using CryptoEtl.DevServices.Scheduler;
 using CryptoEtl.ServiceDefaults.State;
+using CryptoEtl.SparkJob.Local;
 using Spectre.Console;
 
 namespace CryptoEtl.AppHost.Embedded;
@@ -373,7 +374,7 @@ public sealed class EmbeddedRun : IAsyncDisposable
     /// </summary>
     private void ForgetCheckpointsOfAnEarlierBroker(TextWriter console)
     {
-        var checkpoints = Path.Combine(_options.StateDirectory, "sparkjob", "checkpoints");
+        var checkpoints = LocalExecutorService.DefaultCheckpointDirectory(Path.Combine(_options.StateDirectory, LocalExecutorService.ServiceName));
         if (Directory.Exists(checkpoints))
         {
             Directory.Delete(checkpoints, recursive: true);

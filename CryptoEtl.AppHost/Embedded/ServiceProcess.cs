@@ -172,32 +172,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private Process Launch()
     {
-        // In a session of its own (setsid execs in place, so the pid is the service's): a terminal's Ctrl+C, which
-        // signals the whole foreground process group, reaches only the AppHost, and the AppHost stops the services in order.
-        var start = new ProcessStartInfo(OwnSession ? "setsid" : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        if (OwnSession)
-        {
-            start.ArgumentList.Add("dotnet");
-        }
-
-        start.ArgumentList.Add(_assembly);
-        foreach (var argument in _arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in _environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {Name}.");
+        var process = Process.Start(DotnetProcess.StartInfo(_assembly, _arguments, _environment)) ?? throw new InvalidOperationException($"Could not start {Name}.");
         process.OutputDataReceived += (_, e) => Write(e.Data);
         process.ErrorDataReceived += (_, e) => Write(e.Data);
         process.BeginOutputReadLine();
@@ -205,8 +180,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         _log.Write($"{DateTimeOffset.UtcNow:O} AppHost: started {Name} (pid {process.Id}) at {Url}");
         return process;
     }
-
-    private static bool OwnSession { get; } = File.Exists("/usr/bin/setsid");
 
     private void Write(string? line)
     {

@@ -6,21 +6,20 @@ namespace CryptoEtl.AppHost.Model;
 /// </summary>
 public static class RepositoryPaths
 {
-    public static string Resolve(string path)
-    {
-        if (Path.IsPathRooted(path))
-        {
-            return path;
-        }
+    public static string Resolve(string path) =>
+        Path.IsPathRooted(path) ? path : Root(Environment.CurrentDirectory) is { } root ? Path.Combine(root, path) : Path.GetFullPath(path);
 
-        for (var directory = new DirectoryInfo(Environment.CurrentDirectory); directory is not null; directory = directory.Parent)
+    /// <summary>The nearest directory at or above <paramref name="start"/> that holds CryptoEtl.sln, if any.</summary>
+    public static string? Root(string start)
+    {
+        for (var directory = new DirectoryInfo(start); directory is not null; directory = directory.Parent)
         {
             if (File.Exists(Path.Combine(directory.FullName, "CryptoEtl.sln")))
             {
-                return Path.Combine(directory.FullName, path);
+                return directory.FullName;
             }
         }
 
-        return Path.GetFullPath(path);
+        return null;
     }
 }

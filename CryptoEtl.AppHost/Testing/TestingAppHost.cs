@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using CryptoEtl.AppHost.Embedded;
 
 namespace CryptoEtl.AppHost.Testing;
 
@@ -50,37 +51,16 @@ public sealed class TestingAppHost : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    private static bool OwnProcessGroup { get; } = File.Exists("/usr/bin/setsid");
-
     /// <param name="arguments">More AppHost arguments (defaults: --source simulator --plain --state-dir &lt;temp&gt; --summary).</param>
     /// <param name="environment">Extra environment for the AppHost (and through it the services), e.g. ConnectionStrings__postgres.</param>
     public static async Task<TestingAppHost> StartAsync(IEnumerable<string>? arguments = null, IDictionary<string, string>? environment = null,
         string? stateDirectory = null, TimeSpan? timeout = null, CancellationToken cancellation = default)
     {
         stateDirectory ??= Directory.CreateTempSubdirectory("cryptoetl-apphost").FullName;
-        // In its own process group, so StopAsync can press Ctrl+C the way a terminal does: SIGINT to the whole group.
-        var start = new ProcessStartInfo(OwnProcessGroup ? "setsid" : "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = AppContext.BaseDirectory,
-        };
-        if (OwnProcessGroup)
-        {
-            start.ArgumentList.Add("dotnet");
-        }
-
-        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "CryptoEtl.AppHost.dll"), "--source", "simulator", "--plain",
-                     "--state-dir", stateDirectory, "--summary", Path.Combine(stateDirectory, "summary.json"), .. arguments ?? []])
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[name] = value;
-        }
+        // In its own process group (DotnetProcess), so StopAsync can press Ctrl+C the way a terminal does.
+        var start = DotnetProcess.StartInfo(Path.Combine(AppContext.BaseDirectory, "CryptoEtl.AppHost.dll"),
+            ["--source", "simulator", "--plain", "--state-dir", stateDirectory, "--summary", Path.Combine(stateDirectory, "summary.json"), .. arguments ?? []],
+            environment ?? new Dictionary<string, string>());
 
         var host = new TestingAppHost(Process.Start(start) ?? throw new InvalidOperationException("Could not start the AppHost."), stateDirectory);
         try
@@ -136,7 +116,7 @@ public sealed class TestingAppHost : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            var target = OwnProcessGroup ? $"-{_process.Id}" : _process.Id.ToString(CultureInfo.InvariantCulture);
+            var target = DotnetProcess.OwnSession ? $"-{_process.Id}" : _process.Id.ToString(CultureInfo.InvariantCulture);
             using var interrupt = Process.Start("kill", ["-INT", "--", target]);
             await interrupt.WaitForExitAsync();
             using var limit = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));

@@ -21,6 +21,9 @@ public sealed class LocalExecutorService(
 {
     public const string ServiceName = "sparkjob";
 
+    /// <summary>Where the checkpoints live unless LocalExecutor:CheckpointDir says otherwise.</summary>
+    public static string DefaultCheckpointDirectory(string stateDirectory) => Path.Combine(stateDirectory, "checkpoints");
+
     private volatile bool _running;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Factory.StartNew(() =>
@@ -28,7 +31,7 @@ public sealed class LocalExecutorService(
         try
         {
             var settings = options.Value;
-            var checkpoints = settings.CheckpointDir is { Length: > 0 } dir ? Path.GetFullPath(dir) : Path.Combine(StateDirectory.Resolve(configuration, ServiceName), "checkpoints");
+            var checkpoints = settings.CheckpointDir is { Length: > 0 } dir ? Path.GetFullPath(dir) : DefaultCheckpointDirectory(StateDirectory.Resolve(configuration, ServiceName));
             using var executor = new LocalExecutor(
                 KafkaConnection.Consumer(configuration, ServiceName, settings.ConsumerGroup),
                 KafkaConnection.Producer(configuration, ServiceName),

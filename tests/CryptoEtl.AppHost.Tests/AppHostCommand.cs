@@ -1,3 +1,4 @@
+using CryptoEtl.AppHost.Model;
 using CryptoEtl.TestSupport;
 
 namespace CryptoEtl.AppHost.Tests;
@@ -6,25 +7,13 @@ namespace CryptoEtl.AppHost.Tests;
 internal static class AppHostCommand
 {
     /// <summary>The repository this test build came from (where docker/ and the schedule file are committed).</summary>
-    public static string RepositoryRoot { get; } = FindRepositoryRoot();
+    public static string RepositoryRoot { get; } =
+        RepositoryPaths.Root(AppContext.BaseDirectory) ?? throw new InvalidOperationException($"No CryptoEtl.sln above {AppContext.BaseDirectory}.");
 
-    public static async Task<ExternalTool.Result> RunAsync(IEnumerable<string> arguments, TimeSpan? timeout = null, string? workingDirectory = null)
+    public static async Task<ExternalTool.Result> RunAsync(IEnumerable<string> arguments)
     {
-        await using var process = ChildProcess.StartDotnet("CryptoEtl.AppHost.dll", arguments, workingDirectory: workingDirectory);
-        var exitCode = await process.WaitForExitAsync(timeout ?? TimeSpan.FromMinutes(1));
+        await using var process = ChildProcess.StartDotnet("CryptoEtl.AppHost.dll", arguments);
+        var exitCode = await process.WaitForExitAsync(TimeSpan.FromMinutes(1));
         return new ExternalTool.Result(exitCode, process.Transcript, "");
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "CryptoEtl.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No CryptoEtl.sln above {AppContext.BaseDirectory}.");
     }
 }
