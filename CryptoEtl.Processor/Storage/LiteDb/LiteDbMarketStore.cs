@@ -4,8 +4,9 @@ using LiteDB;
 namespace CryptoEtl.Processor.Storage.LiteDb;
 
 /// <summary>
-/// The embedded store: one LiteDB file in the state directory. A batch is one transaction, so it is all there or
-/// not there at all after a crash. LiteDB has no TTL indexes; tick retention is a periodic delete (see RetentionService).
+/// The embedded store: one LiteDB file in the state directory. A batch is one transaction, synced to disk before
+/// WriteAsync returns, so after a crash it is all there or not there at all. LiteDB has no TTL indexes; tick retention
+/// is a periodic delete (see RetentionService).
 /// Tick and candle ids start with the coin (and interval) and end with the Unix milliseconds of the event (13 digits
 /// for any date from 2001 to 2286), so their primary key orders them by coin and time: range queries need no secondary
 /// index, and every secondary index would cost write throughput (measured in bench/: about a third).
@@ -15,11 +16,37 @@ public sealed class LiteDbMarketStore : IMarketStore
     private readonly LiteDatabase _database;
     private readonly string _path;
 
+    /// <summary>
+    /// Per coin, the event time (Unix ms) of its newest stored tick, read from the store the first time the coin is
+    /// written. A tick newer than that cannot be stored yet, so it is inserted without the lookup an upsert makes (a
+    /// third faster); older ones, redeliveries among them, are upserted. Only this store writes the file.
+    /// </summary>
+    private readonly Dictionary<string, long> _newestStoredTick = new(StringComparer.Ordinal);
+
     public LiteDbMarketStore(string path)
     {
         _path = path;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         _database = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }) { UtcDate = true };
+    }
+
+    /// <summary>
+    /// Syncs the LiteDB database at <paramref name="path"/> to disk. LiteDB writes a commit into its log file
+    /// (<c>name-log.ext</c>) without syncing it, and syncs the data file only when it moves the log into it (a
+    /// checkpoint), so a commit survives a crash of the process but not of the machine until this has run.
+    /// </summary>
+    public static void SyncToDisk(string path)
+    {
+        var log = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $"{Path.GetFileNameWithoutExtension(path)}-log{Path.GetExtension(path)}");
+        try
+        {
+            using var handle = File.OpenHandle(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            RandomAccess.FlushToDisk(handle);
+        }
+        catch (FileNotFoundException)
+        {
+            // No log: everything is in the data file, which the checkpoint synced.
+        }
     }
 
     public string Description => $"LiteDB {_path}";
@@ -28,20 +55,36 @@ public sealed class LiteDbMarketStore : IMarketStore
     {
         Alerts.EnsureIndex("event_time");
         Latest.EnsureIndex("market_cap");
+        Candles.EnsureIndex("last_event_time"); // for the freshness check, which would otherwise read every candle
         return Task.CompletedTask;
     }
 
     public Task<WriteSummary> WriteAsync(StoreBatch batch, CancellationToken cancellation)
     {
+        try
+        {
+            return Task.FromResult(Write(batch, insertNewTicks: true));
+        }
+        catch (LiteException e) when (e.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
+        {
+            // A tick taken for new was stored: its id does not order by time (an event time outside 2001-2286).
+            _newestStoredTick.Clear();
+            return Task.FromResult(Write(batch, insertNewTicks: false));
+        }
+    }
+
+    private WriteSummary Write(StoreBatch batch, bool insertNewTicks)
+    {
         var written = Collections.All.ToDictionary(c => c, _ => 0L);
         var stale = Collections.All.ToDictionary(c => c, _ => 0L);
+        var newestPerCoin = batch.NewestPerCoin();
         _database.BeginTrans();
         try
         {
+            WriteTicks(batch.Ticks, insertNewTicks);
             written[Collections.Ticks] = batch.Ticks.Count;
-            Ticks.Upsert(batch.Ticks.Select(t => ToBson(StoreDocuments.Tick(t))));
 
-            foreach (var tick in batch.NewestPerCoin())
+            foreach (var tick in newestPerCoin)
             {
                 Count(UpsertIfNewer(Latest, StoreDocuments.Latest(tick), "event_time"), Collections.Latest, written, stale);
             }
@@ -65,7 +108,50 @@ public sealed class LiteDbMarketStore : IMarketStore
             throw;
         }
 
-        return Task.FromResult(new WriteSummary(written, stale));
+        SyncToDisk(_path);
+        if (insertNewTicks)
+        {
+            foreach (var tick in newestPerCoin)
+            {
+                _newestStoredTick[tick.CoinId] = Math.Max(_newestStoredTick[tick.CoinId], tick.EventTime.ToUnixTimeMilliseconds());
+            }
+        }
+
+        return new WriteSummary(written, stale);
+    }
+
+    /// <summary>Inserts the ticks newer than every stored tick of their coin, and upserts the others.</summary>
+    private void WriteTicks(IReadOnlyList<PriceTick> ticks, bool insertNewTicks)
+    {
+        if (!insertNewTicks)
+        {
+            Ticks.Upsert(ticks.Select(t => ToBson(StoreDocuments.Tick(t))));
+            return;
+        }
+
+        var fresh = new List<BsonDocument>(ticks.Count);
+        var known = new List<BsonDocument>();
+        foreach (var tick in ticks)
+        {
+            (tick.EventTime.ToUnixTimeMilliseconds() > NewestStoredTick(tick.CoinId) ? fresh : known).Add(ToBson(StoreDocuments.Tick(tick)));
+        }
+
+        Ticks.Insert(fresh);
+        Ticks.Upsert(known);
+    }
+
+    private long NewestStoredTick(string coinId)
+    {
+        if (!_newestStoredTick.TryGetValue(coinId, out var newest))
+        {
+            var prefix = $"{coinId}|";
+            newest = Ticks.Query().Where(Query.Between("_id", prefix, prefix + char.MaxValue)).OrderByDescending("_id").Limit(1).FirstOrDefault() is { } stored
+                ? new DateTimeOffset(DateTime.SpecifyKind(stored["event_time"].AsDateTime, DateTimeKind.Utc)).ToUnixTimeMilliseconds()
+                : long.MinValue;
+            _newestStoredTick[coinId] = newest;
+        }
+
+        return newest;
     }
 
     public Task<IReadOnlyList<PriceTick>> LatestAsync(CancellationToken cancellation) =>
@@ -75,8 +161,7 @@ public sealed class LiteDbMarketStore : IMarketStore
         Task.FromResult(Latest.FindById(coinId) is { } d ? StoreDocuments.ToTick(ToDictionary(d)) : null);
 
     public Task<IReadOnlyList<Candle>> CandlesAsync(string coinId, string interval, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) =>
-        Task.FromResult<IReadOnlyList<Candle>>(Candles.Query()
-            .Where(IdRange($"{coinId}|{interval}|", from, to))
+        Task.FromResult<IReadOnlyList<Candle>>(InIdRange(Candles, $"{coinId}|{interval}|", from, to)
             .OrderByDescending("_id")
             .Limit(limit)
             .ToEnumerable()
@@ -93,22 +178,28 @@ public sealed class LiteDbMarketStore : IMarketStore
             .ToList());
 
     public Task<IReadOnlyList<PriceTick>> TicksAsync(string coinId, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) =>
-        Task.FromResult<IReadOnlyList<PriceTick>>(Ticks.Query()
-            .Where(IdRange($"{coinId}|", from, to))
+        Task.FromResult<IReadOnlyList<PriceTick>>(InIdRange(Ticks, $"{coinId}|", from, to)
             .OrderBy("_id")
             .Limit(limit)
             .ToEnumerable()
             .Select(d => StoreDocuments.ToTick(ToDictionary(d)))
             .ToList());
 
-    public Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation) =>
-        Task.FromResult<IReadOnlyDictionary<string, DateTimeOffset?>>(new Dictionary<string, DateTimeOffset?>
+    /// <summary>
+    /// The newest tick is taken from the latest quotes, which the same transaction moves forward, because ticks have
+    /// no index on event time (it would slow every tick write) and sorting them all takes seconds in a large store.
+    /// </summary>
+    public Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation)
+    {
+        var newestQuote = Newest(Latest, "event_time");
+        return Task.FromResult<IReadOnlyDictionary<string, DateTimeOffset?>>(new Dictionary<string, DateTimeOffset?>
         {
-            [Collections.Ticks] = Newest(Ticks, "event_time"),
+            [Collections.Ticks] = newestQuote,
             [Collections.Candles] = Newest(Candles, "last_event_time"),
-            [Collections.Latest] = Newest(Latest, "event_time"),
+            [Collections.Latest] = newestQuote,
             [Collections.Alerts] = Newest(Alerts, "event_time"),
         });
+    }
 
     public Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation) =>
         Task.FromResult<IReadOnlyDictionary<string, long>>(Collections.All.ToDictionary(c => c, c => _database.GetCollection(c).LongCount()));
@@ -130,10 +221,19 @@ public sealed class LiteDbMarketStore : IMarketStore
 
     private ILiteCollection<BsonDocument> Alerts => _database.GetCollection(Collections.Alerts);
 
-    /// <summary>Ids from <paramref name="prefix"/>from to <paramref name="prefix"/>to (exclusive), in Unix milliseconds.</summary>
-    private static BsonExpression IdRange(string prefix, DateTimeOffset from, DateTimeOffset to) => Query.And(
-        Query.GTE("_id", prefix + Math.Max(0, from.ToUnixTimeMilliseconds()).ToString(System.Globalization.CultureInfo.InvariantCulture)),
-        Query.LT("_id", prefix + Math.Max(0, to.ToUnixTimeMilliseconds()).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    /// <summary>
+    /// Documents with ids from <paramref name="prefix"/>from to <paramref name="prefix"/>to (exclusive), in Unix
+    /// milliseconds: one range of the primary key (Between, because LiteDB runs GTE-and-LT as a scan from one bound
+    /// with a filter, which reads the whole collection when it goes the wrong way).
+    /// </summary>
+    private static ILiteQueryable<BsonDocument> InIdRange(ILiteCollection<BsonDocument> collection, string prefix, DateTimeOffset from, DateTimeOffset to) =>
+        collection.Query().Where(from < to
+            ? Query.Between("_id", prefix + IdMillis(from.ToUnixTimeMilliseconds()), prefix + IdMillis(to.ToUnixTimeMilliseconds() - 1))
+            : Query.EQ("_id", BsonValue.Null)); // an empty range
+
+    /// <summary>Milliseconds as ids spell them: 13 digits (2001 to 2286), clamped so they compare as strings.</summary>
+    private static string IdMillis(long milliseconds) =>
+        Math.Clamp(milliseconds, 1_000_000_000_000, 9_999_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Writes the document unless the stored one has an equal or greater <paramref name="field"/>.</summary>
     private static bool UpsertIfNewer(ILiteCollection<BsonDocument> collection, StoreDocument document, string field)

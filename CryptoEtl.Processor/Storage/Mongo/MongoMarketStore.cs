@@ -31,6 +31,7 @@ public sealed class MongoMarketStore : IMarketStore
         await Candles.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument { { "coin_id", 1 }, { "interval", 1 }, { "window_start", -1 } }), cancellationToken: cancellation);
         await Alerts.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("event_time", -1)), cancellationToken: cancellation);
         await Latest.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("market_cap", -1)), cancellationToken: cancellation);
+        await Candles.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("last_event_time", -1)), cancellationToken: cancellation);
         await ApplyRetentionAsync(cancellation);
     }
 
@@ -93,13 +94,18 @@ public sealed class MongoMarketStore : IMarketStore
             .Sort(new BsonDocument("event_time", 1)).Limit(limit).ToListAsync(cancellation))
         .Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList();
 
-    public async Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation) => new Dictionary<string, DateTimeOffset?>
+    /// <summary>The newest tick is the newest latest quote (see LiteDbMarketStore.NewestAsync): ticks have no index that serves it.</summary>
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation)
     {
-        [Collections.Ticks] = await NewestAsync(Ticks, "event_time", cancellation),
-        [Collections.Candles] = await NewestAsync(Candles, "last_event_time", cancellation),
-        [Collections.Latest] = await NewestAsync(Latest, "event_time", cancellation),
-        [Collections.Alerts] = await NewestAsync(Alerts, "event_time", cancellation),
-    };
+        var newestQuote = await NewestAsync(Latest, "event_time", cancellation);
+        return new Dictionary<string, DateTimeOffset?>
+        {
+            [Collections.Ticks] = newestQuote,
+            [Collections.Candles] = await NewestAsync(Candles, "last_event_time", cancellation),
+            [Collections.Latest] = newestQuote,
+            [Collections.Alerts] = await NewestAsync(Alerts, "event_time", cancellation),
+        };
+    }
 
     public async Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation)
     {

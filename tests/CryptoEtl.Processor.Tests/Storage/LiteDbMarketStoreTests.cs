@@ -1,10 +1,56 @@
+using CryptoEtl.Contracts.Market;
 using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Storage.LiteDb;
+using static CryptoEtl.Processor.Tests.Samples;
 
 namespace CryptoEtl.Processor.Tests.Storage;
 
 public sealed class LiteDbMarketStoreTests : MarketStoreContract
 {
-    protected override Task<IMarketStore> CreateAsync() =>
-        Task.FromResult<IMarketStore>(new LiteDbMarketStore(Path.Combine(Directory.CreateTempSubdirectory("litedb").FullName, "store.litedb")));
+    private readonly string _path = Path.Combine(Directory.CreateTempSubdirectory("litedb").FullName, "store.litedb");
+
+    protected override Task<IMarketStore> CreateAsync() => Task.FromResult<IMarketStore>(new LiteDbMarketStore(_path));
+
+    private static Task<WriteSummary> Write(IMarketStore store, params PriceTick[] ticks) => store.WriteAsync(StoreBatch.Reduce(ticks, [], []), Cancel);
+
+    [Fact]
+    public async Task A_reopened_store_takes_a_replay_of_what_it_holds()
+    {
+        await Write(Store, Tick("btc", 0, 100), Tick("btc", 1, 101));
+        await Store.DisposeAsync();
+
+        await using var reopened = new LiteDbMarketStore(_path);
+        await Write(reopened, Tick("btc", 0, 100), Tick("btc", 1, 101), Tick("btc", 2, 102));
+
+        Assert.Equal([100d, 101, 102], (await reopened.TicksAsync("btc", T0, T0.AddHours(1), 10, Cancel)).Select(t => t.Price));
+    }
+
+    [Fact]
+    public async Task Ticks_whose_ids_do_not_sort_by_time_are_still_written_once()
+    {
+        // Ids spell milliseconds in 13 digits only from 2001 on, so a 1999 tick's id sorts after every later one.
+        var old = Tick("btc", 0, 1) with { EventTime = new DateTimeOffset(1999, 12, 31, 0, 0, 0, TimeSpan.Zero) };
+        await Write(Store, old, Tick("btc", 0, 100));
+
+        await Write(Store, old, Tick("btc", 0, 100), Tick("btc", 1, 101));
+
+        Assert.Equal(3, (await Store.CountsAsync(Cancel))[Collections.Ticks]);
+        Assert.Equal(101, (await Store.LatestAsync("btc", Cancel))!.Price);
+    }
+
+    [Fact]
+    public async Task A_batch_is_in_the_files_when_the_write_returns()
+    {
+        await Write(Store, Tick("btc", 0, 100), Tick("eth", 0, 10));
+
+        // The files as a crash would leave them: copied while the store is open, then opened on their own.
+        var copy = Path.Combine(Directory.CreateTempSubdirectory("litedb-copy").FullName, "store.litedb");
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(_path)!))
+        {
+            File.Copy(file, Path.Combine(Path.GetDirectoryName(copy)!, Path.GetFileName(file)));
+        }
+
+        await using var recovered = new LiteDbMarketStore(copy);
+        Assert.Equal(2, (await recovered.CountsAsync(Cancel))[Collections.Ticks]);
+    }
 }

@@ -131,6 +131,32 @@ public abstract class MarketStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_replay_mixed_with_new_and_late_ticks_stores_each_tick_once()
+    {
+        await Write(Tick("btc", 0, 100), Tick("btc", 1, 101), Tick("btc", 2, 102), Tick("eth", 0, 10));
+
+        // Redeliveries of stored ticks, new ticks, and a late tick older than the newest stored one, in one batch.
+        await Write(Tick("btc", 1, 101), Tick("btc", 2, 102), Tick("btc", 3, 103), Tick("btc", 5, 105), Tick("btc", 4, 104), Tick("eth", 1, 11));
+        await Write(Tick("btc", 0, 100), Tick("eth", 0, 10));
+
+        Assert.Equal([100d, 101, 102, 103, 104, 105], (await Store.TicksAsync("btc", T0, T0.AddHours(1), 100, Cancel)).Select(t => t.Price));
+        Assert.Equal(8, (await Store.CountsAsync(Cancel))[Collections.Ticks]);
+        Assert.Equal(105, (await Store.LatestAsync("btc", Cancel))!.Price);
+    }
+
+    [Fact]
+    public async Task Time_ranges_include_from_exclude_to_and_keep_coins_apart()
+    {
+        await Write(Tick("bit", 0, 1), Tick("bit", 1, 2), Tick("bit", 2, 3), Tick("bitcoin", 1, 9), Candle("bit", 0, 1, 1), Candle("bit", 1, 1, 2), Candle("bit", 2, 1, 3));
+
+        Assert.Equal([2d, 3d], (await Store.TicksAsync("bit", T0.AddMinutes(1), T0.AddMinutes(3), 10, Cancel)).Select(t => t.Price));
+        Assert.Equal([1d, 2d], (await Store.TicksAsync("bit", T0, T0.AddMinutes(2), 10, Cancel)).Select(t => t.Price));
+        Assert.Empty(await Store.TicksAsync("bit", T0.AddMinutes(1), T0.AddMinutes(1), 10, Cancel));
+        Assert.Equal([2d, 1d], (await Store.CandlesAsync("bit", "1m", T0, T0.AddMinutes(2), 10, Cancel)).Select(c => c.Close));
+        Assert.Empty(await Store.CandlesAsync("bit", "1m", T0.AddMinutes(2), T0.AddMinutes(2), 10, Cancel));
+    }
+
+    [Fact]
     public async Task Ticks_older_than_the_retention_cutoff_can_be_deleted()
     {
         await Write(Tick("btc", 0, 1), Tick("btc", 10, 2), Tick("btc", 20, 3));
