@@ -3,6 +3,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using CryptoEtl.Bench.Load;
 using CryptoEtl.Bench.Micro;
 using CryptoEtl.Bench.Pipeline;
 using CryptoEtl.Bench.Transform;
@@ -28,7 +29,8 @@ transform.SetAction(async parse =>
 });
 
 var loadRecords = new Option<int>("--records") { Description = "Tick records to pre-load and load.", DefaultValueFactory = _ => 200_000 };
-var load = new Command("load", "Processor loader throughput vs the seed's insert_one per record, with store contents compared.") { loadRecords };
+var mongodb = new Option<string?>("--mongodb") { Description = "Write to this MongoDB (databases cryptoetl_bench_*, dropped before and after) instead of LiteDB files." };
+var load = new Command("load", "Processor loader throughput vs the seed's insert_one per record, with store contents compared.") { loadRecords, mongodb };
 load.SetAction(async parse =>
 {
     var count = parse.GetValue(loadRecords);
@@ -39,7 +41,8 @@ load.SetAction(async parse =>
     }
 
     await using var environment = await BenchEnvironment.StartAsync((Topics.Ticks, count));
-    return await new CryptoEtl.Bench.Load.LoadBenchmark(environment, count).RunAsync();
+    using ILoadTarget target = parse.GetValue(mongodb) is { Length: > 0 } connection ? new MongoTarget(connection) : new LiteDbTarget();
+    return await new LoadBenchmark(environment, target, count).RunAsync();
 });
 
 var codec = new Command("codec", "BenchmarkDotNet: one snapshot through our Avro codec and through Confluent's Avro serdes.");

@@ -13,9 +13,12 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 {
     private readonly WebApplication _registryApp;
 
-    private BenchEnvironment(EmbeddedKafkaBroker broker, WebApplication registryApp)
+    private readonly Dictionary<string, int> _partitions;
+
+    private BenchEnvironment(EmbeddedKafkaBroker broker, Dictionary<string, int> partitions, WebApplication registryApp)
     {
         Broker = broker;
+        _partitions = partitions;
         _registryApp = registryApp;
         RegistryUrl = registryApp.ListeningAddress().ToString().TrimEnd('/');
         Registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = RegistryUrl });
@@ -39,20 +42,22 @@ internal sealed class BenchEnvironment : IAsyncDisposable
     public static async Task<BenchEnvironment> StartAsync((string Topic, int Records) preloaded, params string[] extraTopics)
     {
         var broker = EmbeddedKafkaBroker.Start();
-        foreach (var topic in Topics.All)
-        {
-            var partitions = topic.Name == preloaded.Topic ? Math.Max(topic.Partitions, (preloaded.Records + RecordsPerPartition - 1) / RecordsPerPartition) : topic.Partitions;
-            broker.CreateTopic(topic.Name, partitions);
-        }
-
+        var partitions = Topics.All.ToDictionary(t => t.Name, t => t.Name == preloaded.Topic
+            ? Math.Max(t.Partitions, (preloaded.Records + RecordsPerPartition - 1) / RecordsPerPartition)
+            : t.Partitions);
         foreach (var topic in extraTopics)
         {
-            broker.CreateTopic(topic, 6);
+            partitions[topic] = 6;
+        }
+
+        foreach (var (topic, count) in partitions)
+        {
+            broker.CreateTopic(topic, count);
         }
 
         var registry = SchemaRegistryServer.Build("http://127.0.0.1:0", null, ["--Logging:LogLevel:Default=Warning"]);
         await registry.StartAsync();
-        return new BenchEnvironment(broker, registry);
+        return new BenchEnvironment(broker, partitions, registry);
     }
 
     public ProducerConfig ProducerConfig(int lingerMs = 10) => new()
@@ -79,11 +84,14 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         FetchWaitMaxMs = 20,
     };
 
-    /// <summary>Records between a group's committed offsets and the end of a topic (one probe client per group, reused).</summary>
-    public long Lag(string group, string topic, int partitions = 6)
+    /// <summary>
+    /// Records between a group's committed offsets and the end of a topic, over all its partitions (one probe client per
+    /// group, reused).
+    /// </summary>
+    public long Lag(string group, string topic)
     {
         var consumer = _lagProbes.GetOrAdd(group, g => new ConsumerBuilder<Ignore, Ignore>(ConsumerConfig(g)).Build());
-        var parts = Enumerable.Range(0, partitions).Select(p => new TopicPartition(topic, p)).ToList();
+        var parts = Enumerable.Range(0, _partitions[topic]).Select(p => new TopicPartition(topic, p)).ToList();
         return consumer.Committed(parts, TimeSpan.FromSeconds(10)).Sum(c =>
             consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value - (c.Offset.IsSpecial ? 0 : c.Offset.Value));
     }
