@@ -34,9 +34,16 @@ public sealed class LiteDbMarketStore : IMarketStore
     /// Syncs the LiteDB database at <paramref name="path"/> to disk. LiteDB writes a commit into its log file
     /// (<c>name-log.ext</c>) without syncing it, and syncs the data file only when it moves the log into it (a
     /// checkpoint), so a commit survives a crash of the process but not of the machine until this has run.
+    /// On Windows this does nothing: LiteDB keeps the log open without sharing write access, and Windows syncs a file
+    /// only through a handle that may write.
     /// </summary>
     public static void SyncToDisk(string path)
     {
+        if (OperatingSystem.IsWindows())
+        {
+            return;
+        }
+
         var log = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, $"{Path.GetFileNameWithoutExtension(path)}-log{Path.GetExtension(path)}");
         try
         {
