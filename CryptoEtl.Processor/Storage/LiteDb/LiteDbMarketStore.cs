@@ -151,8 +151,7 @@ public sealed class LiteDbMarketStore : IMarketStore
     {
         if (!_newestStoredTick.TryGetValue(coinId, out var newest))
         {
-            var prefix = $"{coinId}|";
-            newest = Ticks.Query().Where(Query.Between("_id", prefix, prefix + char.MaxValue)).OrderByDescending("_id").Limit(1).FirstOrDefault() is { } stored
+            newest = InIdRange(Ticks, $"{coinId}|", DateTimeOffset.MinValue, DateTimeOffset.MaxValue).OrderByDescending("_id").Limit(1).FirstOrDefault() is { } stored
                 ? new DateTimeOffset(DateTime.SpecifyKind(stored["event_time"].AsDateTime, DateTimeKind.Utc)).ToUnixTimeMilliseconds()
                 : long.MinValue;
             _newestStoredTick[coinId] = newest;
@@ -263,7 +262,7 @@ public sealed class LiteDbMarketStore : IMarketStore
             ? new DateTimeOffset(DateTime.SpecifyKind(d[field].AsDateTime, DateTimeKind.Utc))
             : null;
 
-    private static BsonDocument ToBson(StoreDocument document)
+    internal static BsonDocument ToBson(StoreDocument document)
     {
         var bson = new BsonDocument { ["_id"] = document.Id };
         foreach (var (name, value) in document.Fields)

@@ -66,12 +66,8 @@ internal sealed class LiteDbTarget : ILoadTarget
 
         public void InsertOne(StoreDocument document)
         {
-            var bson = new LiteDB.BsonDocument();
-            foreach (var (field, value) in document.Fields)
-            {
-                bson[field] = value is DateTime time ? new LiteDB.BsonValue(time) : new LiteDB.BsonValue(value);
-            }
-
+            var bson = LiteDbMarketStore.ToBson(document);
+            bson.Remove("_id");
             _database.GetCollection(Collections.Ticks).Insert(bson);
             var started = Stopwatch.GetTimestamp();
             LiteDbMarketStore.SyncToDisk(path);
