@@ -17,10 +17,11 @@ internal static class CoinGeckoCommand
         var latency = new Option<int>("--latency-ms") { Description = "Delay added to every answer." };
         var malformed = new Option<double>("--malformed-rate") { Description = "Share of answers with a cut-short JSON body." };
         var badCoins = new Option<double>("--bad-coin-rate") { Description = "Share of coins with a broken required field." };
+        var jumps = new Option<double>("--jump-probability") { Description = "Chance per refresh that a coin jumps 3-8 %.", DefaultValueFactory = _ => new SimulatorOptions().JumpProbability };
 
         var command = new Command("coingecko", "Run the CoinGecko API simulator (GET /api/v3/ping, /coins/markets, /simple/price).")
         {
-            port, coins, seed, refresh, rateLimit, errorRate, latency, malformed, badCoins,
+            port, coins, seed, refresh, rateLimit, errorRate, latency, malformed, badCoins, jumps,
         };
         command.SetAction(async (parse, cancellation) =>
         {
@@ -29,7 +30,7 @@ internal static class CoinGeckoCommand
                 ErrorRate = parse.GetValue(errorRate), LatencyMs = parse.GetValue(latency),
                 MalformedRate = parse.GetValue(malformed), BadCoinRate = parse.GetValue(badCoins),
             };
-            var options = Options(parse.GetValue(coins), parse.GetValue(seed), parse.GetValue(refresh), parse.GetValue(rateLimit));
+            var options = Options(parse.GetValue(coins), parse.GetValue(seed), parse.GetValue(refresh), parse.GetValue(rateLimit)) with { JumpProbability = parse.GetValue(jumps) };
             var problems = faults.Problems().ToList();
             try
             {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using CryptoEtl.Contracts;
 
 namespace CryptoEtl.DevServices.Kafka;
 
@@ -56,14 +57,36 @@ internal static class KafkaCommand
             }
         });
 
+        var port = new Option<int?>("--port")
+        {
+            Description = "Also answer bootstrap requests on this loopback port (the broker itself listens on one of its own choosing).",
+        };
+        port.Validators.Add(result =>
+        {
+            if (result.GetValue(port) is < 1 or > 65535)
+            {
+                result.AddError($"--port must be between 1 and 65535 (got {result.GetValue(port)}).");
+            }
+        });
+
+        var pipelineTopics = new Option<bool>("--pipeline-topics")
+        {
+            Description = "Create the pipeline's topics with their partition counts (CryptoEtl.Contracts.Topics).",
+        };
+
         var command = new Command("kafka", "Run the embedded Kafka broker (librdkafka's built-in broker) and print its bootstrap address.")
         {
-            partitions, brokers, topics, faults,
+            partitions, brokers, topics, faults, port, pipelineTopics,
         };
 
         command.SetAction(async (parse, cancellation) =>
         {
             using var broker = EmbeddedKafkaBroker.Start(parse.GetValue(brokers));
+            foreach (var topic in parse.GetValue(pipelineTopics) ? Topics.All : [])
+            {
+                broker.CreateTopic(topic.Name, topic.Partitions);
+            }
+
             foreach (var topic in parse.GetValue(topics) ?? [])
             {
                 broker.CreateTopic(topic, parse.GetValue(partitions));
@@ -75,8 +98,10 @@ internal static class KafkaCommand
                 broker.Apply(fault!);
             }
 
-            Console.WriteLine($"bootstrap.servers={broker.BootstrapServers}");
-            Console.WriteLine($"Embedded Kafka is up ({broker.BrokerCount} broker(s), data in memory only). Try: kcat -b {broker.BootstrapServers} -L");
+            await using var listener = parse.GetValue(port) is { } fixedPort ? new BootstrapListener(fixedPort, broker.BootstrapServers) : null;
+            var bootstrap = listener?.BootstrapServers ?? broker.BootstrapServers;
+            Console.WriteLine($"bootstrap.servers={bootstrap}");
+            Console.WriteLine($"Embedded Kafka is up ({broker.BrokerCount} broker(s), data in memory only). Try: kcat -b {bootstrap} -L");
             Console.WriteLine("Commands on stdin: topic <name> <partitions> | down <broker> | up <broker> | fail <api>:<error>[:<count>] | quit");
 
             await KafkaControl.RunAsync(broker, Console.In, Console.Out, cancellation);

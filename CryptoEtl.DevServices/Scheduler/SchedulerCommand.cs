@@ -10,13 +10,23 @@ internal static class SchedulerCommand
     {
         var schedule = new Option<string>("--schedule") { Description = "The schedule file.", DefaultValueFactory = _ => Path.Combine("docker", "airflow", "dags", "crypto_etl_schedule.json") };
         var environment = new Option<string?>("--environment") { Description = "An environments entry of the schedule file (default: CRYPTOETL_ENVIRONMENT)." };
-        var ingest = new Option<Uri>("--ingest") { Description = "Ingest's base URL.", Required = true };
-        var processor = new Option<Uri>("--processor") { Description = "Processor's base URL.", Required = true };
+        var ingest = new Option<Uri?>("--ingest") { Description = "Ingest's base URL (default: services__ingest__http__0, as Aspire passes it)." };
+        var processor = new Option<Uri?>("--processor") { Description = "Processor's base URL (default: services__processor__http__0)." };
         var port = new Option<int>("--port") { Description = "Port to listen on (0 picks a free one).", DefaultValueFactory = _ => 8095 };
+        var runAtStart = new Option<bool>("--run-at-start") { Description = "Trigger one DAG run as soon as the scheduler is up, then follow the schedule." };
 
-        var command = new Command("scheduler", "Run the embedded scheduler: the Airflow DAG's schedule against Ingest and Processor.") { schedule, environment, ingest, processor, port };
+        var command = new Command("scheduler", "Run the embedded scheduler: the Airflow DAG's schedule against Ingest and Processor.") { schedule, environment, ingest, processor, port, runAtStart };
         command.SetAction(async (parse, cancellation) =>
         {
+            var settings = new ConfigurationBuilder().AddEnvironmentVariables().Build();
+            var ingestUrl = parse.GetValue(ingest) ?? ServiceUrl(settings, "ingest");
+            var processorUrl = parse.GetValue(processor) ?? ServiceUrl(settings, "processor");
+            if (ingestUrl is null || processorUrl is null)
+            {
+                await Console.Error.WriteLineAsync("Give the services' addresses: --ingest <url> and --processor <url> (or services__ingest__http__0 and services__processor__http__0).");
+                return 2;
+            }
+
             PipelineSchedule loaded;
             try
             {
@@ -28,8 +38,14 @@ internal static class SchedulerCommand
                 return 2;
             }
 
-            await using var app = SchedulerServer.Build($"http://127.0.0.1:{parse.GetValue(port)}", loaded, parse.GetValue(ingest)!, parse.GetValue(processor)!);
+            await using var app = SchedulerServer.Build($"http://127.0.0.1:{parse.GetValue(port)}", loaded, ingestUrl, processorUrl);
             await app.StartAsync(cancellation);
+            if (parse.GetValue(runAtStart))
+            {
+                await app.Services.GetRequiredService<PipelineScheduler>().TriggerAsync(cancellation);
+                Console.WriteLine("Triggered the first DAG run at start.");
+            }
+
             Console.WriteLine($"scheduler.url={app.ListeningAddress().ToString().TrimEnd('/')}");
             Console.WriteLine($"Following '{loaded.Cron}' ({loaded.DagId}); history: GET /scheduler/runs; run now: POST /scheduler/runs.");
             await app.WaitForShutdownAsync(cancellation);
@@ -37,4 +53,8 @@ internal static class SchedulerCommand
         });
         return command;
     }
+
+    /// <summary>An address given the Aspire way (services__&lt;name&gt;__http__0).</summary>
+    private static Uri? ServiceUrl(IConfiguration settings, string service) =>
+        settings[$"services:{service}:http:0"] is { Length: > 0 } url ? new Uri(url) : null;
 }

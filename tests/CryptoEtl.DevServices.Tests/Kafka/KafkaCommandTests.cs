@@ -30,8 +30,25 @@ public sealed class KafkaCommandTests
         Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(20)));
     }
 
+    [Fact]
+    public async Task With_a_port_the_printed_address_is_that_port_and_clients_bootstrap_through_it()
+    {
+        Requires.Tool("kcat", "kcat");
+        var port = FreePort();
+        await using var process = ChildProcess.StartDotnet("CryptoEtl.DevServices.dll", ["kafka", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--topic", "fixed"]);
+        var bootstrap = (await process.WaitForLineAsync(@"^bootstrap\.servers=(\S+)$", TimeSpan.FromSeconds(30), Cancel)).Groups[1].Value;
+
+        Assert.Equal($"127.0.0.1:{port}", bootstrap);
+        var metadata = await ExternalTool.RunAsync("kcat", ["-b", bootstrap, "-L", "-t", "fixed"], cancellation: Cancel);
+        Assert.Contains("topic \"fixed\" with 3 partitions", metadata.Output, StringComparison.Ordinal);
+
+        await process.WriteLineAsync("quit");
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+    }
+
     [Theory]
     [InlineData("--partitions", "0", "--partitions must be between 1 and 1000 (got 0)")]
+    [InlineData("--port", "70000", "--port must be between 1 and 65535 (got 70000)")]
     [InlineData("--brokers", "17", "--brokers must be between 1 and 16 (got 17)")]
     [InlineData("--fail", "Produce:Gremlins", "Unknown Kafka error 'Gremlins'")]
     [InlineData("--fail", "Telepathy:RequestTimedOut", "Unknown Kafka API 'Telepathy'")]
@@ -41,5 +58,12 @@ public sealed class KafkaCommandTests
 
         Assert.NotEqual(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains(message, process.Transcript, StringComparison.Ordinal);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

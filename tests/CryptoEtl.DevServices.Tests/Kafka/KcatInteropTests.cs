@@ -84,4 +84,23 @@ public sealed class KcatInteropTests : IDisposable
             offset => offset == 10, TimeSpan.FromSeconds(20), "kcat's committed offset");
         Assert.Equal(10, committed);
     }
+
+    [Fact]
+    public async Task Kcat_writes_and_reads_through_the_bootstrap_listener_on_a_port_of_our_choosing()
+    {
+        Requires.Tool("kcat", "kcat");
+        _broker.CreateTopic("via-bootstrap", partitions: 2);
+        await using var listener = new BootstrapListener(0, _broker.BootstrapServers);
+        Assert.NotEqual(_broker.BootstrapServers, listener.BootstrapServers);
+        var lines = Enumerable.Range(0, 20).Select(i => $"coin{i % 4}:v{i}").ToList();
+
+        var produced = await ExternalTool.RunAsync("kcat",
+            ["-b", listener.BootstrapServers, "-P", "-t", "via-bootstrap", "-K", ":"], string.Join('\n', lines) + "\n", cancellation: Cancel);
+        var consumed = await ExternalTool.RunAsync("kcat",
+            ["-b", listener.BootstrapServers, "-C", "-t", "via-bootstrap", "-o", "beginning", "-e", "-q", "-f", "%k:%s\n"], cancellation: Cancel);
+
+        Assert.True(produced.ExitCode == 0, produced.Error);
+        Assert.True(consumed.ExitCode == 0, consumed.Error);
+        Assert.Equal(lines.Order(), consumed.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Order());
+    }
 }
