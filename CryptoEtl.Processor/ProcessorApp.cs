@@ -5,6 +5,7 @@ using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Telemetry;
 using CryptoEtl.ServiceDefaults.Kafka;
 using CryptoEtl.ServiceDefaults.Options;
+using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.Processor;
 
@@ -25,6 +26,7 @@ public static class ProcessorApp
         builder.Services.AddValidatedOptions<LoaderOptions>(LoaderOptions.Section, o => o.Problems());
         builder.Services.AddMarketStore(configuration);
         builder.Services.AddSingleton<ISchemaRegistryClient>(_ => new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(configuration) }));
+        builder.Services.AddConsumerGroupLag(configuration);
         builder.Services.AddSingleton<ConsumerLagProbe>();
         builder.Services.AddSingleton<LoaderService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LoaderService>());
@@ -40,6 +42,7 @@ public static class ProcessorApp
         app.MapDefaultEndpoints();
         app.MapOpenApi();
         app.MapReadApi();
+        app.MapConsumerGroupLag(services => (services.GetRequiredService<IOptions<LoaderOptions>>().Value.ConsumerGroup, Loader.InputTopics));
         return app;
     }
 }

@@ -1,4 +1,5 @@
 using Confluent.SchemaRegistry;
+using CryptoEtl.Contracts;
 using CryptoEtl.ServiceDefaults.Kafka;
 using CryptoEtl.ServiceDefaults.Options;
 using CryptoEtl.SparkJob.Local;
@@ -7,6 +8,7 @@ using CryptoEtl.SparkJob.SparkConnect.Jobs;
 using CryptoEtl.SparkJob.SparkConnect.Plans;
 using CryptoEtl.SparkJob.Telemetry;
 using CryptoEtl.SparkJob.Transform;
+using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.SparkJob;
 
@@ -25,12 +27,14 @@ public static class SparkJobApp
         builder.Services.AddSingleton<ISchemaRegistryClient>(_ => new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(configuration) }));
         builder.Services.AddSingleton<LocalExecutorService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LocalExecutorService>());
+        builder.Services.AddConsumerGroupLag(configuration);
         builder.Services.AddHealthChecks()
             .AddKafka(configuration)
             .AddCheck<LocalExecutorService>("executor", tags: ["ready"]);
 
         var app = builder.Build();
         app.MapDefaultEndpoints();
+        app.MapConsumerGroupLag(services => (services.GetRequiredService<IOptions<LocalExecutorOptions>>().Value.ConsumerGroup, [Topics.Snapshots]));
         return app;
     }
 

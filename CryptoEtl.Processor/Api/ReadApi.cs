@@ -76,7 +76,7 @@ public static partial class ReadApi
             var newest = await store.NewestAsync(cancellation);
             return TypedResults.Ok(new FreshnessView(now,
                 newest.ToDictionary(kv => kv.Key, kv => new StageFreshness(kv.Value, kv.Value is { } t ? (now - t).TotalSeconds : null)),
-                lag.Measure()));
+                await lag.MeasureAsync()));
         }).WithSummary("The newest event time per collection and the consumer lag of the transform and load stages");
 
         api.MapGet("/pipeline/stats", async (IMarketStore store, CancellationToken cancellation) =>

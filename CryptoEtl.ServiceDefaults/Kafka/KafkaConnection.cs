@@ -51,6 +51,10 @@ public static class KafkaConnection
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
+            // A restarted member gets its partitions back within seconds (Kafka's default waits 45 s for the old one),
+            // and a fetch answers within 100 ms when little data waits: the pipeline's freshness is measured in seconds.
+            SessionTimeoutMs = 10_000,
+            FetchWaitMaxMs = 100,
         };
         Apply(configuration.GetSection("Kafka:Consumer"), config);
         return config;

@@ -7,7 +7,8 @@ using Npgsql;
 namespace CryptoEtl.ServiceDefaults.Relational;
 
 /// <summary>
-/// A service's relational store: PostgreSQL when <c>ConnectionStrings:postgres</c> is set, otherwise a SQLite file in the
+/// A service's relational store: <c>ConnectionStrings:postgres</c> names a PostgreSQL database, or a SQLite file when it is a
+/// SQLite connection string (<c>Data Source=&lt;file&gt;</c>, as the embedded run gives it); unset, a SQLite file in the
 /// service's state directory. Both speak the same SQL here; <see cref="SqlDialect"/> covers the few differences.
 /// </summary>
 public sealed class RelationalStore : IAsyncDisposable
@@ -30,19 +31,22 @@ public sealed class RelationalStore : IAsyncDisposable
 
     public static RelationalStore Open(IConfiguration configuration, string service, string sqliteFileName)
     {
-        if (configuration.GetConnectionString(ConnectionName) is { Length: > 0 } postgres)
+        if (configuration.GetConnectionString(ConnectionName) is { Length: > 0 } given)
         {
-            var builder = new NpgsqlConnectionStringBuilder(postgres);
-            return new RelationalStore(NpgsqlDataSource.Create(postgres), SqlDialect.Postgres,
-                $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database}");
+            return IsSqlite(given) ? OpenSqlite(new SqliteConnectionStringBuilder(given).DataSource) : OpenPostgres(given);
         }
 
         var path = Path.Combine(StateDirectory.Resolve(configuration, service), sqliteFileName);
         return OpenSqlite(path);
     }
 
+    /// <summary>Whether a connection string is SQLite's (Data Source=...) rather than PostgreSQL's (Host=...).</summary>
+    public static bool IsSqlite(string connectionString) =>
+        connectionString.TrimStart().StartsWith("Data Source=", StringComparison.OrdinalIgnoreCase);
+
     public static RelationalStore OpenSqlite(string path)
     {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var connectionString = new SqliteConnectionStringBuilder { DataSource = path, DefaultTimeout = 30 }.ToString();
         return new RelationalStore(SqliteFactory.Instance.CreateDataSource(connectionString), SqlDialect.Sqlite, $"SQLite {path}");
     }

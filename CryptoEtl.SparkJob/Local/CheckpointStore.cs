@@ -63,6 +63,9 @@ public sealed class CheckpointStore
         return true;
     }
 
+    /// <summary>Forgets a partition's checkpoint: it starts again from its committed offset, or the beginning.</summary>
+    public void Delete(TopicPartition partition) => File.Delete(PathOf(partition));
+
     private string PathOf(TopicPartition partition) => Path.Combine(_directory, $"{partition.Topic}-{partition.Partition.Value}.json");
 
     private static long ReadNextOffset(string path)

@@ -71,7 +71,7 @@ public sealed class LocalExecutor : IDisposable
     {
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(_consumerConfig)
             .SetLogHandler(KafkaLogging.To(_logger))
-            .SetPartitionsAssignedHandler((_, partitions) => partitions.Select(Assign).ToList())
+            .SetPartitionsAssignedHandler((c, partitions) => partitions.Select(p => Assign(c, p)).ToList())
             .SetPartitionsRevokedHandler((_, partitions) => Release(partitions.Select(p => p.TopicPartition)))
             .SetPartitionsLostHandler((_, partitions) => Release(partitions.Select(p => p.TopicPartition)))
             .Build();
@@ -256,9 +256,18 @@ public sealed class LocalExecutor : IDisposable
         }
     }
 
-    private TopicPartitionOffset Assign(TopicPartition partition)
+    private TopicPartitionOffset Assign(IConsumer<byte[]?, byte[]?> consumer, TopicPartition partition)
     {
         var checkpoint = _checkpoints.Load(partition);
+        if (checkpoint is not null && consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).High is { IsSpecial: false } end && checkpoint.NextOffset > end.Value)
+        {
+            // The log is shorter than the checkpoint says: the topic was recreated (the embedded broker keeps it in
+            // memory, so every run starts empty). The checkpoint belongs to the old log; start this partition afresh.
+            _logger.CheckpointBeyondLog(partition.Partition.Value, checkpoint.NextOffset, end.Value, checkpoint.WrittenAt);
+            _checkpoints.Delete(partition);
+            checkpoint = null;
+        }
+
         _states[partition.Partition.Value] = checkpoint?.State ?? new PartitionState();
         if (checkpoint is not null)
         {

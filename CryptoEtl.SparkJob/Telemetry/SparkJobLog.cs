@@ -22,4 +22,7 @@ internal static partial class SparkJobLog
 
     [LoggerMessage(7, LogLevel.Warning, "Commit of {Partitions} checkpointed offsets deferred to the next batch: {Reason}")]
     public static partial void CommitDeferred(this ILogger logger, int partitions, string reason);
+
+    [LoggerMessage(8, LogLevel.Warning, "Partition {Partition}: the checkpoint (offset {Checkpointed}, written {WrittenAt:O}) is beyond the end of the log ({End}), so the topic was recreated; discarding it and starting the partition afresh")]
+    public static partial void CheckpointBeyondLog(this ILogger logger, int partition, long checkpointed, long end, DateTimeOffset writtenAt);
 }

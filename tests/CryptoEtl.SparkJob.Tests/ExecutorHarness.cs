@@ -34,8 +34,9 @@ internal sealed class ExecutorHarness : IAsyncDisposable
     public static Microsoft.Extensions.Logging.ILogger Logger { get; } = Microsoft.Extensions.Logging.LoggerFactory
         .Create(b => b.AddSimpleConsole().SetMinimumLevel(Microsoft.Extensions.Logging.LogLevel.Information)).CreateLogger("executor");
 
-    public static async Task<ExecutorHarness> StartAsync() =>
-        new(await EmbeddedInfrastructure.StartAsync(), Directory.CreateTempSubdirectory("checkpoints").FullName);
+    /// <param name="checkpoints">A checkpoint directory to reuse (default: a new one).</param>
+    public static async Task<ExecutorHarness> StartAsync(string? checkpoints = null) =>
+        new(await EmbeddedInfrastructure.StartAsync(), checkpoints ?? Directory.CreateTempSubdirectory("checkpoints").FullName);
 
     /// <summary>Produces in exactly the given order (encoding first: async serializers would let records overtake each other).</summary>
     public async Task ProduceAsync(IEnumerable<MarketSnapshot> snapshots)

@@ -95,6 +95,27 @@ public sealed class LocalExecutorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Checkpoints_beyond_the_end_of_a_recreated_topic_are_discarded_and_the_partitions_start_afresh()
+    {
+        await _harness.ProduceAsync(Snapshots.Market(coins: 6, minutes: 20));
+        using (_harness.RunInProcess())
+        {
+            await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+        }
+
+        // A new embedded broker (as every embedded run starts one) with fewer records than the checkpoints cover.
+        await using var next = await ExecutorHarness.StartAsync(_harness.Checkpoints);
+        await next.ProduceAsync(Snapshots.Market(coins: 6, minutes: 2));
+        using (next.RunInProcess())
+        {
+            await next.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+        }
+
+        (await next.ActualAsync()).AssertEqual(next.Expected());
+        Assert.Equal(12, next.Infrastructure.ReadAll(Topics.Ticks).Count);
+    }
+
+    [Fact]
     public async Task A_registry_outage_pauses_the_job_which_then_catches_up_without_loss()
     {
         await _harness.ProduceAsync(Snapshots.Market(coins: 4, minutes: 3));

@@ -1,0 +1,79 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CryptoEtl.ServiceDefaults.Kafka;
+
+/// <summary>A consumer group's lag on its topics: records between its committed offsets and the end of each partition.</summary>
+public sealed record GroupLag(string Group, IReadOnlyDictionary<string, long> Topics)
+{
+    public long Total => Topics.Values.Sum();
+}
+
+/// <summary>
+/// Measures consumer-group lag from committed offsets. Committed offsets are what survives a crash, so this is the lag
+/// that matters for freshness and for a drain before shutdown.
+/// </summary>
+public sealed class ConsumerGroupLag(string bootstrapServers) : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+
+    private readonly Lazy<IConsumer<Ignore, Ignore>> _probe = new(() => new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+    {
+        BootstrapServers = bootstrapServers,
+        GroupId = "cryptoetl-lag-probe",
+        EnableAutoCommit = false,
+    }).SetLogHandler((_, _) => { }).Build());
+
+    /// <summary>The group's lag per topic; null when Kafka does not answer in time.</summary>
+    public async Task<GroupLag?> MeasureAsync(string group, IEnumerable<string> topics)
+    {
+        try
+        {
+            using var admin = new DependentAdminClientBuilder(_probe.Value.Handle).Build();
+            var partitions = topics.SelectMany(t => admin.GetMetadata(t, Timeout).Topics.Single().Partitions.Select(p => new TopicPartition(t, p.PartitionId))).ToList();
+            var committed = (await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, partitions)],
+                new ListConsumerGroupOffsetsOptions { RequestTimeout = Timeout })).Single().Partitions;
+            var lag = committed.GroupBy(c => c.Topic).ToDictionary(g => g.Key, g => g.Sum(c =>
+                _probe.Value.QueryWatermarkOffsets(c.TopicPartition, Timeout).High.Value - (c.Offset.IsSpecial ? 0 : c.Offset.Value)));
+            return new GroupLag(group, lag);
+        }
+        catch (KafkaException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_probe.IsValueCreated)
+        {
+            _probe.Value.Dispose();
+        }
+    }
+}
+
+public static class ConsumerGroupLagEndpoints
+{
+    public const string Path = "/kafka/lag";
+
+    public static IServiceCollection AddConsumerGroupLag(this IServiceCollection services, IConfiguration configuration) =>
+        services.AddSingleton(_ => new ConsumerGroupLag(KafkaConnection.BootstrapServers(configuration)));
+
+    /// <summary>
+    /// GET /kafka/lag: this service's consumer group and its lag per input topic (503 while Kafka does not answer).
+    /// The AppHost drains the pipeline with it before it stops the consumers.
+    /// </summary>
+    public static IEndpointConventionBuilder MapConsumerGroupLag(this IEndpointRouteBuilder endpoints, Func<IServiceProvider, (string Group, IReadOnlyList<string> Topics)> consumer) =>
+        endpoints.MapGet(Path, async (IServiceProvider services, ConsumerGroupLag lag) =>
+        {
+            var (group, topics) = consumer(services);
+            return await lag.MeasureAsync(group, topics) is { } measured
+                ? Results.Ok(new { measured.Group, measured.Topics, measured.Total })
+                : Results.Problem("Kafka did not answer in time.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Lag unknown");
+        });
+}
