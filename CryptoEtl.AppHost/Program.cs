@@ -1,49 +1,78 @@
-using CryptoEtl.AppHost.Hosting;
-using CryptoEtl.AppHost.Model;
+using CryptoEtl.AppHost.Infrastructure;
+using CryptoEtl.AppHost.Publishing;
+using CryptoEtl.AppHost.Running;
 
-// The CryptoEtl app model. `dotnet run` realises it embedded (the default), `--mode containers` with Docker,
-// `publish compose` as docker/docker-compose.yml and `--publisher manifest --output-path <file>` as an Aspire manifest.
+// The CryptoEtl app model. `dotnet run` realises it embedded (the default: the infrastructure as .NET processes) or,
+// with `--mode containers`, as containers; `--publisher manifest` and the publish-compose step describe the containers.
 var builder = DistributedApplication.CreateBuilder(args);
+// `dotnet run` keeps the caller's working directory (so relative --state-dir and --summary are the caller's): the
+// settings file is found next to the project instead.
+builder.Configuration.AddJsonFile(Path.Combine(builder.AppHostDirectory, "appsettings.json"), optional: true);
+if (!PipelineRunOptions.TryRead(builder, out var run, out var problem))
+{
+    await Console.Error.WriteLineAsync(problem);
+    return 2;
+}
 
-var postgresPassword = builder.AddParameter("postgres-password", secret: true);
 // The public plan needs no key; Demo and Pro do (https://www.coingecko.com/en/api/pricing).
-builder.AddParameter("coingecko-plan", defaultValue: "Public");
-builder.AddParameter("coingecko-api-key", secret: true, defaultValue: "");
+var coingeckoPlan = builder.AddParameter("coingecko-plan", "Public", publishValueAsDefault: true);
+var coingeckoApiKey = builder.AddParameter("coingecko-api-key", "", secret: true).MayBeEmpty();
 
 var zookeeper = builder.AddZookeeper("zookeeper");
 var kafka = builder.AddKafka("kafka", zookeeper);
 var schemaRegistry = builder.AddSchemaRegistry("schema-registry", kafka);
-var postgres = builder.AddPostgres("postgres", postgresPassword);
-var mongodb = builder.AddMongoDB("mongodb");
-var spark = builder.AddSpark("spark", kafka);
+var postgres = builder.AddPostgresServer("postgres");
+var cryptoetlDatabase = postgres.AddDatabase("cryptoetl-db", "cryptoetl");
+var airflowDatabase = postgres.AddDatabase("airflow-db", "airflow");
+var mongodb = builder.AddMongoDBServer("mongodb");
+var marketDatabase = mongodb.AddMongoDatabase("market-db", "cryptoetl");
+var spark = builder.AddSpark("spark");
 var coingecko = builder.AddCoinGecko("coingecko");
-var dashboard = builder.AddAspireDashboard("aspire-dashboard");
 
-var ingest = builder.AddProject("ingest", "CryptoEtl.Ingest", hostPort: 5100)
-    .WithReference(kafka).WithReference(schemaRegistry).WithReference(postgres).WithReference(coingecko)
-    .WithEnvironment("CoinGecko__Plan", "{coingecko-plan.value}")
-    .WithEnvironment("CoinGecko__ApiKey", "{coingecko-api-key.value}")
-    .WithOtlpExporter(dashboard)
-    .WaitFor(kafka).WaitFor(schemaRegistry).WaitFor(postgres);
+var ingest = builder.AddProject<Projects.CryptoEtl_Ingest>("ingest")
+    .WithConnectionStringsAndServiceDiscovery()
+    .WithHttpEndpoint().WithHttpHealthCheck("/health")
+    .WithStateDirectory()
+    .WithReference(kafka).WaitFor(kafka)
+    .WithReference(schemaRegistry).WaitFor(schemaRegistry)
+    .WithReference(cryptoetlDatabase, "postgres").WaitFor(cryptoetlDatabase)
+    .WithReference(coingecko).WaitFor(coingecko)
+    .WithEnvironment("CoinGecko__Plan", coingeckoPlan)
+    .WithEnvironment("CoinGecko__ApiKey", coingeckoApiKey);
 
-var sparkjob = builder.AddProject("sparkjob", "CryptoEtl.SparkJob", hostPort: 5300)
-    .WithArgs("run", "--engine", "spark")
-    .WithReference(kafka).WithReference(schemaRegistry).WithReference(spark)
-    .WithEnvironment("Spark__CheckpointDir", "/checkpoints")
-    .WithOtlpExporter(dashboard)
-    .WaitFor(kafka).WaitFor(schemaRegistry).WaitFor(spark);
+var sparkjob = builder.AddProject<Projects.CryptoEtl_SparkJob>("sparkjob")
+    .WithConnectionStringsAndServiceDiscovery()
+    .WithHttpEndpoint().WithHttpHealthCheck("/health")
+    .WithStateDirectory()
+    .WithSparkEngine(spark, kafka)
+    .WithReference(kafka).WaitFor(kafka)
+    .WithReference(schemaRegistry).WaitFor(schemaRegistry);
 
-var processor = builder.AddProject("processor", "CryptoEtl.Processor", hostPort: 5200)
-    .WithReference(kafka).WithReference(schemaRegistry).WithReference(mongodb)
-    .WithOtlpExporter(dashboard)
-    .WaitFor(kafka).WaitFor(schemaRegistry).WaitFor(mongodb);
+var processor = builder.AddProject<Projects.CryptoEtl_Processor>("processor")
+    .WithConnectionStringsAndServiceDiscovery()
+    .WithHttpEndpoint().WithHttpHealthCheck("/health")
+    .WithStateDirectory()
+    .WithReference(kafka).WaitFor(kafka)
+    .WithReference(schemaRegistry).WaitFor(schemaRegistry)
+    .WithReference(marketDatabase, "mongodb").WaitFor(marketDatabase);
 
-builder.AddControlCenter("control-center", kafka, schemaRegistry);
+var airflow = builder.AddAirflow("airflow", airflowDatabase, ingest, processor);
+builder.AddControlCenter("control-center", kafka, schemaRegistry, coingecko.SourceName(), ingest, sparkjob, processor, airflow);
 
-builder.AddAirflow("airflow", postgres, postgresPassword)
-    .WithReference(ingest).WithReference(processor)
-    .WithEnvironment("CRYPTOETL_INGEST_URL", "{ingest.bindings.http.url}")
-    .WithEnvironment("CRYPTOETL_PROCESSOR_URL", "{processor.bindings.http.url}")
-    .WaitFor(ingest).WaitFor(processor);
+// Ctrl+C: the scheduler and Ingest stop first; the job and the loader process what Kafka acknowledged, then stop.
+builder.AddRunSupervision(producers: [airflow, ingest], consumers: [sparkjob, processor]);
 
-return await builder.Build().RunAsync();
+builder.AddComposePublishing();
+builder.RequireContainerRuntime();
+
+try
+{
+    await builder.Build().RunAsync();
+}
+catch (ContainerRuntimeMissingException e)
+{
+    await Console.Error.WriteLineAsync(e.Message);
+    return 1;
+}
+
+return Environment.ExitCode;

@@ -1,129 +1,147 @@
+#pragma warning disable ASPIREPIPELINES001 // Aspire's pipeline steps are how publishers plug in; they are marked experimental in 13.6.
+
 using System.Globalization;
 using System.Text;
-using CryptoEtl.AppHost.Model;
+using System.Text.RegularExpressions;
+using Aspire.Hosting.Pipelines;
+using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.AppHost.Publishing;
 
 /// <summary>
-/// Writes docker/docker-compose.yml from the model (services on one network, addressed by name), docker/.env.example
-/// for the parameters (secrets stay out of the compose file), the .NET services' Dockerfile and PostgreSQL's init
-/// script for Airflow's database. The committed files are the generated ones; a test fails when they drift.
+/// The <c>publish-compose</c> step: writes docker/docker-compose.yml from the Aspire model (Aspire's own Docker Compose
+/// integration is not served here), with every container and project resource as a service on one network, addressed
+/// by name; docker/.env.example for the parameters (secrets stay out of the compose file); the .NET services'
+/// Dockerfile; and PostgreSQL's init script that creates the model's databases. The committed files are the
+/// generated ones; a test fails when they drift.
 /// </summary>
-public static class ComposePublisher
+public static partial class ComposePublisher
 {
+    public const string StepName = "publish-compose";
     public const string ProjectPort = "8080";
+    public const string DashboardService = "aspire-dashboard";
 
-    public static int Publish(IReadOnlyList<Resource> resources, string directory)
-    {
-        Directory.CreateDirectory(directory);
-        foreach (var (path, content) in Files(resources))
+    /// <summary><c>dotnet run --project CryptoEtl.AppHost -- --operation publish --step publish-compose --output-path docker</c>.</summary>
+    /// <remarks>Paths in the file (bind mounts, the build context) are relative to the repository's docker directory, where compose reads it.</remarks>
+    public static void AddComposePublishing(this IDistributedApplicationBuilder builder) =>
+        builder.Pipeline.AddStep(StepName, async context =>
         {
-            var target = Path.Combine(directory, path);
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.WriteAllText(target, content);
-            Console.WriteLine($"wrote {target}");
-        }
+            var output = context.Services.GetRequiredService<IOptions<PipelineOptions>>().Value.OutputPath
+                ?? throw new DistributedApplicationException("publish-compose needs --output-path <directory> (the repository's is docker).");
+            var composeDirectory = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "docker"));
+            foreach (var (path, content) in await FilesAsync(context.Model, context.ExecutionContext, composeDirectory))
+            {
+                var target = Path.Combine(output, path);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                await File.WriteAllTextAsync(target, content, context.CancellationToken);
+                context.Logger.LogInformation("Wrote {File}", Path.GetFullPath(target));
+            }
+        });
 
-        return 0;
+    /// <summary>Every generated file, path relative to the output directory.</summary>
+    public static async Task<IReadOnlyList<(string Path, string Content)>> FilesAsync(DistributedApplicationModel model, DistributedApplicationExecutionContext executionContext, string composeDirectory)
+    {
+        var databases = model.Resources.OfType<PostgresDatabaseResource>().ToList();
+        return
+        [
+            ("docker-compose.yml", await ComposeAsync(model, executionContext, composeDirectory)),
+            (".env.example", EnvExample(model)),
+            ("Dockerfile", Dockerfile),
+            (Path.Combine("postgres", "init", "01-databases.sql"),
+                "-- The databases of the postgres resource (Aspire creates them itself when it runs the containers).\n"
+                + string.Concat(databases.Select(d => $"CREATE DATABASE \"{d.DatabaseName}\";\n"))),
+        ];
     }
 
-    /// <summary>Every generated file, path relative to the docker directory.</summary>
-    public static IEnumerable<(string Path, string Content)> Files(IReadOnlyList<Resource> resources)
+    private static async Task<string> ComposeAsync(DistributedApplicationModel model, DistributedApplicationExecutionContext executionContext, string composeDirectory)
     {
-        yield return ("docker-compose.yml", Compose(resources));
-        yield return (".env.example", EnvExample(resources));
-        yield return ("Dockerfile", Dockerfile);
-        yield return (Path.Combine("postgres", "init", "01-airflow-database.sql"), "-- Airflow keeps its metadata in its own database of the postgres resource.\nCREATE DATABASE airflow;\n");
-    }
-
-    public static string Compose(IReadOnlyList<Resource> resources)
-    {
-        var addressing = new Addressing(resources, r => r.Name, (_, e) => e.TargetPort, p => p.Default is { } value
-            ? $"${{{Addressing.VariableName(p)}:-{value}}}"
-            : $"${{{Addressing.VariableName(p)}:?set {Addressing.VariableName(p)} in docker/.env}}");
-        var yaml = new StringBuilder();
-        yaml.AppendLine("# Generated by `dotnet run --project CryptoEtl.AppHost -- publish compose` from the app model; do not edit by hand.")
+        var addressing = new ComposeAddressing(model);
+        var yaml = new StringBuilder()
+            .AppendLine("# Generated from the Aspire model by `dotnet run --project CryptoEtl.AppHost -- --operation publish --step publish-compose --output-path docker`; do not edit by hand.")
             .AppendLine("# Secrets come from docker/.env (copy .env.example). Start: docker compose -p cryptoetl -f docker/docker-compose.yml --env-file docker/.env up --build")
             .AppendLine("services:");
-        foreach (var resource in resources.Where(r => r.Kind is ResourceKind.Container or ResourceKind.Project))
+        var volumes = new SortedSet<string>(StringComparer.Ordinal);
+        foreach (var resource in model.Resources.Where(IsService))
         {
             yaml.AppendLine(CultureInfo.InvariantCulture, $"  {resource.Name}:");
-            if (resource.Kind == ResourceKind.Project)
+            var environment = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            var mounts = new List<string>();
+            if (resource is ProjectResource project)
             {
-                yaml.AppendLine("    build:")
-                    .AppendLine("      context: ..")
-                    .AppendLine("      dockerfile: docker/Dockerfile")
-                    .AppendLine("      args:")
-                    .AppendLine(CultureInfo.InvariantCulture, $"        PROJECT: {resource.Project}")
+                var directory = Path.GetFileNameWithoutExtension(project.GetProjectMetadata().ProjectPath);
+                yaml.AppendLine("    build:").AppendLine("      context: ..").AppendLine("      dockerfile: docker/Dockerfile")
+                    .AppendLine("      args:").AppendLine(CultureInfo.InvariantCulture, $"        PROJECT: {directory}")
                     .AppendLine(CultureInfo.InvariantCulture, $"    image: cryptoetl/{resource.Name}:latest");
+                // Each service listens on 8080, keeps its files on a volume and sends its telemetry to the dashboard.
+                environment["HTTP_PORTS"] = ProjectPort;
+                environment["StateDir"] = "/data";
+                environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = $"http://{DashboardService}:18889";
+                environment["OTEL_SERVICE_NAME"] = resource.Name;
+                mounts.Add($"cryptoetl-{resource.Name}:/data");
+                volumes.Add($"cryptoetl-{resource.Name}");
             }
             else
             {
-                yaml.AppendLine(CultureInfo.InvariantCulture, $"    image: {resource.ImageReference}");
+                var image = resource.Annotations.OfType<ContainerImageAnnotation>().Last();
+                yaml.AppendLine(CultureInfo.InvariantCulture, $"    image: {(image.Registry is { Length: > 0 } registry ? $"{registry}/" : "")}{image.Image}:{image.Tag}");
             }
 
-            if (resource.Args.Count > 0)
+            // The arguments and environment as Aspire's manifest has them ({kafka.connectionString}, ...), then resolved for compose.
+            var configuration = await ExecutionConfigurationBuilder.Create(resource).WithArgumentsConfig().WithEnvironmentVariablesConfig().BuildAsync(executionContext);
+            if (configuration.Exception is { } problem)
             {
-                yaml.AppendLine(CultureInfo.InvariantCulture, $"    command: [{string.Join(", ", resource.Args.Select(Quote))}]");
+                throw new DistributedApplicationException($"Compose cannot read {resource.Name}'s configuration: {problem.Message}", problem);
             }
 
-            var environment = addressing.EnvironmentOf(resource);
-            if (resource.Kind == ResourceKind.Project)
+            if (configuration.ArgumentsWithUnprocessed.Select(a => Manifest(a.Unprocessed, a.Processed)).ToList() is { Count: > 0 } args)
             {
-                environment["HTTP_PORTS"] = ProjectPort;
-                environment["StateDir"] = "/data";
+                yaml.AppendLine(CultureInfo.InvariantCulture, $"    command: [{string.Join(", ", args.Select(a => Quote(addressing.Resolve(a))))}]");
             }
 
-            if (environment.Count > 0)
+            foreach (var (name, (unprocessed, processed)) in configuration.EnvironmentVariablesWithUnprocessed)
             {
-                yaml.AppendLine("    environment:");
-                foreach (var (name, value) in environment)
+                environment[name] = addressing.Resolve(Manifest(unprocessed, processed));
+            }
+
+            Section(yaml, "environment", environment.Select(e => $"{e.Key}: {Quote(e.Value)}"));
+            Section(yaml, "ports", addressing.PublishedPorts(resource).Select(p => $"- \"{p}\""));
+
+            foreach (var mount in resource.Annotations.OfType<ContainerMountAnnotation>())
+            {
+                if (mount.Type == ContainerMountType.Volume)
                 {
-                    yaml.AppendLine(CultureInfo.InvariantCulture, $"      {name}: {Quote(value)}");
+                    volumes.Add(mount.Source!);
+                    mounts.Add($"{mount.Source}:{mount.Target}");
+                }
+                else
+                {
+                    mounts.Add($"./{Path.GetRelativePath(composeDirectory, mount.Source!).Replace('\\', '/')}:{mount.Target}{(mount.IsReadOnly ? ":ro" : "")}");
                 }
             }
 
-            var ports = resource.Endpoints.Where(e => e.HostPort is not null).ToList();
-            if (ports.Count > 0)
+            if (resource is PostgresServerResource)
             {
-                yaml.AppendLine("    ports:");
-                foreach (var endpoint in ports)
-                {
-                    yaml.AppendLine(CultureInfo.InvariantCulture, $"      - \"{endpoint.HostPort}:{endpoint.TargetPort}\"");
-                }
+                mounts.Add("./postgres/init:/docker-entrypoint-initdb.d:ro");
             }
 
-            var volumes = resource.Volumes.Select(v => $"{v.Name}:{v.Target}")
-                .Concat(resource.BindMounts.Select(b => $"{b.Source}:{b.Target}{(b.ReadOnly ? ":ro" : "")}"))
-                .Concat(resource.Kind == ResourceKind.Project ? [$"cryptoetl-{resource.Name}:/data"] : [])
-                .ToList();
-            if (volumes.Count > 0)
-            {
-                yaml.AppendLine("    volumes:");
-                foreach (var volume in volumes)
-                {
-                    yaml.AppendLine(CultureInfo.InvariantCulture, $"      - {Quote(volume)}");
-                }
-            }
-
-            var dependencies = resource.WaitsFor.Where(d => d.Kind is ResourceKind.Container or ResourceKind.Project).ToList();
-            if (dependencies.Count > 0)
-            {
-                yaml.AppendLine("    depends_on:");
-                foreach (var dependency in dependencies)
-                {
-                    yaml.AppendLine(CultureInfo.InvariantCulture, $"      - {dependency.Name}");
-                }
-            }
-
+            Section(yaml, "volumes", mounts.Select(m => $"- {Quote(m)}"));
+            Section(yaml, "depends_on", resource.Annotations.OfType<WaitAnnotation>().Select(w => ServiceOf(w.Resource)).OfType<string>()
+                .Where(s => s != resource.Name).Distinct().Select(s => $"- {s}"));
             yaml.AppendLine("    restart: unless-stopped");
         }
 
-        var named = resources.SelectMany(r => r.Volumes.Select(v => v.Name))
-            .Concat(resources.Where(r => r.Kind == ResourceKind.Project).Select(r => $"cryptoetl-{r.Name}"))
-            .Distinct().Order(StringComparer.Ordinal).ToList();
+        // Aspire's dashboard for the services' logs, traces and metrics, as Aspire's own compose publisher adds it.
+        yaml.AppendLine(CultureInfo.InvariantCulture, $"  {DashboardService}:")
+            .AppendLine("    image: mcr.microsoft.com/dotnet/aspire-dashboard:9.0")
+            .AppendLine("    environment:")
+            .AppendLine("      DOTNET_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS: \"true\"")
+            .AppendLine("    ports:")
+            .AppendLine("      - \"18888:18888\"")
+            .AppendLine("      - \"18889:18889\"")
+            .AppendLine("    restart: unless-stopped");
+
         yaml.AppendLine("volumes:");
-        foreach (var volume in named)
+        foreach (var volume in volumes)
         {
             yaml.AppendLine(CultureInfo.InvariantCulture, $"  {volume}: {{}}");
         }
@@ -131,23 +149,51 @@ public static class ComposePublisher
         return yaml.ToString();
     }
 
-    public static string EnvExample(IReadOnlyList<Resource> resources)
+    private static string EnvExample(DistributedApplicationModel model)
     {
         var text = new StringBuilder("# Copy to docker/.env and fill in. Never commit docker/.env.\n");
-        foreach (var parameter in resources.Where(r => r.Kind == ResourceKind.Parameter))
+        foreach (var parameter in model.Resources.OfType<ParameterResource>())
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"# {parameter.Name}{(parameter.Secret ? " (secret)" : "")}{(parameter.Default is null ? ", required" : "")}")
-                .AppendLine(CultureInfo.InvariantCulture, $"{Addressing.VariableName(parameter)}={parameter.Default}");
+            var value = ComposeAddressing.DefaultOf(parameter);
+            text.AppendLine(CultureInfo.InvariantCulture, $"# {parameter.Name}{(parameter.Secret ? " (secret)" : "")}{(value is null && !parameter.MayBeEmptyWhenDeployed() ? ", required" : "")}")
+                .AppendLine(CultureInfo.InvariantCulture, $"{ComposeAddressing.VariableName(parameter)}={value}");
         }
 
         return text.ToString();
+    }
+
+    private static string Manifest(object unprocessed, string processed) => unprocessed is IManifestExpressionProvider expression ? expression.ValueExpression : processed;
+
+    private static bool IsService(IResource resource) => resource is ProjectResource || resource.TryGetLastAnnotation<ContainerImageAnnotation>(out _);
+
+    /// <summary>The compose service that realises a resource: itself, or the server a database belongs to.</summary>
+    private static string? ServiceOf(IResource resource) => resource switch
+    {
+        _ when IsService(resource) => resource.Name,
+        IResourceWithParent { Parent: var parent } => ServiceOf(parent),
+        _ => null,
+    };
+
+    private static void Section(StringBuilder yaml, string name, IEnumerable<string> lines)
+    {
+        var items = lines.ToList();
+        if (items.Count == 0)
+        {
+            return;
+        }
+
+        yaml.AppendLine(CultureInfo.InvariantCulture, $"    {name}:");
+        foreach (var item in items)
+        {
+            yaml.AppendLine(CultureInfo.InvariantCulture, $"      {item}");
+        }
     }
 
     /// <summary>YAML double-quoted scalar; compose reads ${VAR} inside it.</summary>
     private static string Quote(string value) => $"\"{value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal)}\"";
 
     private const string Dockerfile = """
-        # Generated by `dotnet run --project CryptoEtl.AppHost -- publish compose`: one image per .NET service (build arg PROJECT).
+        # Generated by the publish-compose step of CryptoEtl.AppHost: one image per .NET service (build arg PROJECT).
         FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
         ARG PROJECT
         WORKDIR /src
@@ -163,4 +209,72 @@ public static class ComposePublisher
         ENTRYPOINT ["sh", "-c", "exec dotnet /app/$PROJECT.dll \"$@\"", "--"]
 
         """;
+}
+
+/// <summary>
+/// Resolves the manifest expressions Aspire gives in publish mode ({kafka.connectionString},
+/// {ingest.bindings.http.url}, {postgres-password.value}) for compose: a resource is reached at its service name and
+/// its endpoints' target ports; a parameter is a variable of docker/.env.
+/// </summary>
+internal sealed partial class ComposeAddressing(DistributedApplicationModel model)
+{
+    public string Resolve(string expression) => Placeholder().Replace(expression, m => Lookup(m.Groups[1].Value, m.Groups[2].Value)
+        ?? throw new DistributedApplicationException($"Compose cannot resolve '{m.Value}' in '{expression}'."));
+
+    /// <summary>host:target for every endpoint with a fixed host port.</summary>
+    public IEnumerable<string> PublishedPorts(IResource resource) => resource.Annotations.OfType<EndpointAnnotation>()
+        .Where(e => e.Port is not null).Select(e => $"{e.Port}:{TargetPort(resource, e)}");
+
+    /// <summary>The environment-variable name compose and .env use for a parameter: postgres-password -> POSTGRES_PASSWORD.</summary>
+    public static string VariableName(ParameterResource parameter) => parameter.Name.Replace('-', '_').ToUpperInvariant();
+
+    /// <summary>The value a deployment gets when it supplies none; null when it must supply one.</summary>
+    public static string? DefaultOf(ParameterResource parameter) => parameter.Default?.GetDefaultValue();
+
+    private string? Lookup(string name, string property)
+    {
+        var resource = model.Resources.FirstOrDefault(r => r.Name == name);
+        return (resource, property.Split('.')) switch
+        {
+            (IResourceWithConnectionString withConnectionString, ["connectionString"]) => Resolve(withConnectionString.ConnectionStringExpression.ValueExpression),
+            (ParameterResource parameter, ["value"]) => DefaultOf(parameter) is { } value ? $"${{{VariableName(parameter)}:-{value}}}"
+                : parameter.MayBeEmptyWhenDeployed() ? $"${{{VariableName(parameter)}:-}}"
+                : $"${{{VariableName(parameter)}:?set {VariableName(parameter)} in docker/.env}}",
+            ({ } owner, ["bindings", var endpoint, var what]) when owner.Annotations.OfType<EndpointAnnotation>().FirstOrDefault(e => e.Name == endpoint) is { } binding =>
+                Binding(owner, binding, what),
+            _ => null,
+        };
+    }
+
+    private static string? Binding(IResource resource, EndpointAnnotation endpoint, string property)
+    {
+        var port = TargetPort(resource, endpoint);
+        return property switch
+        {
+            "url" => $"{endpoint.UriScheme}://{resource.Name}:{port}",
+            "host" or "ipv4Host" => resource.Name,
+            "port" or "targetPort" => port,
+            "hostAndPort" => $"{resource.Name}:{port}",
+            "scheme" => endpoint.UriScheme,
+            _ => null,
+        };
+    }
+
+    /// <summary>Where the endpoint listens inside its container; a .NET service listens on 8080.</summary>
+    private static string TargetPort(IResource resource, EndpointAnnotation endpoint) =>
+        endpoint.TargetPort?.ToString(CultureInfo.InvariantCulture) ?? (resource is ProjectResource ? ComposePublisher.ProjectPort
+            : throw new DistributedApplicationException($"{resource.Name}'s endpoint '{endpoint.Name}' has no target port for compose."));
+
+    [GeneratedRegex(@"\{([a-z0-9-]+)\.([a-zA-Z0-9.]+)\}")]
+    private static partial Regex Placeholder();
+}
+
+/// <summary>A parameter a deployment may leave empty, such as an API key the free plan does not need (compose: <c>${VAR:-}</c>).</summary>
+public sealed class MayBeEmptyAnnotation : IResourceAnnotation;
+
+public static class MayBeEmptyExtensions
+{
+    public static IResourceBuilder<ParameterResource> MayBeEmpty(this IResourceBuilder<ParameterResource> parameter) => parameter.WithAnnotation(new MayBeEmptyAnnotation());
+
+    public static bool MayBeEmptyWhenDeployed(this ParameterResource parameter) => parameter.TryGetLastAnnotation<MayBeEmptyAnnotation>(out _);
 }

@@ -42,7 +42,9 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Starts <c>dotnet &lt;assembly&gt; args</c> for an assembly next to the test's own output.</summary>
-    public static ChildProcess StartDotnet(string assemblyFileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null)
+    /// <param name="ignoreInterrupt">Start it with SIGINT ignored, as `nohup` or `&amp;` in a script do (its children inherit that).</param>
+    public static ChildProcess StartDotnet(string assemblyFileName, IEnumerable<string> arguments, IDictionary<string, string>? environment = null, string? workingDirectory = null,
+        bool ignoreInterrupt = false)
     {
         var path = Path.Combine(AppContext.BaseDirectory, assemblyFileName);
         if (!File.Exists(path))
@@ -50,7 +52,7 @@ public sealed class ChildProcess : IAsyncDisposable
             throw new FileNotFoundException($"{assemblyFileName} is not in the test output; reference its project.", path);
         }
 
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(ignoreInterrupt ? "bash" : "dotnet")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -58,6 +60,14 @@ public sealed class ChildProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? AppContext.BaseDirectory,
         };
+        if (ignoreInterrupt)
+        {
+            foreach (var wrapper in (string[])["-c", "trap '' INT; exec dotnet \"$@\"", "dotnet"])
+            {
+                start.ArgumentList.Add(wrapper);
+            }
+        }
+
         start.ArgumentList.Add(path);
         foreach (var argument in arguments)
         {
@@ -108,6 +118,16 @@ public sealed class ChildProcess : IAsyncDisposable
         if (!_process.HasExited)
         {
             using var kill = Process.Start("kill", ["-INT", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            kill.WaitForExit();
+        }
+    }
+
+    /// <summary>Asks the process to stop as a service manager does (SIGTERM).</summary>
+    public void Terminate()
+    {
+        if (!_process.HasExited)
+        {
+            using var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
             kill.WaitForExit();
         }
     }

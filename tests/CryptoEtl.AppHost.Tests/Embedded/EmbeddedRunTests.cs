@@ -1,28 +1,26 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using CryptoEtl.AppHost.Embedded;
-using CryptoEtl.AppHost.Testing;
+using CryptoEtl.AppHost.Running;
 using CryptoEtl.Contracts;
 using CryptoEtl.Processor.Api;
 using CryptoEtl.TestSupport;
 
 namespace CryptoEtl.AppHost.Tests.Embedded;
 
-/// <summary>The embedded run end to end, as `dotnet run --project CryptoEtl.AppHost` starts it (simulator source).</summary>
+/// <summary>The embedded run end to end, as `dotnet run --project CryptoEtl.AppHost` starts it (simulator source), on Aspire.Hosting.Testing.</summary>
 public sealed class EmbeddedRunTests
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private static readonly string[] Services = ["ingest", "sparkjob", "processor", "scheduler", "control-center"];
+    private static readonly string[] Services = ["ingest", "sparkjob", "processor", "airflow", "control-center", "schema-registry", "coingecko"];
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Every_endpoint_answers_while_it_runs_and_Ctrl_C_loses_nothing_acknowledged()
+    public async Task Every_endpoint_answers_while_it_runs_and_a_stop_loses_nothing_acknowledged()
     {
-        await using var app = await TestingAppHost.StartAsync(cancellation: Cancel);
-        var endpoints = JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(Path.Combine(app.StateDirectory, "endpoints.json"), Cancel))!;
-        Assert.All((string[])["kafka", "schema-registry", "coingecko", .. Services], name => Assert.Contains(name, endpoints.Keys));
+        await using var app = await PipelineApp.StartAsync(cancellation: Cancel);
+        Assert.All((string[])["kafka", "dashboard", .. Services], name => Assert.Contains(name, app.Endpoints.Keys));
 
         foreach (var service in Services)
         {
@@ -30,17 +28,19 @@ public sealed class EmbeddedRunTests
         }
 
         Assert.Equal(JsonValueKind.Array, (await app.CreateHttpClient("schema-registry").GetFromJsonAsync<JsonElement>("/subjects", Cancel)).ValueKind);
-        var status = await app.CreateHttpClient("control-center").GetFromJsonAsync<DashboardStatus>("/api/status", Json, Cancel);
-        Assert.All(status!.Resources.Where(r => r.Name is "kafka" or "ingest" or "sparkjob" or "processor"), r => Assert.Equal("Running", r.State));
+        // What the embedded run does not start is still in the model, with what stands in for it.
+        Assert.Equal("Replaced", app.Snapshot("zookeeper").State?.Text);
+        Assert.Contains("local executor", app.Snapshot("spark").Properties.Single(p => p.Name == "replaced-by").Value?.ToString(), StringComparison.Ordinal);
+        Assert.Equal("SQLite (embedded)", app.Snapshot("postgres").ResourceType);
 
-        // The first scheduled run (at start) reaches the store within a minute.
+        // The first run (triggered at start) reaches the store within a minute of start-up.
         var processor = app.CreateHttpClient("processor");
-        await Eventually.GetAsync(() => StoredAsync(processor, "ticks"), ticks => ticks > 0, TimeSpan.FromSeconds(60), "ticks in the store");
+        await Eventually.GetAsync(() => StoredAsync(processor, "ticks"), ticks => ticks > 0, TimeSpan.FromSeconds(60) - app.Startup, "ticks in the store");
 
         // Third-party clients find the endpoints: kcat lists the pipeline's topics on the embedded broker.
         if (ExternalTool.Missing("kcat", "kcat") is null)
         {
-            var kcat = await ExternalTool.RunAsync("kcat", ["-b", endpoints["kafka"], "-L", "-J"], cancellation: Cancel);
+            var kcat = await ExternalTool.RunAsync("kcat", ["-b", app.Endpoints["kafka"], "-L", "-J"], cancellation: Cancel);
             var topics = JsonDocument.Parse(kcat.Output).RootElement.GetProperty("topics").EnumerateArray().Select(t => t.GetProperty("topic").GetString()).ToList();
             Assert.All(Topics.All, topic => Assert.Contains(topic.Name, topics));
         }
@@ -48,19 +48,19 @@ public sealed class EmbeddedRunTests
         // The Airflow DAG's live check against the running services: trigger a run, wait for it, check freshness.
         if (File.Exists(ExternalTool.DebianPython))
         {
-            var check = await ExternalTool.RunAsync(ExternalTool.DebianPython, [Path.Combine(AppHostCommand.RepositoryRoot, "docker", "airflow", "tests", "live_check.py"),
-                "--ingest", endpoints["ingest"], "--processor", endpoints["processor"], "--key", $"e2e-{Guid.NewGuid():N}", "--sla", "600", "--timeout", "120", "--freshness-wait", "60"],
+            var check = await ExternalTool.RunAsync(ExternalTool.DebianPython, [Path.Combine(RepositoryPaths.Root, "docker", "airflow", "tests", "live_check.py"),
+                "--ingest", app.Endpoints["ingest"], "--processor", app.Endpoints["processor"], "--key", $"e2e-{Guid.NewGuid():N}", "--sla", "600", "--timeout", "120", "--freshness-wait", "60"],
                 timeout: TimeSpan.FromMinutes(4), cancellation: Cancel);
             Assert.True(check.ExitCode == 0, $"live_check.py failed:\n{check.Output}\n{check.Error}");
         }
 
-        // Ctrl+C in the middle of a run.
-        using var trigger = await app.CreateHttpClient("scheduler").PostAsync(new Uri("/scheduler/runs", UriKind.Relative), null, Cancel);
-        var exitCode = await app.StopAsync();
+        // A stop in the middle of a run.
+        using var trigger = await app.CreateHttpClient("airflow").PostAsync(new Uri("/scheduler/runs", UriKind.Relative), null, Cancel);
+        await app.StopAsync();
 
-        Assert.Equal(0, exitCode);
-        var summary = JsonSerializer.Deserialize<RunSummary>(await File.ReadAllTextAsync(app.SummaryPath, Cancel), Json)!;
+        var summary = await app.SummaryAsync();
         Assert.Equal(("embedded", "simulator"), (summary.Mode, summary.Source));
+        Assert.True(summary.Drain.Complete, string.Join(", ", summary.Drain.Remaining));
         var counts = summary.Counts;
         Assert.All(new[] { Topics.Snapshots, Topics.Ticks, Topics.Candles }, topic => Assert.True(counts.Topics[topic] > 0, $"{topic}: {counts.Topics[topic]}"));
         Assert.True(counts.Runs.GetValueOrDefault("succeeded") >= 2, $"runs: {string.Join(", ", counts.Runs)}");
@@ -68,32 +68,34 @@ public sealed class EmbeddedRunTests
         Assert.Equal(counts.Topics[Topics.Snapshots], counts.Topics[Topics.Ticks]);
         Assert.Equal(counts.Topics[Topics.Ticks], counts.Collections["ticks"]);
         Assert.True(counts.Collections["candles"] > 0 && counts.Collections["latest"] > 0);
-        Assert.All(summary.Resources.Where(r => r.Name is "ingest" or "sparkjob" or "processor"), r => Assert.Equal(("Stopped", 0), (r.State, r.Restarts)));
+        Assert.All(summary.Resources.Where(r => r.Name is "ingest" or "sparkjob" or "processor"),
+            r => Assert.Equal((RunReport.StoppedState, 0), (r.State, r.Restarts)));
+        Assert.Equal(app.Endpoints.Keys.Order(), summary.Endpoints.Keys.Order());
     }
 
     [Fact]
     public async Task Killed_processor_and_sparkjob_are_restarted_and_the_store_equals_an_uninterrupted_run()
     {
         // The production schedule (every 5 minutes) rather than dev's every minute: fewer runs to wait out at the end.
-        await using var app = await TestingAppHost.StartAsync(environment: new Dictionary<string, string> { ["CRYPTOETL_ENVIRONMENT"] = "production" }, cancellation: Cancel);
+        await using var app = await PipelineApp.StartAsync(["--CRYPTOETL_ENVIRONMENT", "production"], cancellation: Cancel);
         var processor = app.CreateHttpClient("processor");
-        var scheduler = app.CreateHttpClient("scheduler");
+        var scheduler = app.CreateHttpClient("airflow");
 
         // kill -9 the loader while the first run's data flows, and the job while a second run's snapshots arrive.
-        await Eventually.GetAsync(() => StoredAsync(processor, "ticks"), ticks => ticks > 0, TimeSpan.FromSeconds(60), "the first ticks in the store");
+        var firstTicks = await Eventually.GetAsync(() => StoredAsync(processor, "ticks"), ticks => ticks > 0, TimeSpan.FromSeconds(60), "the first ticks in the store");
         app.Kill("processor");
-        await WaitForRestartAsync(app, "processor");
+        await app.WaitForRestartAsync("processor", restarts: 1, Cancel);
         await TriggerRunAsync(scheduler);
         await Task.Delay(300, Cancel);
         app.Kill("sparkjob");
-        await WaitForRestartAsync(app, "sparkjob");
+        await app.WaitForRestartAsync("sparkjob", restarts: 1, Cancel);
         await TriggerRunAsync(scheduler);
 
         // Once no run is active and both have caught up, the store holds exactly what the snapshots make. A scheduled
         // run may slip in while both sides are read: then the snapshot count moves, and both are read again.
         var (expected, actual) = await ReadWhileQuietAsync(app);
 
-        Assert.True(expected.Snapshots > 400, $"only {expected.Snapshots} snapshots");
+        Assert.True(expected.Snapshots > firstTicks, $"only {expected.Snapshots} snapshots: no run after the kills added any");
         Assert.Equal(expected.Ticks.Count, actual.Stats.Documents["ticks"]);
         Assert.Equal(expected.Candles.Count, actual.Stats.Documents["candles"]);
         Assert.Equal(expected.Alerts.Count, actual.Stats.Documents["alerts"]);
@@ -105,31 +107,37 @@ public sealed class EmbeddedRunTests
         }
 
         Assert.Equal(expected.Alerts.Values.OrderBy(a => a.Id, StringComparer.Ordinal), actual.Alerts.OrderBy(a => a.Id, StringComparer.Ordinal));
-        Assert.Contains("exited with code", app.Log("processor"), StringComparison.Ordinal);
+        Assert.Equal((1, 1), (app.Restarts("processor"), app.Restarts("sparkjob")));
     }
 
     [Fact]
-    public async Task A_second_run_on_the_same_state_directory_keeps_the_store_and_moves_new_data()
+    public async Task A_run_for_stops_by_itself_and_a_second_run_on_the_same_state_directory_keeps_the_store_and_moves_new_data()
     {
         var state = Directory.CreateTempSubdirectory("cryptoetl-apphost-again").FullName;
         long first;
-        await using (var app = await TestingAppHost.StartAsync(stateDirectory: state, cancellation: Cancel))
+        await using (var app = await PipelineApp.StartAsync(["--run-for", "40s"], stateDirectory: state, cancellation: Cancel))
         {
-            first = await Eventually.GetAsync(() => StoredAsync(app.CreateHttpClient("processor"), "ticks"), ticks => ticks > 0, TimeSpan.FromSeconds(60), "ticks in the store");
-            Assert.Equal(0, await app.StopAsync());
+            first = await Eventually.GetAsync(() => StoredAsync(app.CreateHttpClient("processor"), "ticks"), ticks => ticks > 0, TimeSpan.FromSeconds(40), "ticks in the store");
+            // --run-for stops the run by itself, in order, with the summary.
+            await app.WaitForShutdownAsync(TimeSpan.FromMinutes(3));
+            var summary = await app.SummaryAsync();
+            Assert.True(summary.Drain.Complete);
+            Assert.InRange((summary.FinishedAt - summary.StartedAt).TotalSeconds, 40, 180);
+            Assert.Equal(summary.Counts.Topics[Topics.Snapshots], summary.Counts.Collections["ticks"]);
         }
 
-        await using var again = await TestingAppHost.StartAsync(stateDirectory: state, cancellation: Cancel);
+        await using var again = await PipelineApp.StartAsync(stateDirectory: state, cancellation: Cancel);
         var processor = again.CreateHttpClient("processor");
         Assert.True(await StoredAsync(processor, "ticks") >= first, "the store of the first run is kept");
         await Eventually.GetAsync(() => StoredAsync(processor, "ticks"), ticks => ticks > first, TimeSpan.FromSeconds(90), "new ticks from the second run");
-        Assert.Contains("removed the job's checkpoints of the previous run", again.Output, StringComparison.Ordinal);
+        // The new broker starts empty: the job itself finds its old checkpoints beyond the end of the log and drops them.
+        Assert.Contains("is beyond the end of the log", await again.ConsoleLogAsync("sparkjob", Cancel), StringComparison.Ordinal);
     }
 
     private sealed record StoredView(StatsView Stats, CoinView[] Latest, Dictionary<(string CoinId, string Interval), CandleView[]> Candles, AlertView[] Alerts);
 
     /// <summary>The expectation from the snapshots topic and the store through the read API, read while the pipeline holds still.</summary>
-    private static async Task<(ExpectedStore Expected, StoredView Actual)> ReadWhileQuietAsync(TestingAppHost app)
+    private static async Task<(ExpectedStore Expected, StoredView Actual)> ReadWhileQuietAsync(PipelineApp app)
     {
         var processor = app.CreateHttpClient("processor");
         for (var attempt = 1; ; attempt++)
@@ -160,12 +168,13 @@ public sealed class EmbeddedRunTests
     }
 
     /// <summary>Waits until no DAG run is active, the job and the loader have no lag and the snapshot count holds still; returns that count.</summary>
-    private static async Task<long> QuietAsync(TestingAppHost app)
+    private static async Task<long> QuietAsync(PipelineApp app)
     {
-        var scheduler = app.CreateHttpClient("scheduler");
+        var scheduler = app.CreateHttpClient("airflow");
         var processor = app.CreateHttpClient("processor");
-        var status = app.CreateHttpClient("control-center");
-        async Task<long> Snapshots() => (await status.GetFromJsonAsync<DashboardStatus>("/api/status", Json, Cancel))!.Counts.Topics.GetValueOrDefault(Topics.Snapshots);
+        var console = app.CreateHttpClient("control-center");
+        async Task<long> Snapshots() => (await console.GetFromJsonAsync<JsonElement>("/api/status", Json, Cancel))
+            .GetProperty("counts").GetProperty("topics").TryGetProperty(Topics.Snapshots, out var count) ? count.GetInt64() : 0;
         long? previous = null;
         return await Eventually.GetAsync(async () =>
         {
@@ -188,8 +197,4 @@ public sealed class EmbeddedRunTests
             using var response = await scheduler.PostAsync(new Uri("/scheduler/runs", UriKind.Relative), null, Cancel);
             return response.IsSuccessStatusCode;
         }, started => started, TimeSpan.FromSeconds(60), "the scheduler to accept a run (one runs at a time)");
-
-    private static Task WaitForRestartAsync(TestingAppHost app, string resource) =>
-        Eventually.GetAsync(() => Task.FromResult(app.Resources().Single(r => r.Name == resource)), r => r is { Restarts: >= 1, State: "Running" },
-            TimeSpan.FromSeconds(90), $"{resource} to be restarted");
 }

@@ -9,7 +9,7 @@ namespace CryptoEtl.AppHost.Tests.Orchestration;
 /// </summary>
 public sealed partial class AirflowDagTests
 {
-    private static string AirflowDirectory => Path.Combine(AppHostCommand.RepositoryRoot, "docker", "airflow");
+    private static string AirflowDirectory => Path.Combine(RepositoryPaths.Root, "docker", "airflow");
 
     [Fact]
     public async Task The_DAG_test_suite_passes()

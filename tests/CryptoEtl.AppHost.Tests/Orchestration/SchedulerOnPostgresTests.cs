@@ -1,11 +1,10 @@
 using System.Text.Json;
-using CryptoEtl.AppHost.Testing;
 using CryptoEtl.TestSupport;
 using Npgsql;
 
 namespace CryptoEtl.AppHost.Tests.Orchestration;
 
-/// <summary>An embedded run pointed at a real PostgreSQL (ConnectionStrings__postgres): the scheduler's DAG runs and the ingest ledger live there.</summary>
+/// <summary>An embedded run given a real PostgreSQL (ConnectionStrings__postgres): the scheduler's DAG runs and the ingest ledger live there.</summary>
 public sealed class SchedulerOnPostgresTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -15,8 +14,9 @@ public sealed class SchedulerOnPostgresTests
     {
         var postgres = await PostgresServer.SharedAsync();
         var database = await postgres.CreateDatabaseAsync("apphost");
-        await using var app = await TestingAppHost.StartAsync(environment: new Dictionary<string, string> { ["ConnectionStrings__postgres"] = database }, cancellation: Cancel);
-        var scheduler = app.CreateHttpClient("scheduler");
+        await using var app = await PipelineApp.StartAsync(["--ConnectionStrings:postgres", database], cancellation: Cancel);
+        Assert.Equal("PostgreSQL", app.Snapshot("postgres").ResourceType);
+        var scheduler = app.CreateHttpClient("airflow");
 
         var history = await Eventually.GetAsync(() => scheduler.GetStringAsync(new Uri("/scheduler/runs", UriKind.Relative), Cancel),
             text => text.Contains("\"state\":\"success\"", StringComparison.Ordinal), TimeSpan.FromSeconds(150), "a successful DAG run");

@@ -3,25 +3,25 @@ using CryptoEtl.TestSupport;
 
 namespace CryptoEtl.AppHost.Tests.Publishing;
 
-/// <summary>`publish compose`: the committed docker/ files are exactly what the model generates, and compose accepts them.</summary>
+/// <summary>The publish-compose step: the committed docker/ files are exactly what the Aspire model generates, and compose accepts them.</summary>
 public sealed partial class ComposeTests
 {
-    private static readonly string[] Generated = ["docker-compose.yml", ".env.example", "Dockerfile", Path.Combine("postgres", "init", "01-airflow-database.sql")];
+    private static readonly string[] Generated = ["docker-compose.yml", ".env.example", "Dockerfile", Path.Combine("postgres", "init", "01-databases.sql")];
 
-    private static string Committed(string file) => Path.Combine(AppHostCommand.RepositoryRoot, "docker", file);
+    private static string Committed(string file) => Path.Combine(RepositoryPaths.Root, "docker", file);
 
     [Fact]
     public async Task The_committed_compose_files_are_the_generated_ones()
     {
         var output = Directory.CreateTempSubdirectory("cryptoetl-compose").FullName;
 
-        var result = await AppHostCommand.RunAsync(["publish", "compose", "--output", output]);
+        var result = await AppHostProcess.RunAsync(["--operation", "publish", "--step", "publish-compose", "--output-path", output]);
 
-        Assert.Equal(0, result.ExitCode);
+        Assert.True(result.ExitCode == 0, result.Output);
         foreach (var file in Generated)
         {
             Assert.True(await File.ReadAllTextAsync(Committed(file), Cancel) == await File.ReadAllTextAsync(Path.Combine(output, file), Cancel),
-                $"docker/{file} differs from what the app model generates: run `dotnet run --project CryptoEtl.AppHost -- publish compose` and commit.");
+                $"docker/{file} differs from what the app model generates: run `dotnet run --project CryptoEtl.AppHost -- --operation publish --step publish-compose --output-path docker` and commit.");
         }
     }
 
@@ -31,12 +31,14 @@ public sealed partial class ComposeTests
         var compose = await File.ReadAllTextAsync(Committed("docker-compose.yml"), Cancel);
 
         var services = ServiceLine().Matches(compose).Select(m => m.Groups[1].Value).ToList();
-        Assert.Equal(["zookeeper", "kafka", "schema-registry", "postgres", "mongodb", "spark", "aspire-dashboard", "ingest", "sparkjob", "processor", "control-center", "airflow"], services);
+        Assert.Equal(["zookeeper", "kafka", "schema-registry", "postgres", "mongodb", "spark", "ingest", "sparkjob", "processor", "airflow", "control-center", "aspire-dashboard"], services);
         Assert.All(ImageLine().Matches(compose).Select(m => m.Groups[1].Value), image => Assert.Matches(@":(\d+\.\d+(\.\d+)?|latest)$", image));
         Assert.Contains("image: confluentinc/cp-kafka:7.6.1", compose, StringComparison.Ordinal);
         Assert.Contains("image: apache/airflow:2.9.3", compose, StringComparison.Ordinal);
         Assert.Contains("\"./airflow/dags:/opt/airflow/dags:ro\"", compose, StringComparison.Ordinal);
         Assert.Contains("ConnectionStrings__kafka: \"kafka:29092\"", compose, StringComparison.Ordinal);
+        Assert.Contains("ConnectionStrings__postgres: \"Host=postgres;Port=5432;Username=postgres;Password=${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in docker/.env};Database=cryptoetl\"", compose, StringComparison.Ordinal);
+        Assert.Contains("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: \"postgresql+psycopg2://postgres:${POSTGRES_PASSWORD:?set POSTGRES_PASSWORD in docker/.env}@postgres:5432/airflow\"", compose, StringComparison.Ordinal);
         Assert.Contains("OTEL_EXPORTER_OTLP_ENDPOINT: \"http://aspire-dashboard:18889\"", compose, StringComparison.Ordinal);
         // Secrets only as references to docker/.env.
         Assert.All(compose.Split('\n').Where(l => l.Contains("password", StringComparison.OrdinalIgnoreCase)),

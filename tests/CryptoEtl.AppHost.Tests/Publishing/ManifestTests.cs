@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using CryptoEtl.TestSupport;
 using NJsonSchema;
 
 namespace CryptoEtl.AppHost.Tests.Publishing;
@@ -10,13 +11,19 @@ public sealed class ManifestTests
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private static async Task<(string Text, JsonObject Resources, string Directory)> PublishAsync()
+    /// <summary>The AppHost publishes once for the whole class; each test gets its own parse of the manifest.</summary>
+    private static readonly Lazy<Task<(string Text, string Directory)>> Published = new(async () =>
     {
         var directory = Directory.CreateTempSubdirectory("cryptoetl-manifest").FullName;
         var path = Path.Combine(directory, "aspire-manifest.json");
-        var result = await AppHostCommand.RunAsync(["--publisher", "manifest", "--output-path", path]);
+        var result = await AppHostProcess.RunAsync(["--publisher", "manifest", "--output-path", path]);
         Assert.True(result.ExitCode == 0, result.Output);
-        var text = await File.ReadAllTextAsync(path, Cancel);
+        return (await File.ReadAllTextAsync(path), directory);
+    });
+
+    private static async Task<(string Text, JsonObject Resources, string Directory)> PublishAsync()
+    {
+        var (text, directory) = await Published.Value;
         return (text, JsonNode.Parse(text)!["resources"]!.AsObject(), directory);
     }
 
@@ -93,25 +100,32 @@ public sealed class ManifestTests
     }
 
     [Fact]
-    public async Task Every_resource_is_there_with_its_type_references_and_connection_strings()
+    public async Task Every_deployable_resource_is_there_with_its_type_references_and_connection_strings_and_only_types_azd_accepts()
     {
         var (_, resources, _) = await PublishAsync();
 
         string Type(string name) => resources[name]?["type"]?.GetValue<string>() ?? $"{name} missing";
-        Assert.All(["zookeeper", "kafka", "schema-registry", "control-center", "postgres", "airflow", "spark", "mongodb", "aspire-dashboard"], r => Assert.Equal("container.v0", Type(r)));
+        Assert.All(["zookeeper", "kafka", "schema-registry", "control-center", "postgres", "airflow", "spark", "mongodb"], r => Assert.Equal("container.v0", Type(r)));
         Assert.All(["ingest", "sparkjob", "processor"], r => Assert.Equal("project.v0", Type(r)));
-        Assert.Equal("value.v0", Type("coingecko"));
+        Assert.All(["coingecko", "cryptoetl-db", "airflow-db", "market-db"], r => Assert.Equal("value.v0", Type(r)));
         Assert.All(["postgres-password", "coingecko-api-key", "coingecko-plan"], r => Assert.Equal("parameter.v0", Type(r)));
+        // azd takes project, container, parameter and value resources; nothing run-only (executables, the embedded stand-ins) is published.
+        Assert.All(resources, r => Assert.Contains(r.Value!["type"]!.GetValue<string>(), (string[])["project.v0", "container.v0", "parameter.v0", "value.v0"]));
+        Assert.Equal(18, resources.Count);
         Assert.True(resources["postgres-password"]!["inputs"]!["value"]!["secret"]!.GetValue<bool>());
 
         var ingest = resources["ingest"]!;
         Assert.Equal("{kafka.connectionString}", ingest["env"]!["ConnectionStrings__kafka"]!.GetValue<string>());
-        Assert.Equal("{postgres.connectionString}", ingest["env"]!["ConnectionStrings__postgres"]!.GetValue<string>());
-        Assert.Equal(8080, ingest["bindings"]!["http"]!["targetPort"]!.GetValue<int>());
+        Assert.Equal("{cryptoetl-db.connectionString}", ingest["env"]!["ConnectionStrings__postgres"]!.GetValue<string>());
+        Assert.Equal("{coingecko.connectionString}", ingest["env"]!["ConnectionStrings__coingecko"]!.GetValue<string>());
+        Assert.Null(ingest["env"]!["POSTGRES_PASSWORD"]); // references inject connection strings only
         Assert.Contains("{postgres-password.value}", resources["postgres"]!["connectionString"]!.GetValue<string>(), StringComparison.Ordinal);
+        // Deployed, every Kafka client is a container: the connection string is the in-network listener.
+        Assert.Equal("{kafka.bindings.internal.host}:{kafka.bindings.internal.port}", resources["kafka"]!["connectionString"]!.GetValue<string>());
         Assert.Equal("sc://{spark.bindings.grpc.host}:{spark.bindings.grpc.port}", resources["spark"]!["connectionString"]!.GetValue<string>());
         Assert.Equal("{spark.connectionString}", resources["sparkjob"]!["env"]!["ConnectionStrings__spark"]!.GetValue<string>());
         Assert.Equal("{ingest.bindings.http.url}", resources["airflow"]!["env"]!["services__ingest__http__0"]!.GetValue<string>());
+        Assert.Equal("{market-db.connectionString}", resources["processor"]!["env"]!["ConnectionStrings__mongodb"]!.GetValue<string>());
     }
 
     [Fact]
@@ -127,7 +141,7 @@ public sealed class ManifestTests
         }
 
         var actual = new JsonObject { ["resources"] = resources.DeepClone() }.ToJsonString(new() { WriteIndented = true }) + "\n";
-        var golden = Path.Combine(AppHostCommand.RepositoryRoot, "tests", "CryptoEtl.AppHost.Tests", "Publishing", "aspire-manifest.golden.json");
+        var golden = Path.Combine(RepositoryPaths.Root, "tests", "CryptoEtl.AppHost.Tests", "Publishing", "aspire-manifest.golden.json");
         if (Environment.GetEnvironmentVariable(UpdateGolden) == "1")
         {
             await File.WriteAllTextAsync(golden, actual, Cancel);

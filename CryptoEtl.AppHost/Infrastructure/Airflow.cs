@@ -1,0 +1,59 @@
+using CryptoEtl.AppHost.Running;
+
+namespace CryptoEtl.AppHost.Infrastructure;
+
+/// <summary>Apache Airflow (standalone) running the crypto_etl DAG from docker/airflow/dags, its metadata in PostgreSQL.</summary>
+public sealed class AirflowResource(string name) : ContainerResource(name);
+
+/// <summary>
+/// The embedded scheduler (CryptoEtl.DevServices <c>scheduler</c>): the DAG's schedule file followed in-process, its
+/// DAG runs in the <c>airflow</c> database. The embedded realisation of <c>airflow</c>.
+/// </summary>
+public sealed class EmbeddedSchedulerResource(string name) : DevServicesResource(name)
+{
+    public EndpointReference Endpoint => new(this, "http");
+}
+
+public static class AirflowResourceExtensions
+{
+    public const string DagsDirectory = "docker/airflow/dags";
+
+    /// <summary>Airflow, triggering Ingest's runs and checking the Processor's freshness on the DAG's schedule.</summary>
+    public static IResourceBuilder<IResourceWithEndpoints> AddAirflow(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<IResourceWithConnectionString> database,
+        IResourceBuilder<ProjectResource> ingest, IResourceBuilder<ProjectResource> processor)
+    {
+        var run = PipelineRunOptions.Of(builder);
+        var dags = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", DagsDirectory));
+        if (run.Embedded)
+        {
+            var scheduler = new EmbeddedSchedulerResource(name);
+            return builder.AddDevServicesCommand(scheduler, "scheduler")
+                .WithConnectionStringsAndServiceDiscovery()
+                .WithArgs("--port", scheduler.Endpoint.Property(EndpointProperty.TargetPort),
+                    "--schedule", Path.Combine(dags, "crypto_etl_schedule.json"), "--environment", run.ScheduleEnvironment,
+                    // The first data within a minute of start-up rather than at the schedule's first slot.
+                    "--run-at-start")
+                .WithHttpEndpoint(name: "http", isProxied: false)
+                .WithHttpHealthCheck("/health")
+                .WithStateDirectory()
+                .WithReference(database, "postgres").WaitFor(database)
+                .WithReference(ingest).WaitFor(ingest)
+                .WithReference(processor).WaitFor(processor);
+        }
+
+        return builder.AddResource(new AirflowResource(name))
+            .WithImage("apache/airflow", "2.9.3")
+            .WithHttpEndpoint(port: 8080, targetPort: 8080, name: "http")
+            .WithArgs("standalone")
+            .WithEnvironment("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", database.SqlAlchemyUrl())
+            .WithEnvironment("AIRFLOW__CORE__LOAD_EXAMPLES", "false")
+            .WithEnvironment("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
+            .WithEnvironment("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "false")
+            .WithEnvironment("CRYPTOETL_INGEST_URL", ingest.GetEndpoint("http"))
+            .WithEnvironment("CRYPTOETL_PROCESSOR_URL", processor.GetEndpoint("http"))
+            .WithBindMount(dags, "/opt/airflow/dags", isReadOnly: true)
+            .WithReference(ingest).WaitFor(ingest)
+            .WithReference(processor).WaitFor(processor)
+            .WithReferenceRelationship(database).WaitFor(database);
+    }
+}

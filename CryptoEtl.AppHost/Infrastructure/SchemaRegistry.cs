@@ -1,0 +1,46 @@
+using CryptoEtl.AppHost.Running;
+
+namespace CryptoEtl.AppHost.Infrastructure;
+
+/// <summary>Confluent's Schema Registry (cp-schema-registry): the containers realisation of <c>schema-registry</c>.</summary>
+public sealed class SchemaRegistryResource(string name) : ContainerResource(name), IResourceWithConnectionString
+{
+    public EndpointReference Endpoint => new(this, "http");
+
+    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create($"{Endpoint.Property(EndpointProperty.Url)}");
+}
+
+/// <summary>CryptoEtl's Confluent-compatible registry (CryptoEtl.DevServices <c>schema-registry</c>): the embedded realisation. Its state is a file in the state directory.</summary>
+public sealed class EmbeddedSchemaRegistryResource(string name) : DevServicesResource(name), IResourceWithConnectionString
+{
+    public EndpointReference Endpoint => new(this, "http");
+
+    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create($"http://127.0.0.1:{Endpoint.Property(EndpointProperty.Port)}");
+}
+
+public static class SchemaRegistryResourceExtensions
+{
+    public static IResourceBuilder<IResourceWithConnectionString> AddSchemaRegistry(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<IResourceWithConnectionString> kafka)
+    {
+        var run = PipelineRunOptions.Of(builder);
+        if (run.Embedded)
+        {
+            var embedded = new EmbeddedSchemaRegistryResource(name);
+            return builder.AddDevServicesCommand(embedded, "schema-registry")
+                .WithArgs("--port", embedded.Endpoint.Property(EndpointProperty.TargetPort), "--state-dir", run.StateOf(name))
+                .WithHttpEndpoint(name: "http", isProxied: false)
+                .WithHttpHealthCheck("/health")
+                .WithReferenceRelationship(kafka);
+        }
+
+        return builder.AddResource(new SchemaRegistryResource(name))
+            .WithImage("confluentinc/cp-schema-registry", KafkaResourceExtensions.ConfluentVersion)
+            .WithHttpEndpoint(port: 8081, targetPort: 8081, name: "http")
+            .WithEnvironment("SCHEMA_REGISTRY_HOST_NAME", name)
+            .WithEnvironment("SCHEMA_REGISTRY_LISTENERS", "http://0.0.0.0:8081")
+            .WithEnvironment("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", ReferenceExpression.Create($"PLAINTEXT://{kafka.BootstrapForContainers()}"))
+            .WithHttpHealthCheck("/subjects")
+            .WithReferenceRelationship(kafka)
+            .WaitFor(kafka);
+    }
+}

@@ -1,0 +1,73 @@
+namespace CryptoEtl.AppHost.Running;
+
+/// <summary>How the infrastructure is realised: as .NET processes on this machine, or as containers.</summary>
+public enum RunMode
+{
+    /// <summary>The librdkafka broker, the registry stand-in, the simulator and the scheduler as processes; SQLite, LiteDB and the local executor in place of PostgreSQL, MongoDB and Spark. Needs only the .NET SDK.</summary>
+    Embedded,
+
+    /// <summary>The pinned Confluent, PostgreSQL, Airflow, Spark and MongoDB images. Needs a Docker engine.</summary>
+    Containers,
+}
+
+/// <summary>
+/// The AppHost's own settings, from its command line or any configuration source: <c>--mode</c>, <c>--source</c>,
+/// <c>--state-dir</c>, <c>--run-for</c>, <c>--summary</c>, and <c>CRYPTOETL_ENVIRONMENT</c> (the schedule to follow).
+/// </summary>
+public sealed record PipelineRunOptions(RunMode Mode, string Source, string StateDirectory, TimeSpan? RunFor, string? SummaryPath, string ScheduleEnvironment)
+{
+    public static readonly string[] Sources = ["auto", "coingecko", "simulator"];
+
+    /// <summary>Reads and checks the settings; <paramref name="problem"/> names the setting that is wrong.</summary>
+    public static bool TryRead(IDistributedApplicationBuilder builder, out PipelineRunOptions options, out string problem)
+    {
+        var configuration = builder.Configuration;
+        options = null!;
+        problem = "";
+        var modeText = configuration["mode"] ?? "embedded";
+        if (!Enum.TryParse<RunMode>(modeText, ignoreCase: true, out var mode) || !Enum.IsDefined(mode))
+        {
+            problem = $"--mode '{modeText}' is not a run mode: use embedded (the default) or containers.";
+            return false;
+        }
+
+        var source = configuration["source"] ?? "auto";
+        if (!Sources.Contains(source))
+        {
+            problem = $"--source '{source}' is not a data source: use auto (the default), coingecko or simulator.";
+            return false;
+        }
+
+        if (!RunDuration.TryParse(configuration["run-for"], out var runFor, out var durationProblem))
+        {
+            problem = durationProblem!;
+            return false;
+        }
+
+        // `dotnet run --project CryptoEtl.AppHost` runs in the project's directory: the default is next to it, at the repository root.
+        var stateDirectory = Path.GetFullPath(configuration["state-dir"] ?? Path.Combine(builder.AppHostDirectory, "..", ".cryptoetl"));
+        // Publishing describes the deployable (containers) realisation whatever the mode.
+        options = new PipelineRunOptions(builder.ExecutionContext.IsPublishMode ? RunMode.Containers : mode, source, stateDirectory, runFor,
+            configuration["summary"] is { Length: > 0 } summary ? Path.GetFullPath(summary) : null,
+            configuration["CRYPTOETL_ENVIRONMENT"] is { Length: > 0 } environment ? environment : "dev");
+        return true;
+    }
+
+    /// <summary>The settings of this builder (checked at start-up by Program with <see cref="TryRead"/>).</summary>
+    public static PipelineRunOptions Of(IDistributedApplicationBuilder builder) =>
+        TryRead(builder, out var options, out var problem) ? options : throw new DistributedApplicationException(problem);
+
+    public bool Embedded => Mode == RunMode.Embedded;
+
+    /// <summary>Where a resource of the embedded run keeps its files.</summary>
+    public string StateOf(string resource) => Path.Combine(StateDirectory, resource);
+}
+
+public static class StateDirectoryExtensions
+{
+    /// <summary>Where a process of the run keeps its files: &lt;state-dir&gt;/&lt;resource&gt; (a deployment gives its own, e.g. a volume).</summary>
+    public static IResourceBuilder<T> WithStateDirectory<T>(this IResourceBuilder<T> builder) where T : IResourceWithEnvironment =>
+        builder.ApplicationBuilder.ExecutionContext.IsRunMode
+            ? builder.WithEnvironment("StateDir", PipelineRunOptions.Of(builder.ApplicationBuilder).StateOf(builder.Resource.Name))
+            : builder;
+}

@@ -1,0 +1,208 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CryptoEtl.AppHost.Infrastructure;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace CryptoEtl.AppHost.Running;
+
+/// <summary>
+/// What the run tells the person who started it: once every resource is up, each one's address (printed, and written
+/// to &lt;state-dir&gt;/endpoints.json with the dashboard's); every 10 s a status line with the resources' states and the
+/// pipeline's counts; at the end, the summary (<c>--summary</c>).
+/// </summary>
+public sealed partial class RunReport(
+    DistributedApplicationModel model,
+    PipelineRunOptions run,
+    IConfiguration configuration,
+    ResourceNotificationService notifications,
+    TimeProvider clock,
+    ILogger<RunReport> logger) : BackgroundService
+{
+    public const string EndpointsFile = "endpoints.json";
+    public static readonly JsonSerializerOptions Format = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public const string StoppedState = "Stopped";
+    private const string AspireDashboard = "aspire-dashboard";
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(10);
+
+    private readonly ConcurrentDictionary<string, ResourceEvent> _latest = new(StringComparer.Ordinal);
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private readonly DateTimeOffset _startedAt = clock.GetUtcNow();
+
+    public string EndpointsPath => Path.Combine(run.StateDirectory, EndpointsFile);
+
+    /// <summary>Resource name to address: kafka's bootstrap servers, each HTTP endpoint, the CoinGecko API, the dashboard.</summary>
+    public SortedDictionary<string, string> Endpoints()
+    {
+        var endpoints = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var resource in model.Resources.Where(r => Snapshot(r) is not { IsHidden: true }))
+        {
+            var address = resource switch
+            {
+                EmbeddedKafkaResource or KafkaServerResource => ((IResourceWithConnectionString)resource).GetConnectionStringAsync().AsTask().GetAwaiter().GetResult(),
+                CoinGeckoApiResource or CoinGeckoSimulatorResource => ((IResourceWithConnectionString)resource).GetConnectionStringAsync().AsTask().GetAwaiter().GetResult(),
+                IResourceWithEndpoints withEndpoints when withEndpoints.GetEndpoints().FirstOrDefault(e => e.EndpointName == "http" && e.IsAllocated) is { } http => http.Url,
+                _ => null,
+            };
+            if (address is not null)
+            {
+                endpoints[resource.Name] = address;
+            }
+        }
+
+        if (Dashboard() is { } dashboard)
+        {
+            endpoints["dashboard"] = dashboard;
+        }
+
+        return endpoints;
+    }
+
+    /// <summary>The pipeline's counts from the control center (embedded run); null when it does not answer.</summary>
+    public async Task<PipelineCounts?> CountsAsync(CancellationToken cancellation)
+    {
+        if (model.Resources.OfType<ProjectResource>().FirstOrDefault(r => r.Name == "control-center") is not { } console)
+        {
+            return null;
+        }
+
+        try
+        {
+            var status = await _http.GetFromJsonAsync<JsonElement>(new Uri(new Uri(console.GetEndpoint("http").Url), "/api/status"), Format, cancellation);
+            return status.GetProperty("counts").Deserialize<PipelineCounts>(Format);
+        }
+        catch (Exception e) when (e is HttpRequestException or JsonException or InvalidOperationException or KeyNotFoundException
+            or TaskCanceledException && !cancellation.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    public IReadOnlyList<ResourceSummary> Resources() => [.. model.Resources.Where(r => r is not ParameterResource && Snapshot(r) is { IsHidden: false }).Select(r =>
+    {
+        var snapshot = Snapshot(r)!;
+        var property = (string name) => snapshot.Properties.FirstOrDefault(p => p.Name == name)?.Value?.ToString();
+        return new ResourceSummary(r.Name, snapshot.ResourceType, snapshot.State?.Text ?? "Unknown",
+            int.TryParse(property(ResourceRestarts.RestartsProperty), out var restarts) ? restarts : 0,
+            property(ReplacedResourceExtensions.ReplacedByProperty));
+    })];
+
+    /// <summary>Writes the summary, if one was asked for; returns its path.</summary>
+    /// <param name="stopped">The resources the ordered shutdown stopped: their state is "Stopped", whatever DCP reports after it let go of them.</param>
+    public string? WriteSummary(PipelineCounts? counts, DrainOutcome drain, IReadOnlyCollection<string> stopped)
+    {
+        if (run.SummaryPath is not { } path)
+        {
+            return null;
+        }
+
+        var summary = new RunSummary(run.Mode.ToString().ToLowerInvariant(), Source(), run.StateDirectory, _startedAt, clock.GetUtcNow(),
+            Endpoints(), counts ?? PipelineCounts.Empty, [.. Resources().Select(r => stopped.Contains(r.Name) ? r with { State = StoppedState } : r)], drain);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllText(path, JsonSerializer.Serialize(summary, Format));
+        return path;
+    }
+
+    /// <summary>"12 of 13 running · processor Finished · sparkjob restarted 1×", then the counts.</summary>
+    public string StatusLine(PipelineCounts? counts)
+    {
+        var resources = Resources().Where(r => r.State != ReplacedResourceExtensions.State).ToList();
+        var running = resources.Count(r => r.State == KnownResourceStates.Running);
+        var notes = resources.Where(r => r.State != KnownResourceStates.Running).Select(r => $"{r.Name} {r.State}")
+            .Concat(resources.Where(r => r.Restarts > 0).Select(r => $"{r.Name} restarted {r.Restarts}×"));
+        return string.Join(" · ", [$"{running} of {resources.Count} running", .. notes]) + (counts is null ? "" : $"\n  {counts.Line()}");
+    }
+
+    public override void Dispose()
+    {
+        _http.Dispose();
+        base.Dispose();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var watching = Task.Run(async () =>
+        {
+            await foreach (var update in notifications.WatchAsync(stoppingToken))
+            {
+                _latest[update.ResourceId] = update;
+            }
+        }, stoppingToken);
+
+        await WaitUntilUpAsync(stoppingToken);
+        var endpoints = Endpoints();
+        Directory.CreateDirectory(run.StateDirectory);
+        File.WriteAllText(EndpointsPath, JsonSerializer.Serialize(endpoints, Format));
+        AllUp(logger, EndpointsPath, string.Join("\n", endpoints.Select(e => $"  {e.Key,-16} {e.Value}")));
+
+        using var timer = new PeriodicTimer(StatusInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            Status(logger, StatusLine(await CountsAsync(stoppingToken)));
+        }
+
+        await watching;
+    }
+
+    /// <summary>Every process of the model running and healthy (hidden ones, such as Aspire's project rebuilders, aside).</summary>
+    private async Task WaitUntilUpAsync(CancellationToken cancellation)
+    {
+        foreach (var resource in model.Resources.Where(r => r is ProjectResource or ExecutableResource))
+        {
+            await notifications.WaitForResourceAsync(resource.Name, e => e.Snapshot.IsHidden
+                || (e.Snapshot.State?.Text == KnownResourceStates.Running && e.Snapshot.HealthStatus == HealthStatus.Healthy), cancellation);
+        }
+    }
+
+    /// <summary>
+    /// The resource's newest snapshot: for a process, the one DCP publishes under its instance id (ingest-abcdefgh)
+    /// rather than the initial one under its name.
+    /// </summary>
+    private CustomResourceSnapshot? Snapshot(IResource resource) =>
+        _latest.Values.Where(e => e.Resource == resource).OrderBy(e => e.ResourceId == resource.Name).Select(e => e.Snapshot).FirstOrDefault();
+
+    private string Source() => model.Resources.Any(r => r is CoinGeckoSimulatorResource) ? "simulator" : "coingecko";
+
+    /// <summary>The dashboard's address, unless the dashboard is off (as under Aspire.Hosting.Testing): it is then no resource of the model.</summary>
+    private string? Dashboard() =>
+        model.Resources.Any(r => r.Name == AspireDashboard) && configuration["ASPNETCORE_URLS"] is { Length: > 0 } urls ? urls.Split(';')[0] : null;
+
+    [LoggerMessage(1, LogLevel.Information, "Every resource is up. Endpoints (also in {Path}):\n{Endpoints}")]
+    private static partial void AllUp(ILogger logger, string path, string endpoints);
+
+    [LoggerMessage(2, LogLevel.Information, "{Status}")]
+    private static partial void Status(ILogger logger, string status);
+}
+
+/// <summary>Records per topic, documents per stored collection, ingest runs and DAG runs by outcome (the control center's counts).</summary>
+public sealed record PipelineCounts(
+    IReadOnlyDictionary<string, long> Topics,
+    IReadOnlyDictionary<string, long> Collections,
+    IReadOnlyDictionary<string, long> Runs,
+    IReadOnlyDictionary<string, long> DagRuns)
+{
+    public static PipelineCounts Empty { get; } = new(new Dictionary<string, long>(), new Dictionary<string, long>(), new Dictionary<string, long>(), new Dictionary<string, long>());
+
+    /// <summary>One line: records per topic, stored documents, runs.</summary>
+    public string Line() =>
+        $"{string.Join(" · ", Topics.Select(t => $"{t.Key.Split('.')[^1]} {t.Value}"))}"
+        + $" · stored {string.Join(", ", Collections.Select(kv => $"{kv.Key} {kv.Value}"))}"
+        + $" · runs {string.Join(", ", Runs.Select(kv => $"{kv.Key} {kv.Value}"))}";
+}
+
+/// <summary>The JSON written by --summary at exit.</summary>
+public sealed record RunSummary(
+    string Mode,
+    string Source,
+    string StateDirectory,
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    IReadOnlyDictionary<string, string> Endpoints,
+    PipelineCounts Counts,
+    IReadOnlyList<ResourceSummary> Resources,
+    DrainOutcome Drain);
+
+/// <param name="Type">How the resource is realised (Project, Executable, Container, SQLite (embedded), ...).</param>
+/// <param name="ReplacedBy">For a resource the embedded run does not start: what stands in for it.</param>
+public sealed record ResourceSummary(string Name, string Type, string State, int Restarts, string? ReplacedBy);

@@ -1,2 +1,0 @@
--- Airflow keeps its metadata in its own database of the postgres resource.
-CREATE DATABASE airflow;

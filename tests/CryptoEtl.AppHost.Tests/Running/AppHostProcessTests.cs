@@ -1,0 +1,148 @@
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CryptoEtl.AppHost.Running;
+using CryptoEtl.TestSupport;
+
+namespace CryptoEtl.AppHost.Tests.Running;
+
+/// <summary>The AppHost as its own process, as `dotnet run --project CryptoEtl.AppHost` starts it: dashboard, telemetry, signals.</summary>
+public sealed class AppHostProcessTests
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_dashboard_shows_linked_traces_of_all_three_services_and_SIGTERM_stops_everything_with_SIGINT_ignored()
+    {
+        var state = Directory.CreateTempSubdirectory("cryptoetl-process").FullName;
+        // SIGINT ignored, as under nohup or `&` in a script: the AppHost and its children must still stop on SIGTERM.
+        await using var host = AppHostProcess.Start(["--source", "simulator", "--state-dir", state, "--summary", Path.Combine(state, "summary.json")], ignoreInterrupt: true);
+        var endpoints = await EndpointsAsync(host, state);
+        var pipelineProcesses = ProcessesOf(host.Id);
+        Assert.True(pipelineProcesses.Count >= 8, $"only {pipelineProcesses.Count} processes of this run found");
+
+        // The dashboard's telemetry API: an ingest run's trace holds its CoinGecko call and its Kafka sends; the job's
+        // batch spans link to the traces that produced their snapshots, the loader's to the job's.
+        using var dashboard = new HttpClient { BaseAddress = new Uri(endpoints["dashboard"]), Timeout = TimeSpan.FromSeconds(30) };
+        IReadOnlyList<Span> ingest;
+        try
+        {
+            ingest = await Eventually.GetAsync(() => SpansAsync(dashboard, "ingest"), spans => spans.Any(s => s.Name == "ingest run")
+                && spans.Any(s => s.Name.StartsWith("send ", StringComparison.Ordinal)), TimeSpan.FromSeconds(90), "an ingest run's trace in the dashboard");
+        }
+        catch (TimeoutException e)
+        {
+            var resources = await dashboard.GetStringAsync("/api/telemetry/resources", Cancel);
+            throw new TimeoutException($"{e.Message}\nDashboard resources: {resources}\nAppHost output:\n{host.Transcript}", e);
+        }
+
+        var run = ingest.First(s => s.Name == "ingest run");
+        Assert.Contains(ingest, s => s.TraceId == run.TraceId && s.Name.StartsWith("coingecko markets", StringComparison.Ordinal));
+        Assert.Contains(ingest, s => s.TraceId == run.TraceId && s.Name == "send crypto.market.snapshots");
+        var job = await Eventually.GetAsync(() => SpansAsync(dashboard, "sparkjob"), spans => spans.Any(s => s.Links.Contains(run.TraceId)),
+            TimeSpan.FromSeconds(60), "a job batch linked to the ingest run");
+        var batch = job.First(s => s.Links.Contains(run.TraceId));
+        Assert.Equal("process crypto.market.snapshots", batch.Name);
+        await Eventually.GetAsync(() => SpansAsync(dashboard, "processor"), spans => spans.Any(s => s.Name.StartsWith("process ", StringComparison.Ordinal) && s.Links.Contains(batch.TraceId)),
+            TimeSpan.FromSeconds(60), "a loader batch linked to the job's batch");
+
+        host.Terminate();
+        Assert.Equal(0, await host.WaitForExitAsync(TimeSpan.FromMinutes(3)));
+
+        var summary = JsonSerializer.Deserialize<RunSummary>(await File.ReadAllTextAsync(Path.Combine(state, "summary.json"), Cancel), Json)!;
+        Assert.True(summary.Drain.Complete);
+        Assert.Equal(summary.Counts.Topics["crypto.market.snapshots"], summary.Counts.Collections["ticks"]);
+        Assert.Contains("Drained in", host.Transcript, StringComparison.Ordinal);
+        // No process of the run outlives the AppHost: DCP, the stand-ins, the services (and their `dotnet run`s).
+        await Eventually.TrueAsync(() => pipelineProcesses.All(p => !Alive(p)), TimeSpan.FromSeconds(30),
+            $"every process of the run to be gone; left: {string.Join(", ", pipelineProcesses.Where(Alive))}");
+    }
+
+    [Fact]
+    public async Task Without_Docker_the_containers_mode_says_so_in_one_line_and_exits_non_zero()
+    {
+        Assert.SkipWhen(await DockerEngineRunsAsync(), "A Docker engine runs here, so the no-Docker behaviour cannot be observed.");
+
+        var result = await AppHostProcess.RunAsync(["--mode", "containers", "--state-dir", Directory.CreateTempSubdirectory("cryptoetl-containers").FullName]);
+
+        Assert.Equal(1, result.ExitCode);
+        var line = Assert.Single(result.Output.Split('\n'), l => l.Contains("Docker", StringComparison.Ordinal));
+        Assert.StartsWith("Docker is not available here, and --mode containers needs a running Docker engine", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", result.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--mode", "cloud", "--mode 'cloud' is not a run mode: use embedded (the default) or containers.")]
+    [InlineData("--source", "binance", "--source 'binance' is not a data source: use auto (the default), coingecko or simulator.")]
+    [InlineData("--run-for", "soon", "--run-for 'soon' is not a positive duration; write e.g. 90s, 5m, 1h or 00:01:30.")]
+    public async Task A_bad_option_is_named_in_one_line_and_exits_with_2(string option, string value, string message)
+    {
+        var result = await AppHostProcess.RunAsync([option, value]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.Equal(message, result.Output.Trim());
+    }
+
+    private sealed record Span(string TraceId, string Name, IReadOnlyList<string> Links);
+
+    private static async Task<IReadOnlyDictionary<string, string>> EndpointsAsync(ChildProcess host, string state)
+    {
+        var path = Path.Combine(state, RunReport.EndpointsFile);
+        await Eventually.TrueAsync(() => File.Exists(path) || host.HasExited, TimeSpan.FromMinutes(3), "endpoints.json");
+        Assert.False(host.HasExited, host.Transcript);
+        return JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(path, Cancel))!;
+    }
+
+    /// <summary>The spans a resource sent to the dashboard (GET /api/telemetry/spans, OTLP JSON; the newest 200 unless a limit is given).</summary>
+    private static async Task<IReadOnlyList<Span>> SpansAsync(HttpClient dashboard, string resource)
+    {
+        var body = await dashboard.GetFromJsonAsync<JsonElement>($"/api/telemetry/spans?resource={resource}&limit=100000", Cancel);
+        return [.. body.GetProperty("data").GetProperty("resourceSpans").EnumerateArray()
+            .Where(r => r.GetProperty("resource").GetProperty("attributes").EnumerateArray()
+                .Any(a => a.GetProperty("key").GetString() == "service.name" && a.GetProperty("value").GetProperty("stringValue").GetString() == resource))
+            .SelectMany(r => r.GetProperty("scopeSpans").EnumerateArray()).SelectMany(s => s.GetProperty("spans").EnumerateArray())
+            .Select(s => new Span(s.GetProperty("traceId").GetString()!, s.GetProperty("name").GetString()!,
+                s.TryGetProperty("links", out var links) ? [.. links.EnumerateArray().Select(l => l.GetProperty("traceId").GetString()!)] : []))];
+    }
+
+    /// <summary>
+    /// The AppHost, the DCP it started (detached, so not its child, but watching it: <c>--monitor &lt;pid&gt;</c>) and
+    /// every descendant of either: the stand-ins, the services and their `dotnet run`s.
+    /// </summary>
+    private static List<int> ProcessesOf(int host)
+    {
+        var parents = new Dictionary<int, int>();
+        var roots = new List<int> { host };
+        foreach (var pid in Directory.EnumerateDirectories("/proc").Select(d => int.TryParse(Path.GetFileName(d), NumberStyles.None, CultureInfo.InvariantCulture, out var p) ? p : 0).Where(p => p > 0))
+        {
+            try
+            {
+                var stat = File.ReadAllText($"/proc/{pid}/stat");
+                parents[pid] = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+                if (File.ReadAllText($"/proc/{pid}/cmdline").Replace('\0', ' ').Contains($"--monitor {host} ", StringComparison.Ordinal))
+                {
+                    roots.Add(pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // gone meanwhile
+            }
+        }
+
+        var tree = new List<int>(roots);
+        for (var i = 0; i < tree.Count; i++)
+        {
+            tree.AddRange(parents.Where(p => p.Value == tree[i] && !tree.Contains(p.Key)).Select(p => p.Key));
+        }
+
+        return tree;
+    }
+
+    private static bool Alive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
+
+    private static async Task<bool> DockerEngineRunsAsync() =>
+        ExternalTool.FindOnPath("docker") is not null && (await ExternalTool.RunAsync("docker", ["info", "--format", "{{.ServerVersion}}"], timeout: TimeSpan.FromSeconds(20))).ExitCode == 0;
+}
