@@ -1,7 +1,14 @@
 using CryptoEtl.ControlCenter.Pipeline;
+using OpenTelemetry.Instrumentation.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+// The page and the AppHost's status line poll /api/status every few seconds: a trace of each would bury the pipeline's.
+builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
+{
+    var defaults = options.Filter;
+    options.Filter = context => (defaults?.Invoke(context) ?? true) && !context.Request.Path.StartsWithSegments("/api/status");
+});
 builder.Services.AddProblemDetails();
 builder.Services.AddPipelineStatus();
 

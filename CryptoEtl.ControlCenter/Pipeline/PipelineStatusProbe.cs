@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using Confluent.Kafka;
+using OpenTelemetry;
 using CryptoEtl.ServiceDefaults.Kafka;
 
 namespace CryptoEtl.ControlCenter.Pipeline;
@@ -29,6 +30,7 @@ public sealed class PipelineStatusProbe(IConfiguration configuration) : IDisposa
 
     public async Task<PipelineStatus> ReadAsync(CancellationToken cancellation)
     {
+        using var untraced = SuppressInstrumentationScope.Begin(); // polled every few seconds: not worth a trace
         var services = Task.WhenAll(Services.Select(s => HealthAsync(s, cancellation)));
         var collections = CountAsync("processor", "/api/pipeline/stats", body => body.GetProperty("documents").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64()), cancellation);
         var runs = CountAsync("ingest", "/runs?limit=500", body => ByProperty(body, "status"), cancellation);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using CryptoEtl.AppHost.Running;
 using CryptoEtl.Contracts;
 using CryptoEtl.Processor.Api;
@@ -36,6 +37,21 @@ public sealed class EmbeddedRunTests
         // The first run (triggered at start) reaches the store within a minute of start-up.
         var processor = app.CreateHttpClient("processor");
         await Eventually.GetAsync(() => StoredAsync(processor, "ticks"), ticks => ticks > 0, TimeSpan.FromSeconds(60) - app.Startup, "ticks in the store");
+
+        // The control center's page, rendered by a real browser (headless Chromium runs its script).
+        if (ExternalTool.Missing("chromium", "chromium") is null)
+        {
+            var dom = await ControlCenterPage.RenderAsync(app.Endpoints["control-center"], Cancel);
+            Assert.Contains("<span id=\"source\">simulator</span>", dom, StringComparison.Ordinal);
+            Assert.DoesNotMatch("<span id=\"updated\">(never|unreachable)</span>", dom); // the script fetched /api/status
+            foreach (var service in new[] { "ingest", "sparkjob", "processor", "airflow" })
+            {
+                Assert.Matches(new Regex($"<td>{service}</td><td>http://[^<]+</td><td class=\"Healthy\">Healthy</td>"), dom);
+            }
+
+            Assert.Contains("<td>topics: crypto.market.snapshots</td>", dom, StringComparison.Ordinal);
+            Assert.Contains("<td>collections: ticks</td>", dom, StringComparison.Ordinal);
+        }
 
         // Third-party clients find the endpoints: kcat lists the pipeline's topics on the embedded broker.
         if (ExternalTool.Missing("kcat", "kcat") is null)
