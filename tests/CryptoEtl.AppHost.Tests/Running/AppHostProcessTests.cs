@@ -73,6 +73,25 @@ public sealed class AppHostProcessTests
         Assert.DoesNotContain("   at ", result.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task With_Docker_the_containers_mode_moves_data_into_MongoDB()
+    {
+        Assert.SkipUnless(await DockerEngineRunsAsync(),
+            "No Docker engine runs here (only the docker CLI is installed), so the containers mode cannot start; this test runs where Docker does.");
+        var state = Directory.CreateTempSubdirectory("cryptoetl-containers").FullName;
+        await using var host = AppHostProcess.Start(["--mode", "containers", "--state-dir", state, "--Parameters:postgres-password", "test-only"]);
+        var endpoints = await EndpointsAsync(host, state, TimeSpan.FromMinutes(15));
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+
+        using var run = await http.PostAsync(new Uri(new Uri(endpoints["ingest"]), "/runs"), null, Cancel);
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, run.StatusCode);
+        await Eventually.GetAsync(
+            async () => (await http.GetFromJsonAsync<JsonElement>(new Uri(new Uri(endpoints["processor"]), "/api/pipeline/stats"), Cancel)).GetProperty("documents").GetProperty("ticks").GetInt64(),
+            ticks => ticks > 0, TimeSpan.FromMinutes(5), "ticks in MongoDB");
+        host.Terminate();
+        Assert.Equal(0, await host.WaitForExitAsync(TimeSpan.FromMinutes(3)));
+    }
+
     [Theory]
     [InlineData("--mode", "cloud", "--mode 'cloud' is not a run mode: use embedded (the default) or containers.")]
     [InlineData("--source", "binance", "--source 'binance' is not a data source: use auto (the default), coingecko or simulator.")]
@@ -87,10 +106,10 @@ public sealed class AppHostProcessTests
 
     private sealed record Span(string TraceId, string Name, IReadOnlyList<string> Links);
 
-    private static async Task<IReadOnlyDictionary<string, string>> EndpointsAsync(ChildProcess host, string state)
+    private static async Task<IReadOnlyDictionary<string, string>> EndpointsAsync(ChildProcess host, string state, TimeSpan? timeout = null)
     {
         var path = Path.Combine(state, RunReport.EndpointsFile);
-        await Eventually.TrueAsync(() => File.Exists(path) || host.HasExited, TimeSpan.FromMinutes(3), "endpoints.json");
+        await Eventually.TrueAsync(() => File.Exists(path) || host.HasExited, timeout ?? TimeSpan.FromMinutes(3), "endpoints.json");
         Assert.False(host.HasExited, host.Transcript);
         return JsonSerializer.Deserialize<Dictionary<string, string>>(await File.ReadAllTextAsync(path, Cancel))!;
     }
