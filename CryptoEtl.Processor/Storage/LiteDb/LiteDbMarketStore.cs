@@ -23,6 +23,8 @@ public sealed class LiteDbMarketStore : IMarketStore
     /// </summary>
     private readonly Dictionary<string, long> _newestStoredTick = new(StringComparer.Ordinal);
 
+    private readonly Lock _gate = new();
+
     public LiteDbMarketStore(string path)
     {
         _path = path;
@@ -66,19 +68,19 @@ public sealed class LiteDbMarketStore : IMarketStore
         return Task.CompletedTask;
     }
 
-    public Task<WriteSummary> WriteAsync(StoreBatch batch, CancellationToken cancellation)
+    public Task<WriteSummary> WriteAsync(StoreBatch batch, CancellationToken cancellation) => Locked(() =>
     {
         try
         {
-            return Task.FromResult(Write(batch, insertNewTicks: true));
+            return Write(batch, insertNewTicks: true);
         }
         catch (LiteException e) when (e.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
         {
             // A tick taken for new was stored: its id does not order by time (an event time outside 2001-2286).
             _newestStoredTick.Clear();
-            return Task.FromResult(Write(batch, insertNewTicks: false));
+            return Write(batch, insertNewTicks: false);
         }
-    }
+    });
 
     private WriteSummary Write(StoreBatch batch, bool insertNewTicks)
     {
@@ -161,13 +163,13 @@ public sealed class LiteDbMarketStore : IMarketStore
     }
 
     public Task<IReadOnlyList<PriceTick>> LatestAsync(CancellationToken cancellation) =>
-        Task.FromResult<IReadOnlyList<PriceTick>>(Latest.FindAll().Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList());
+        Locked<IReadOnlyList<PriceTick>>(() => Latest.FindAll().Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList());
 
     public Task<PriceTick?> LatestAsync(string coinId, CancellationToken cancellation) =>
-        Task.FromResult(Latest.FindById(coinId) is { } d ? StoreDocuments.ToTick(ToDictionary(d)) : null);
+        Locked(() => Latest.FindById(coinId) is { } d ? StoreDocuments.ToTick(ToDictionary(d)) : null);
 
     public Task<IReadOnlyList<Candle>> CandlesAsync(string coinId, string interval, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) =>
-        Task.FromResult<IReadOnlyList<Candle>>(InIdRange(Candles, $"{coinId}|{interval}|", from, to)
+        Locked<IReadOnlyList<Candle>>(() => InIdRange(Candles, $"{coinId}|{interval}|", from, to)
             .OrderByDescending("_id")
             .Limit(limit)
             .ToEnumerable()
@@ -175,7 +177,7 @@ public sealed class LiteDbMarketStore : IMarketStore
             .ToList());
 
     public Task<IReadOnlyList<MarketAlert>> AlertsAsync(DateTimeOffset since, int limit, CancellationToken cancellation) =>
-        Task.FromResult<IReadOnlyList<MarketAlert>>(Alerts.Query()
+        Locked<IReadOnlyList<MarketAlert>>(() => Alerts.Query()
             .Where(Query.GTE("event_time", since.UtcDateTime))
             .OrderByDescending("event_time")
             .Limit(limit)
@@ -184,7 +186,7 @@ public sealed class LiteDbMarketStore : IMarketStore
             .ToList());
 
     public Task<IReadOnlyList<PriceTick>> TicksAsync(string coinId, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) =>
-        Task.FromResult<IReadOnlyList<PriceTick>>(InIdRange(Ticks, $"{coinId}|", from, to)
+        Locked<IReadOnlyList<PriceTick>>(() => InIdRange(Ticks, $"{coinId}|", from, to)
             .OrderBy("_id")
             .Limit(limit)
             .ToEnumerable()
@@ -195,28 +197,44 @@ public sealed class LiteDbMarketStore : IMarketStore
     /// The newest tick is taken from the latest quotes, which the same transaction moves forward, because ticks have
     /// no index on event time (it would slow every tick write) and sorting them all takes seconds in a large store.
     /// </summary>
-    public Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation)
+    public Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation) => Locked<IReadOnlyDictionary<string, DateTimeOffset?>>(() =>
     {
         var newestQuote = Newest(Latest, "event_time");
-        return Task.FromResult<IReadOnlyDictionary<string, DateTimeOffset?>>(new Dictionary<string, DateTimeOffset?>
+        return new Dictionary<string, DateTimeOffset?>
         {
             [Collections.Ticks] = newestQuote,
             [Collections.Candles] = Newest(Candles, "last_event_time"),
             [Collections.Latest] = newestQuote,
             [Collections.Alerts] = Newest(Alerts, "event_time"),
-        });
-    }
+        };
+    });
 
     public Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation) =>
-        Task.FromResult<IReadOnlyDictionary<string, long>>(Collections.All.ToDictionary(c => c, c => _database.GetCollection(c).LongCount()));
+        Locked<IReadOnlyDictionary<string, long>>(() => Collections.All.ToDictionary(c => c, c => _database.GetCollection(c).LongCount()));
 
     public Task<long> DeleteTicksBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellation) =>
-        Task.FromResult((long)Ticks.DeleteMany(Query.LT("event_time", cutoff.UtcDateTime)));
+        Locked(() => (long)Ticks.DeleteMany(Query.LT("event_time", cutoff.UtcDateTime)));
 
     public ValueTask DisposeAsync()
     {
-        _database.Dispose();
+        lock (_gate)
+        {
+            _database.Dispose();
+        }
+
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// One operation at a time: LiteDB 5 can fail a read that runs while another thread's transaction writes
+    /// ("page type must be collection page"), so the read API waits for the loader's batch, and the other way round.
+    /// </summary>
+    private Task<T> Locked<T>(Func<T> operation)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(operation());
+        }
     }
 
     private ILiteCollection<BsonDocument> Ticks => _database.GetCollection(Collections.Ticks);
