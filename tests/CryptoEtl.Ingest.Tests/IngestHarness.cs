@@ -22,7 +22,7 @@ internal sealed class IngestHarness : IAsyncDisposable
     private readonly bool _ownsInfrastructure;
     private readonly bool _ownsSimulator;
 
-    private IngestHarness(EmbeddedInfrastructure infrastructure, bool ownsInfrastructure, bool ownsSimulator, WebApplication simulator, WebApplication ingest, string stateDirectory, List<Activity> spans)
+    private IngestHarness(EmbeddedInfrastructure infrastructure, bool ownsInfrastructure, bool ownsSimulator, WebApplication simulator, WebApplication ingest, string stateDirectory, ConcurrentList<Activity> spans)
     {
         Infrastructure = infrastructure;
         _ownsInfrastructure = ownsInfrastructure;
@@ -43,7 +43,8 @@ internal sealed class IngestHarness : IAsyncDisposable
 
     public string StateDirectory { get; }
 
-    public List<Activity> Spans { get; }
+    /// <summary>Spans as they end; read them with <see cref="ConcurrentList{T}.Snapshot"/>.</summary>
+    public ConcurrentList<Activity> Spans { get; }
 
     public HttpClient Http { get; }
 
@@ -86,7 +87,7 @@ internal sealed class IngestHarness : IAsyncDisposable
             all[key] = value;
         }
 
-        var spans = new List<Activity>();
+        var spans = new ConcurrentList<Activity>();
         var ingest = IngestApp.Build(all.Select(kv => $"--{kv.Key}={kv.Value}").ToArray(), builder =>
         {
             builder.Logging.AddFakeLogging();
