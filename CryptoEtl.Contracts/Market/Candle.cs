@@ -49,6 +49,18 @@ public sealed record Candle : IAvroContract<Candle>
         return record;
     }
 
+    public static string? Violation(Candle value, DateTimeOffset now) => ValueContract.Check(now)
+        .Id("coin_id", value.CoinId).Text("interval", value.Interval).Interval("interval", value.Interval)
+        .Time("window_start", value.WindowStart).Holds("window_end", value.WindowEnd > value.WindowStart, "is not after window_start")
+        .Positive("open", value.Open).Positive("high", value.High).Positive("low", value.Low).Positive("close", value.Close)
+        .Holds("high", value.High >= Math.Max(value.Open, value.Close) && value.High >= value.Low, "is below open, close or low")
+        .Holds("low", value.Low <= Math.Min(value.Open, value.Close), "is above open or close")
+        .NonNegative("volume_24h", value.Volume24h).AtLeast("tick_count", value.TickCount, 1)
+        .Time("first_event_time", value.FirstEventTime).Time("last_event_time", value.LastEventTime)
+        .Holds("last_event_time", value.LastEventTime >= value.FirstEventTime, "is before first_event_time")
+        .AtLeast("version", value.Version, 1)
+        .Problem;
+
     public static Candle FromAvro(GenericRecord record) => new()
     {
         CoinId = record.String("coin_id"),

@@ -44,6 +44,14 @@ public sealed record MarketAlert : IAvroContract<MarketAlert>
         return record;
     }
 
+    public static string? Violation(MarketAlert value, DateTimeOffset now) => ValueContract.Check(now)
+        .Text("alert_id", value.AlertId, max: ValueContract.MaxTextLength).Id("coin_id", value.CoinId)
+        .Holds("kind", Enum.IsDefined(value.Kind), $"{value.Kind} is not an alert kind").Time("event_time", value.EventTime)
+        .Positive("price", value.Price).Finite("value", value.Value).Finite("threshold", value.Threshold)
+        .Interval("interval", value.Interval).Time("window_start", value.WindowStart)
+        .Text("message", value.Message, max: ValueContract.MaxLongTextLength)
+        .Problem;
+
     public static MarketAlert FromAvro(GenericRecord record) => new()
     {
         AlertId = record.String("alert_id"),

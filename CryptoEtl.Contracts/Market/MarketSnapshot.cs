@@ -85,6 +85,25 @@ public sealed record MarketSnapshot : IAvroContract<MarketSnapshot>
         return record;
     }
 
+    public static string? Violation(MarketSnapshot value, DateTimeOffset now) => ValueContract.Check(now)
+        .Id("id", value.Id).Text("symbol", value.Symbol).Text("name", value.Name).Text("image", value.Image, required: false, max: ValueContract.MaxLongTextLength)
+        .Positive("current_price", value.CurrentPrice)
+        .NonNegative("market_cap", value.MarketCap).AtLeast("market_cap_rank", value.MarketCapRank, 1)
+        .NonNegative("fully_diluted_valuation", value.FullyDilutedValuation).NonNegative("total_volume", value.TotalVolume)
+        .NonNegative("high_24h", value.High24h).NonNegative("low_24h", value.Low24h)
+        .Finite("price_change_24h", value.PriceChange24h).Finite("price_change_percentage_24h", value.PriceChangePercentage24h)
+        .Finite("market_cap_change_24h", value.MarketCapChange24h).Finite("market_cap_change_percentage_24h", value.MarketCapChangePercentage24h)
+        .NonNegative("circulating_supply", value.CirculatingSupply).NonNegative("total_supply", value.TotalSupply).NonNegative("max_supply", value.MaxSupply)
+        .NonNegative("ath", value.Ath).Finite("ath_change_percentage", value.AthChangePercentage).Time("ath_date", value.AthDate)
+        .NonNegative("atl", value.Atl).Finite("atl_change_percentage", value.AtlChangePercentage).Time("atl_date", value.AtlDate)
+        .Finite("roi.times", value.Roi?.Times).Text("roi.currency", value.Roi?.Currency, required: false).Finite("roi.percentage", value.Roi?.Percentage)
+        .Time("last_updated", value.LastUpdated)
+        .Finite("price_change_percentage_1h_in_currency", value.PriceChangePercentage1hInCurrency)
+        .Finite("price_change_percentage_24h_in_currency", value.PriceChangePercentage24hInCurrency)
+        .Finite("price_change_percentage_7d_in_currency", value.PriceChangePercentage7dInCurrency)
+        .Text("run_id", value.RunId).Time("fetched_at", value.FetchedAt).Text("vs_currency", value.VsCurrency)
+        .Problem;
+
     public static MarketSnapshot FromAvro(GenericRecord record) => new()
     {
         Id = record.String("id"),

@@ -45,6 +45,13 @@ public sealed record PriceTick : IAvroContract<PriceTick>
         return record;
     }
 
+    public static string? Violation(PriceTick value, DateTimeOffset now) => ValueContract.Check(now)
+        .Id("coin_id", value.CoinId).Text("symbol", value.Symbol).Time("event_time", value.EventTime).Positive("price", value.Price)
+        .NonNegative("market_cap", value.MarketCap).NonNegative("total_volume", value.TotalVolume).AtLeast("market_cap_rank", value.MarketCapRank, 1)
+        .Positive("previous_price", value.PreviousPrice).Finite("change", value.Change).Finite("change_pct", value.ChangePct).Finite("log_return", value.LogReturn)
+        .Text("vs_currency", value.VsCurrency).Text("run_id", value.RunId)
+        .Problem;
+
     public static PriceTick FromAvro(GenericRecord record) => new()
     {
         CoinId = record.String("coin_id"),

@@ -46,6 +46,9 @@ public sealed record DeadLetter : IAvroContract<DeadLetter>
         return record;
     }
 
+    /// <summary>A dead letter holds whatever failed, so nothing about its content can break a contract.</summary>
+    public static string? Violation(DeadLetter value, DateTimeOffset now) => null;
+
     public static DeadLetter FromAvro(GenericRecord record) => new()
     {
         Stage = record.String("stage"),

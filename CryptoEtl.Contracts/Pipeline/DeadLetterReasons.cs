@@ -12,4 +12,10 @@ public static class DeadLetterReasons
     public const string InvalidPrice = "invalid_price";
     public const string InvalidTimestamp = "invalid_last_updated";
     public const string InvalidField = "invalid_field";
+
+    /// <summary>Processing the record failed the same way on every try (the job isolates it after a few).</summary>
+    public const string ProcessingFailed = "processing_failed";
+
+    /// <summary>The store refused the record on every try while it took the records around it.</summary>
+    public const string StoreRejected = "store_rejected";
 }

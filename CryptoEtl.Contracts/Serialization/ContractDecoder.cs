@@ -11,16 +11,23 @@ namespace CryptoEtl.Contracts.Serialization;
 /// Reads a contract from raw message bytes in the Confluent wire format: the writer schema is fetched by id from the
 /// registry (once per id) and resolved against the contract's own schema by Avro's rules, so older and newer writers
 /// with compatible schemas are read correctly. A record that can never be read (not the wire format, an unknown schema
-/// id, bytes that do not decode, a schema the contract cannot read, values that break the contract) comes back as a
-/// failure with a reason, for the dead-letter topic. A registry that cannot be reached is not the record's fault: that
+/// id, bytes that do not decode, a schema the contract cannot read, values that break the contract, including the
+/// value contract beyond the schema (<see cref="Market.ValueContract"/>)) comes back as a failure with a reason, for the
+/// dead-letter topic. A registry that cannot be reached is not the record's fault: that
 /// throws, so the stage retries instead of dead-lettering.
 /// </summary>
 public sealed class ContractDecoder<T> where T : IAvroContract<T>
 {
     private readonly ISchemaRegistryClient _registry;
+    private readonly TimeProvider _clock;
     private readonly ConcurrentDictionary<int, Task<ReaderOrProblem>> _readers = new();
 
-    public ContractDecoder(ISchemaRegistryClient registry) => _registry = registry;
+    /// <param name="clock">What "now" is for the value contract's time window (default: the system clock).</param>
+    public ContractDecoder(ISchemaRegistryClient registry, TimeProvider? clock = null)
+    {
+        _registry = registry;
+        _clock = clock ?? TimeProvider.System;
+    }
 
     public async Task<Decoded<T>> DecodeAsync(byte[]? value, string topic)
     {
@@ -35,7 +42,7 @@ public sealed class ContractDecoder<T> where T : IAvroContract<T>
         return reader.Problem is { } problem ? problem : Decode(reader.Reader!, value);
     }
 
-    private static Decoded<T> Decode(GenericDatumReader<GenericRecord> reader, byte[] value)
+    private Decoded<T> Decode(GenericDatumReader<GenericRecord> reader, byte[] value)
     {
         GenericRecord record;
         try
@@ -48,14 +55,19 @@ public sealed class ContractDecoder<T> where T : IAvroContract<T>
             return Decoded<T>.Failed(DeadLetterReasons.Undecodable, $"Avro decoding failed: {e.Message}");
         }
 
+        T decoded;
         try
         {
-            return Decoded<T>.Ok(T.FromAvro(record));
+            decoded = T.FromAvro(record);
         }
         catch (AvroException e)
         {
             return Decoded<T>.Failed(DeadLetterReasons.ContractViolation, e.Message);
         }
+
+        return T.Violation(decoded, _clock.GetUtcNow()) is { } violation
+            ? Decoded<T>.Failed(DeadLetterReasons.ContractViolation, $"The {T.Schema.Name} breaks its contract: {violation}.")
+            : Decoded<T>.Ok(decoded);
     }
 
     private Task<ReaderOrProblem> ReaderFor(int schemaId)

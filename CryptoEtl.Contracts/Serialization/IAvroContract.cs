@@ -13,5 +13,8 @@ public interface IAvroContract<TSelf> where TSelf : IAvroContract<TSelf>
 
     static abstract TSelf FromAvro(GenericRecord record);
 
+    /// <summary>The first value that breaks the contract beyond the schema (<see cref="Market.ValueContract"/>), or null.</summary>
+    static abstract string? Violation(TSelf value, DateTimeOffset now);
+
     GenericRecord ToAvro();
 }
