@@ -9,7 +9,6 @@ builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
     var defaults = options.Filter;
     options.Filter = context => (defaults?.Invoke(context) ?? true) && !context.Request.Path.StartsWithSegments("/api/status");
 });
-builder.Services.AddProblemDetails();
 builder.Services.AddPipelineStatus();
 
 var app = builder.Build();

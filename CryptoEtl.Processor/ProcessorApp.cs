@@ -16,7 +16,6 @@ public static class ProcessorApp
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults();
-        builder.Services.AddProblemDetails();
         builder.Services.AddOpenApi();
 
         var configuration = builder.Configuration;
@@ -38,6 +37,7 @@ public static class ProcessorApp
 
         var app = builder.Build();
         app.UseExceptionHandler();
+        app.UseBufferedResponses("/api");
         app.UseStatusCodePages();
         app.MapDefaultEndpoints();
         app.MapOpenApi();

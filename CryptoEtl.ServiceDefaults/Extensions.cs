@@ -25,6 +25,7 @@ public static class Extensions
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.Services.AddBadRequestProblems();
 
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
@@ -88,6 +89,7 @@ public static class Extensions
     /// Maps /health (every check must pass) and /alive (only checks tagged "live").
     /// Unlike the Aspire template these are mapped in every environment: the AppHost and the Airflow DAG probe them.
     /// </summary>
+    /// <remarks>Call <see cref="ExceptionHandlerExtensions.UseExceptionHandler(IApplicationBuilder)"/> first: bad requests become ProblemDetails there.</remarks>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks(HealthEndpointPath);

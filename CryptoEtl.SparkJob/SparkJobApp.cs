@@ -33,6 +33,7 @@ public static class SparkJobApp
             .AddCheck<LocalExecutorService>("executor", tags: ["ready"]);
 
         var app = builder.Build();
+        app.UseExceptionHandler();
         app.MapDefaultEndpoints();
         app.MapConsumerGroupLag(services => (services.GetRequiredService<IOptions<LocalExecutorOptions>>().Value.ConsumerGroup, [Topics.Snapshots]));
         return app;
@@ -61,6 +62,7 @@ public static class SparkJobApp
         builder.Services.AddHealthChecks().AddCheck<SparkConnectJobService>("spark", tags: ["ready"]);
 
         var app = builder.Build();
+        app.UseExceptionHandler();
         app.MapDefaultEndpoints();
         return app;
     }

@@ -15,6 +15,8 @@ public static class CoinGeckoSimulatorServer
         builder.Services.AddSingleton(simulator);
 
         var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         app.MapDefaultEndpoints();
         CoinGeckoSimulatorApi.Map(app, simulator);
         return app;

@@ -21,7 +21,6 @@ public static class SchedulerServer
         builder.AddServiceDefaults();
         builder.Environment.ApplicationName = ServiceName;
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.CamelCase)));
-        builder.Services.AddProblemDetails();
 
         var time = clock ?? TimeProvider.System;
         var configuration = builder.Configuration;
@@ -33,6 +32,7 @@ public static class SchedulerServer
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PipelineScheduler>());
 
         var app = builder.Build();
+        app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapDefaultEndpoints();
         app.MapSchedulerApi();

@@ -21,6 +21,7 @@ public static class SchemaRegistryServer
         builder.Services.AddSingleton(store);
 
         var app = builder.Build();
+        app.UseExceptionHandler();
         app.MapDefaultEndpoints();
         SchemaRegistryApi.Map(app, store);
         return app;

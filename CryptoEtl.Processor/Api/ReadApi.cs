@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CryptoEtl.Contracts.Market;
 using CryptoEtl.Processor.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -41,13 +42,18 @@ public static partial class ReadApi
         api.MapGet("/coins/{id}/candles", async Task<Results<Ok<CandleView[]>, ProblemHttpResult, ValidationProblem>> (
             string id, string? interval, DateTimeOffset? from, DateTimeOffset? to, int? limit, IMarketStore store, TimeProvider clock, CancellationToken cancellation) =>
         {
-            var until = to ?? clock.GetUtcNow();
-            var since = from ?? until.AddDays(-1);
             var window = interval ?? "1m";
             if (Invalid(("id", CheckCoinId(id)), ("interval", IntervalPattern().IsMatch(window) ? null : "interval must be a number and a unit such as 1m, 5m or 1h."),
-                    ("from", since < until ? null : "from must be before to."), ("limit", CheckLimit(limit))) is { } invalid)
+                    ("from", CheckTime("from", from)), ("to", CheckTime("to", to)), ("limit", CheckLimit(limit))) is { } invalid)
             {
                 return invalid;
+            }
+
+            var until = to ?? clock.GetUtcNow();
+            var since = from ?? until.AddDays(-1);
+            if (Invalid(("from", since < until ? null : "from must be before to.")) is { } empty)
+            {
+                return empty;
             }
 
             if (await store.LatestAsync(id, cancellation) is null)
@@ -61,7 +67,7 @@ public static partial class ReadApi
 
         api.MapGet("/alerts", async Task<Results<Ok<AlertView[]>, ValidationProblem>> (DateTimeOffset? since, int? limit, IMarketStore store, TimeProvider clock, CancellationToken cancellation) =>
         {
-            if (Invalid(("limit", CheckLimit(limit))) is { } invalid)
+            if (Invalid(("since", CheckTime("since", since)), ("limit", CheckLimit(limit))) is { } invalid)
             {
                 return invalid;
             }
@@ -86,6 +92,13 @@ public static partial class ReadApi
 
     private static string? CheckCoinId(string id) =>
         CoinIdPattern().IsMatch(id) ? null : "id must be a CoinGecko coin id: 1-100 lower-case letters, digits, '-', '_' or '.'.";
+
+    /// <summary>Market data lies between Bitcoin's first block and now; a query bound may reach a little further.</summary>
+    private static string? CheckTime(string name, DateTimeOffset? value) =>
+        value is null || (value >= ValueContract.Earliest && value < LatestQueryTime) ? null
+            : $"{name} must be between {ValueContract.Earliest:yyyy-MM-dd} and {LatestQueryTime:yyyy-MM-dd} (got {value:O}).";
+
+    private static readonly DateTimeOffset LatestQueryTime = new(2100, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     private static string? CheckLimit(int? limit) =>
         limit is null or (>= 1 and <= MaxLimit) ? null : $"limit must be between 1 and {MaxLimit}.";

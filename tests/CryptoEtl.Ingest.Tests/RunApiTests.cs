@@ -87,12 +87,19 @@ public sealed class RunApiTests : IAsyncLifetime
         Assert.Equal(title, JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel)).RootElement.GetProperty("title").GetString());
     }
 
-    [Fact]
-    public async Task A_non_numeric_limit_is_a_400()
+    [Theory]
+    [InlineData("/runs?limit=lots")]
+    [InlineData("/runs?limit=abc")]
+    [InlineData("/runs?limit=1.5")]
+    [InlineData("/runs?limit=99999999999")]
+    public async Task A_limit_that_is_not_an_integer_gets_a_400_problem_that_names_it(string path)
     {
-        using var response = await _harness.Http.GetAsync(new Uri("/runs?limit=lots", UriKind.Relative), Cancel);
+        using var response = await _harness.Http.GetAsync(new Uri(path, UriKind.Relative), Cancel);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel)).RootElement.GetProperty("detail").GetString();
+        Assert.Contains("limit", detail, StringComparison.Ordinal);
     }
 
     [Fact]

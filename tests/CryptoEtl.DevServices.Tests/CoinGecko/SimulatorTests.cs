@@ -184,6 +184,21 @@ public sealed class SimulatorTests : IAsyncDisposable
         Assert.Equal("Missing parameter vs_currency", JsonDocument.Parse(await missing.Content.ReadAsStringAsync(Cancel)).RootElement.GetProperty("error").GetString());
     }
 
+    [Theory]
+    [InlineData("{\"ErrorRate\": ")]
+    [InlineData("{\"ErrorRate\": \"lots\"}")]
+    public async Task Malformed_fault_settings_get_a_400_problem_that_says_what_is_wrong(string body)
+    {
+        await StartAsync();
+
+        using var response = await Http.PutAsync(new Uri("/simulator/faults", UriKind.Relative), new StringContent(body, System.Text.Encoding.UTF8, "application/json"), Cancel);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel)).RootElement.GetProperty("detail").GetString();
+        Assert.Contains("SimulatorFaults", detail, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Simple_price_quotes_the_asked_coins_in_the_asked_currencies()
     {

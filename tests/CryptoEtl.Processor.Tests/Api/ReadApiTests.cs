@@ -6,6 +6,7 @@ using CryptoEtl.DevServices.Hosting;
 using CryptoEtl.Processor.Api;
 using CryptoEtl.Processor.Tests.Loading;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 using static CryptoEtl.Processor.Tests.Samples;
 
 namespace CryptoEtl.Processor.Tests.Api;
@@ -83,6 +84,10 @@ public sealed class ReadApiTests : IAsyncLifetime
     [InlineData("/api/coins/btc/candles?limit=1001", "limit")]
     [InlineData("/api/coins/btc/candles?from=2026-11-25T00:00:00Z&to=2026-11-24T00:00:00Z", "from")]
     [InlineData("/api/alerts?limit=5000", "limit")]
+    [InlineData("/api/coins/btc/candles?to=0001-01-01T00:00:00Z", "to")]
+    [InlineData("/api/coins/btc/candles?from=0001-01-01T00:00:00Z", "from")]
+    [InlineData("/api/coins/btc/candles?to=9999-12-31T23:59:59Z", "to")]
+    [InlineData("/api/alerts?since=0001-01-01T00:00:00Z", "since")]
     public async Task Bad_parameters_get_a_400_problem_naming_them(string path, string field)
     {
         using var response = await _http.GetAsync(new Uri(path, UriKind.Relative), Cancel);
@@ -94,14 +99,34 @@ public sealed class ReadApiTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("/api/alerts?since=yesterday")]
-    [InlineData("/api/coins/btc/candles?limit=many")]
-    public async Task Unparseable_parameters_get_a_400_problem(string path)
+    [InlineData("/api/alerts?since=yesterday", "since")]
+    [InlineData("/api/coins/btc/candles?limit=many", "limit")]
+    [InlineData("/api/coins/btc/candles?limit=1.5", "limit")]
+    [InlineData("/api/coins/btc/candles?limit=99999999999999", "limit")]
+    public async Task Unparseable_parameters_get_a_400_problem_that_names_them(string path, string parameter)
     {
         using var response = await _http.GetAsync(new Uri(path, UriKind.Relative), Cancel);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        var detail = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel)).RootElement.GetProperty("detail").GetString();
+        Assert.Contains(parameter, detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_document_that_cannot_be_serialized_fails_the_request_whole_instead_of_cutting_the_JSON_off()
+    {
+        // Values the contract keeps out of the store, put there behind its back (an older version, a hand edit).
+        var store = _app.Services.GetRequiredService<CryptoEtl.Processor.Storage.IMarketStore>();
+        await store.WriteAsync(CryptoEtl.Processor.Storage.StoreBatch.Reduce([Tick("zzz", 0, 1) with { MarketCap = double.NaN, Price = double.PositiveInfinity }], [], []), Cancel);
+
+        using var response = await _http.GetAsync(new Uri("/api/coins", UriKind.Relative), Cancel);
+
+        Assert.Equal(HttpStatusCode.InternalServerError, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType!.MediaType);
+        var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel)).RootElement; // whole, valid JSON
+        Assert.DoesNotContain("   at ", problem.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]
