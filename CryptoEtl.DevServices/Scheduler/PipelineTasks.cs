@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CryptoEtl.Contracts.Market;
 
 namespace CryptoEtl.DevServices.Scheduler;
 
@@ -86,11 +87,16 @@ public sealed class HttpPipelineTasks(HttpClient http, Uri ingest, Uri processor
 
         var stale = stages
             .Select(stage => (stage, age: body.GetProperty("stages").TryGetProperty(stage, out var s) && s.GetProperty("ageSeconds") is { ValueKind: JsonValueKind.Number } a ? a.GetDouble() : (double?)null))
-            .Where(s => s.age is null || s.age > sla.TotalSeconds)
+            .Where(s => s.age is null || s.age > sla.TotalSeconds || s.age < -ValueContract.MaxAhead.TotalSeconds)
             .ToList();
         if (stale.Count > 0)
         {
-            throw new PipelineTaskException("stale data: " + string.Join(", ", stale.Select(s => s.age is { } age ? $"{s.stage} is {age:0}s old" : $"{s.stage} has no data")) + $" (SLA {sla.TotalSeconds:0}s)");
+            throw new PipelineTaskException("stale data: " + string.Join(", ", stale.Select(s => s.age switch
+            {
+                null => $"{s.stage} has no data",
+                < 0 => $"{s.stage} has its newest event {-s.age:0}s in the future, which no real data has",
+                var age => $"{s.stage} is {age:0}s old",
+            })) + $" (SLA {sla.TotalSeconds:0}s)");
         }
     }
 

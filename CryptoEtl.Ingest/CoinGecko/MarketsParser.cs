@@ -8,7 +8,8 @@ namespace CryptoEtl.Ingest.CoinGecko;
 /// <summary>
 /// Turns one <c>/coins/markets</c> response into snapshots. Survives what real responses hold (integers where decimals
 /// are expected, exponent notation, nulls, missing and unknown fields); rejects, with a reason, the coins that cannot
-/// be trusted (no id, a price that is not a positive finite number, an unparseable last_updated, a field of the wrong type).
+/// be trusted (no id, a price that is not a positive finite number, an unparseable last_updated, a field of the wrong type,
+/// any other value the contract rules out: <see cref="ValueContract"/>, checked against the time of the fetch).
 /// A body that is not a JSON array (garbage, an error object) fails the whole call.
 /// </summary>
 public static class MarketsParser
@@ -43,7 +44,13 @@ public static class MarketsParser
             {
                 try
                 {
-                    page.Snapshots.Add(ParseCoin(coin, context));
+                    var snapshot = ParseCoin(coin, context);
+                    if (MarketSnapshot.Violation(snapshot, context.FetchedAt) is { } violation)
+                    {
+                        throw new RejectedCoinException(DeadLetterReasons.ContractViolation, $"Coin '{snapshot.Id}' breaks the snapshot contract: {violation}.");
+                    }
+
+                    page.Snapshots.Add(snapshot);
                 }
                 catch (RejectedCoinException e)
                 {

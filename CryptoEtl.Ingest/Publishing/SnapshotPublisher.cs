@@ -24,11 +24,12 @@ public sealed class SnapshotPublisher : IDisposable
 
     public SnapshotPublisher(IConfiguration configuration, ISchemaRegistryClient registry, ILogger<SnapshotPublisher> logger)
     {
-        _producer = new ProducerBuilder<string, MarketSnapshot>(KafkaConnection.Producer(configuration, "ingest"))
+        var config = KafkaConnection.Producer(configuration, "ingest");
+        _producer = new ProducerBuilder<string, MarketSnapshot>(config)
             .SetValueSerializer(new ContractSerializer<MarketSnapshot>(registry))
             .SetLogHandler(KafkaLogging.To(logger))
             .Build();
-        _deadLetters = new DeadLetterPublisher(_producer, registry);
+        _deadLetters = new DeadLetterPublisher(_producer, registry, config.MessageMaxBytes);
     }
 
     /// <summary>Waits for every delivery report; returns the snapshots Kafka acknowledged and the errors of the others.</summary>

@@ -47,10 +47,10 @@ public sealed class Loader : IDisposable
         _clock = clock;
         _logger = logger;
         _deadLetterProducer = new ProducerBuilder<byte[], byte[]>(producerConfig).SetLogHandler(KafkaLogging.To(logger)).Build();
-        _deadLetters = new DeadLetterPublisher(_deadLetterProducer, registry);
-        _ticks = new ContractDecoder<PriceTick>(registry);
-        _candles = new ContractDecoder<Candle>(registry);
-        _alerts = new ContractDecoder<MarketAlert>(registry);
+        _deadLetters = new DeadLetterPublisher(_deadLetterProducer, registry, producerConfig.MessageMaxBytes);
+        _ticks = new ContractDecoder<PriceTick>(registry, clock);
+        _candles = new ContractDecoder<Candle>(registry, clock);
+        _alerts = new ContractDecoder<MarketAlert>(registry, clock);
     }
 
     /// <summary>Consumes until cancelled (blocking: run it on its own thread).</summary>
@@ -59,7 +59,7 @@ public sealed class Loader : IDisposable
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(_consumerConfig).SetLogHandler(KafkaLogging.To(_logger)).Build();
         consumer.Subscribe(InputTopics);
         _logger.Started(_consumerConfig.GroupId, _store.Description);
-        _status.Running = true;
+        _status.Health.Running = true;
         try
         {
             while (!cancellation.IsCancellationRequested)
@@ -76,7 +76,7 @@ public sealed class Loader : IDisposable
         }
         finally
         {
-            _status.Running = false;
+            _status.Health.Running = false;
             consumer.Close();
         }
     }
@@ -126,16 +126,14 @@ public sealed class Loader : IDisposable
         using var activity = KafkaTracing.StartProcess(ProcessorTelemetry.Source, string.Join(",", InputTopics), _consumerConfig.GroupId,
             records.Take(256).Select(r => KafkaTracing.Extract(r.Message.Headers)), records.Count);
 
-        var ticks = new List<PriceTick>();
-        var candles = new List<Candle>();
-        var alerts = new List<MarketAlert>();
+        var decoded = new List<(ConsumeResult<byte[]?, byte[]?> Record, StoreBatch Alone)>();
         foreach (var record in records)
         {
             var problem = record.Topic switch
             {
-                Topics.Ticks => Take(_ticks, record, ticks),
-                Topics.Candles => Take(_candles, record, candles),
-                _ => Take(_alerts, record, alerts),
+                Topics.Ticks => Take(_ticks, record, tick => decoded.Add((record, StoreBatch.Reduce([tick], [], [])))),
+                Topics.Candles => Take(_candles, record, candle => decoded.Add((record, StoreBatch.Reduce([], [candle], [])))),
+                _ => Take(_alerts, record, alert => decoded.Add((record, StoreBatch.Reduce([], [], [alert])))),
             };
             if (problem is { } failed)
             {
@@ -143,8 +141,8 @@ public sealed class Loader : IDisposable
             }
         }
 
-        var batch = StoreBatch.Reduce(ticks, candles, alerts);
-        var summary = WriteUntilStored(consumer, batch, cancellation);
+        var batch = StoreBatch.Reduce(decoded.SelectMany(d => d.Alone.Ticks), decoded.SelectMany(d => d.Alone.Candles), decoded.SelectMany(d => d.Alone.Alerts));
+        var summary = WriteUntilStored(consumer, batch, decoded, cancellation);
 
         var offsets = records.GroupBy(r => r.TopicPartition)
             .Where(g => consumer.Assignment.Contains(g.Key)) // a partition revoked meanwhile is its new owner's to commit
@@ -158,8 +156,8 @@ public sealed class Loader : IDisposable
         Record(consumer, records.Count, summary, Stopwatch.GetElapsedTime(started));
     }
 
-    /// <summary>Decodes one record into <paramref name="into"/>, or returns why it cannot be loaded.</summary>
-    private static (string Reason, string? Error)? Take<T>(ContractDecoder<T> decoder, ConsumeResult<byte[]?, byte[]?> record, List<T> into) where T : IAvroContract<T>
+    /// <summary>Decodes one record and hands it on, or returns why it cannot be loaded.</summary>
+    private static (string Reason, string? Error)? Take<T>(ContractDecoder<T> decoder, ConsumeResult<byte[]?, byte[]?> record, Action<T> take) where T : IAvroContract<T>
     {
         var decoded = decoder.DecodeAsync(record.Message.Value, record.Topic).GetAwaiter().GetResult();
         if (!decoded.Success)
@@ -167,7 +165,7 @@ public sealed class Loader : IDisposable
             return (decoded.Reason!, decoded.Error);
         }
 
-        into.Add(decoded.Value!);
+        take(decoded.Value!);
         return null;
     }
 
@@ -178,18 +176,23 @@ public sealed class Loader : IDisposable
         _telemetry.DeadLetters.Add(1, new KeyValuePair<string, object?>("reason", failure.Reason));
     }
 
-    /// <summary>Writes the batch, pausing consumption and retrying with backoff for as long as the store refuses it.</summary>
-    private WriteSummary WriteUntilStored(IConsumer<byte[]?, byte[]?> consumer, StoreBatch batch, CancellationToken cancellation)
+    /// <summary>
+    /// Writes the batch, pausing consumption and retrying with backoff for as long as the store refuses it. After
+    /// <see cref="LoaderOptions.PoisonAfterFailures"/> refusals it writes the records one at a time: if the store takes
+    /// some, or refuses each for what it is, those records are the problem, not the store, and they are dead-lettered
+    /// (<c>store_rejected</c>); if it takes none and the errors may pass, the store is down, and the batch waits for it.
+    /// </summary>
+    private WriteSummary WriteUntilStored(IConsumer<byte[]?, byte[]?> consumer, StoreBatch batch,
+        IReadOnlyList<(ConsumeResult<byte[]?, byte[]?> Record, StoreBatch Alone)> records, CancellationToken cancellation)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                var summary = _store.WriteAsync(batch, cancellation).GetAwaiter().GetResult();
+                var summary = attempt > _options.PoisonAfterFailures ? WriteOneByOne(records, cancellation) : _store.WriteAsync(batch, cancellation).GetAwaiter().GetResult();
                 if (attempt > 1)
                 {
                     consumer.Resume(consumer.Assignment);
-                    _status.StoreError = null;
                     _logger.StoreRecovered(attempt);
                 }
 
@@ -203,10 +206,54 @@ public sealed class Loader : IDisposable
                 }
 
                 var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelay.TotalMilliseconds, 200 * Math.Pow(2, Math.Min(attempt, 12))));
-                _status.StoreError = e.Message;
+                _status.Health.Failed($"the store refuses writes: {e.Message}");
                 _telemetry.WriteFailures.Add(1);
                 _logger.WriteFailed(batch.Count, attempt, delay, e.Message);
                 WaitPolling(consumer, delay, cancellation);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes each record alone and dead-letters those the store refuses, unless it refuses all of them and some for a
+    /// reason that may pass (a timeout, a lost connection: <see cref="TransientFailures"/>); then the store is down and it throws.
+    /// </summary>
+    private WriteSummary WriteOneByOne(IReadOnlyList<(ConsumeResult<byte[]?, byte[]?> Record, StoreBatch Alone)> records, CancellationToken cancellation)
+    {
+        var written = new Dictionary<string, long>(StringComparer.Ordinal);
+        var stale = new Dictionary<string, long>(StringComparer.Ordinal);
+        var refused = new List<(ConsumeResult<byte[]?, byte[]?> Record, Exception Error)>();
+        foreach (var (record, alone) in records)
+        {
+            try
+            {
+                var summary = _store.WriteAsync(alone, cancellation).GetAwaiter().GetResult();
+                Add(written, summary.Written);
+                Add(stale, summary.Stale);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                refused.Add((record, e));
+            }
+        }
+
+        if (refused.Count > 0 && refused.Count == records.Count && refused.Any(r => TransientFailures.IsTransient(r.Error)))
+        {
+            throw new AggregateException("The store refused every record of the batch, one at a time too.", refused.Select(r => r.Error));
+        }
+
+        foreach (var (record, error) in refused)
+        {
+            DeadLetter(record, (DeadLetterReasons.StoreRejected, $"{error.GetType().Name}: {error.Message}"), cancellation);
+        }
+
+        return new WriteSummary(written, stale);
+
+        static void Add(Dictionary<string, long> into, IReadOnlyDictionary<string, long> counts)
+        {
+            foreach (var (collection, count) in counts)
+            {
+                into[collection] = into.GetValueOrDefault(collection) + count;
             }
         }
     }
@@ -250,7 +297,7 @@ public sealed class Loader : IDisposable
             });
         }
 
-        _status.LastBatchAt = _clock.GetUtcNow();
+        _status.Health.Succeeded();
         _logger.BatchWritten(records, elapsed, string.Join(", ", summary.Written.Select(kv => $"{kv.Key} {kv.Value}")));
     }
 }

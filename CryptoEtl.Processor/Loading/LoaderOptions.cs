@@ -16,6 +16,9 @@ public sealed class LoaderOptions
     /// <summary>Longest pause between attempts while the store is down.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>After this many refused writes of a batch, its records are written one at a time and the ones refused are dead-lettered.</summary>
+    public int PoisonAfterFailures { get; set; } = 3;
+
     /// <summary>The transform job's consumer group, whose lag the freshness endpoint reports.</summary>
     public string TransformConsumerGroup { get; set; } = "cryptoetl-sparkjob";
 
@@ -30,6 +33,11 @@ public sealed class LoaderOptions
         if (BatchInterval <= TimeSpan.Zero || BatchInterval > TimeSpan.FromMinutes(5))
         {
             problems.Add($"Loader:BatchInterval must be between 0 and 5 minutes (got {BatchInterval}).");
+        }
+
+        if (PoisonAfterFailures is < 1 or > 100)
+        {
+            problems.Add($"Loader:PoisonAfterFailures must be between 1 and 100 (got {PoisonAfterFailures}).");
         }
 
         if (string.IsNullOrWhiteSpace(ConsumerGroup))

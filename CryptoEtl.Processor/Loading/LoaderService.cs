@@ -48,10 +48,5 @@ public sealed class LoaderService(
 
     /// <summary>Unhealthy while the loader is not running or the store refuses writes.</summary>
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(status switch
-        {
-            { Running: false } => HealthCheckResult.Unhealthy("the loader is not running"),
-            { StoreError: { } error } => HealthCheckResult.Unhealthy($"the store refuses writes: {error}"),
-            _ => HealthCheckResult.Healthy($"last batch {status.LastBatchAt:O}"),
-        });
+        Task.FromResult(status.Health.Check());
 }

@@ -56,12 +56,16 @@ public sealed class LocalExecutor : IDisposable
         _transform = new StreamTransform(transform);
         _checkpoints = new CheckpointStore(checkpointDirectory, options.FsyncCheckpoints);
         _output = new OutputWriter(producerConfig, registry, logger);
-        _decoder = new ContractDecoder<MarketSnapshot>(registry);
+        _decoder = new ContractDecoder<MarketSnapshot>(registry, clock);
         _telemetry = telemetry;
         _clock = clock;
         _logger = logger;
+        Health = new StageHealth(clock);
         _logger.Started(consumerConfig.GroupId, checkpointDirectory, string.Join(",", _transform.Intervals.Select(i => i.Name)), transform.AllowedLateness);
     }
+
+    /// <summary>Whether batches succeed, for /health.</summary>
+    public StageHealth Health { get; }
 
     /// <summary>Partitions this instance owns right now.</summary>
     public IReadOnlyCollection<int> OwnedPartitions => _states.Keys.Order().ToList();
@@ -77,6 +81,7 @@ public sealed class LocalExecutor : IDisposable
             .Build();
         consumer.Subscribe(Topics.Snapshots);
         var failures = 0;
+        Health.Running = true;
         try
         {
             while (!cancellation.IsCancellationRequested)
@@ -96,8 +101,18 @@ public sealed class LocalExecutor : IDisposable
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     failures++;
-                    var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelay.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(failures, 10))));
                     _telemetry.BatchFailures.Add(1);
+                    Health.Failed(e.Message);
+                    if (failures >= _options.PoisonAfterFailures && !TransientFailures.IsTransient(e))
+                    {
+                        // Retrying cannot cure this one: find the record that causes it, set it aside, and move on.
+                        _logger.IsolatingBatch(batch.Count, failures, e.Message);
+                        IsolatePoison(consumer, batch, cancellation);
+                        failures = 0;
+                        continue;
+                    }
+
+                    var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelay.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(failures, 10))));
                     _logger.BatchFailed(delay, e.Message, e);
                     cancellation.WaitHandle.WaitOne(delay);
                     RestartFromCheckpoints(consumer);
@@ -109,6 +124,7 @@ public sealed class LocalExecutor : IDisposable
         }
         finally
         {
+            Health.Running = false;
             consumer.Close();
         }
     }
@@ -163,42 +179,93 @@ public sealed class LocalExecutor : IDisposable
 
         foreach (var (partition, records) in byPartition)
         {
-            var topicPartition = new TopicPartition(Topics.Snapshots, partition);
-            var next = records[^1].Offset.Value + 1;
-            if (!_states.TryGetValue(partition, out var state))
-            {
-                continue;
-            }
-
-            if (_checkpoints.Save(topicPartition, new PartitionCheckpoint(next, state, _clock.GetUtcNow(), _owner)))
-            {
-                _uncommitted[partition] = next;
-            }
-            else
-            {
-                _logger.Fenced(partition);
-                _states.TryRemove(partition, out _);
-                _uncommitted.TryRemove(partition, out _);
-            }
+            Checkpoint(partition, records[^1].Offset.Value + 1);
         }
 
         CommitCheckpointed(consumer);
         Record(batch.Count, results, Stopwatch.GetElapsedTime(started), consumer);
+        Health.Succeeded();
+    }
+
+    /// <summary>
+    /// A batch failed <see cref="LocalExecutorOptions.PoisonAfterFailures"/> times for a reason retrying does not cure
+    /// (<see cref="TransientFailures"/>). Its records are taken again one at a time from the last checkpoint, each
+    /// checkpointed on its own; a record whose processing, delivery or checkpoint fails is dead-lettered
+    /// (<c>processing_failed</c>, with the error) and its partition moves on from the state before it.
+    /// </summary>
+    private void IsolatePoison(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken cancellation)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var results = new List<PartitionResult>();
+        foreach (var records in batch.GroupBy(r => r.Partition.Value))
+        {
+            var partition = new TopicPartition(Topics.Snapshots, records.Key);
+            var checkpoint = _checkpoints.Load(partition);
+            var resumeAt = checkpoint?.NextOffset ?? 0;
+            foreach (var record in records.Where(r => r.Offset.Value >= resumeAt).OrderBy(r => r.Offset.Value))
+            {
+                if (!_states.ContainsKey(records.Key))
+                {
+                    break; // revoked, or fenced by another instance
+                }
+
+                try
+                {
+                    _states[records.Key] = _checkpoints.Load(partition)?.State ?? new PartitionState();
+                    var result = ProcessPartition(records.Key, [record], default);
+                    _output.WaitForDeliveries(cancellation);
+                    Checkpoint(records.Key, record.Offset.Value + 1);
+                    results.Add(result);
+                }
+                catch (Exception e) when (e is not OperationCanceledException && !TransientFailures.IsTransient(e))
+                {
+                    _logger.PoisonRecord(record.Partition.Value, record.Offset.Value, e.Message);
+                    _states[records.Key] = _checkpoints.Load(partition)?.State ?? new PartitionState();
+                    _output.DeadLetter(DeadLetters.FromMessage(Stage, DeadLetterReasons.ProcessingFailed, $"{e.GetType().Name}: {e.Message}", record, _clock.GetUtcNow()));
+                    _output.WaitForDeliveries(cancellation);
+                    Checkpoint(records.Key, record.Offset.Value + 1);
+                    results.Add(new PartitionResult(0, 0, 0, 0, 0, [DeadLetterReasons.ProcessingFailed]));
+                }
+            }
+        }
+
+        CommitCheckpointed(consumer);
+        Record(batch.Count, [.. results], Stopwatch.GetElapsedTime(started), consumer);
+        Health.Succeeded();
+    }
+
+    /// <summary>Saves a partition's state as covering every record before <paramref name="next"/>, unless another instance is further ahead.</summary>
+    private void Checkpoint(int partition, long next)
+    {
+        if (!_states.TryGetValue(partition, out var state))
+        {
+            return;
+        }
+
+        if (_checkpoints.Save(new TopicPartition(Topics.Snapshots, partition), new PartitionCheckpoint(next, state, _clock.GetUtcNow(), _owner)))
+        {
+            _uncommitted[partition] = next;
+        }
+        else
+        {
+            _logger.Fenced(partition);
+            _states.TryRemove(partition, out _);
+            _uncommitted.TryRemove(partition, out _);
+        }
     }
 
     private PartitionResult ProcessPartition(int partition, List<ConsumeResult<byte[]?, byte[]?>> records, ActivityContext trace)
     {
         var state = _states[partition];
         var output = new TransformOutput();
-        var deadLetters = 0;
+        var rejected = new List<string>();
         for (var i = 0; i < records.Count; i++)
         {
             var decoded = _decoder.DecodeAsync(records[i].Message.Value, Topics.Snapshots).GetAwaiter().GetResult();
             if (!decoded.Success)
             {
                 _output.DeadLetter(DeadLetters.FromMessage(Stage, decoded.Reason!, decoded.Error, records[i], _clock.GetUtcNow()));
-                _telemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("reason", decoded.Reason));
-                deadLetters++;
+                rejected.Add(decoded.Reason!);
                 continue;
             }
 
@@ -229,7 +296,7 @@ public sealed class LocalExecutor : IDisposable
             _output.Alert(alert, trace);
         }
 
-        return new PartitionResult(output.Ticks.Count, output.Candles.Count, output.Alerts.Count, output.Late.Count, output.Duplicates, deadLetters + output.Late.Count);
+        return new PartitionResult(output.Ticks.Count, output.Candles.Count, output.Alerts.Count, output.Late.Count, output.Duplicates, rejected);
     }
 
     /// <summary>Commits the checkpointed offsets of owned partitions; a failure (a rebalance in progress) leaves them for the next try.</summary>
@@ -317,6 +384,12 @@ public sealed class LocalExecutor : IDisposable
         _telemetry.RecordsOut.Add(alerts, new KeyValuePair<string, object?>("topic", Topics.Alerts));
         _telemetry.Late.Add(late);
         _telemetry.Duplicates.Add(results.Sum(r => r.Duplicates));
+        foreach (var reason in results.SelectMany(r => r.Rejected))
+        {
+            // Counted once the batch is checkpointed: a retried batch sends its dead letters again, but counts them once.
+            _telemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));
+        }
+
         _telemetry.BatchDuration.Record(elapsed.TotalSeconds);
         _telemetry.Lag = consumer.Assignment.Sum(p =>
         {
@@ -324,8 +397,8 @@ public sealed class LocalExecutor : IDisposable
             var high = consumer.GetWatermarkOffsets(p).High;
             return position.IsSpecial || high.IsSpecial ? 0 : Math.Max(0, high.Value - position.Value);
         });
-        _logger.BatchDone(records, ticks, candles, alerts, late, results.Sum(r => r.DeadLetters), elapsed);
+        _logger.BatchDone(records, ticks, candles, alerts, late, results.Sum(r => r.Rejected.Count + r.Late), elapsed);
     }
 
-    private readonly record struct PartitionResult(int Ticks, int Candles, int Alerts, int Late, int Duplicates, int DeadLetters);
+    private readonly record struct PartitionResult(int Ticks, int Candles, int Alerts, int Late, int Duplicates, IReadOnlyList<string> Rejected);
 }

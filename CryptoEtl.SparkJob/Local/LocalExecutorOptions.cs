@@ -25,6 +25,9 @@ public sealed class LocalExecutorOptions
     /// <summary>Longest pause between attempts when a batch fails (the registry or Kafka is down).</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>After this many failed tries of a batch for a reason retrying does not cure, its bad record is found and dead-lettered.</summary>
+    public int PoisonAfterFailures { get; set; } = 3;
+
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
@@ -41,6 +44,11 @@ public sealed class LocalExecutorOptions
         if (string.IsNullOrWhiteSpace(ConsumerGroup))
         {
             problems.Add("LocalExecutor:ConsumerGroup must not be empty.");
+        }
+
+        if (PoisonAfterFailures is < 1 or > 100)
+        {
+            problems.Add($"LocalExecutor:PoisonAfterFailures must be between 1 and 100 (got {PoisonAfterFailures}).");
         }
 
         if (Parallelism is < 0 or > 256)

@@ -24,7 +24,7 @@ public sealed class LocalExecutorService(
     /// <summary>Where the checkpoints live unless LocalExecutor:CheckpointDir says otherwise.</summary>
     public static string DefaultCheckpointDirectory(string stateDirectory) => Path.Combine(stateDirectory, "checkpoints");
 
-    private volatile bool _running;
+    private LocalExecutor? _executor;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Factory.StartNew(() =>
     {
@@ -36,7 +36,7 @@ public sealed class LocalExecutorService(
                 KafkaConnection.Consumer(configuration, ServiceName, settings.ConsumerGroup),
                 KafkaConnection.Producer(configuration, ServiceName),
                 registry, transform.Value, settings, checkpoints, telemetry, clock, logger);
-            _running = true;
+            _executor = executor;
             executor.Run(stoppingToken);
         }
         catch (Exception e)
@@ -47,10 +47,11 @@ public sealed class LocalExecutorService(
         }
         finally
         {
-            _running = false;
+            _executor = null;
         }
     }, stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
+    /// <summary>Unhealthy while the executor is not running or its batches fail.</summary>
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_running ? HealthCheckResult.Healthy("consuming") : HealthCheckResult.Unhealthy("the executor is not running"));
+        Task.FromResult(_executor?.Health.Check() ?? HealthCheckResult.Unhealthy("the executor is not running"));
 }

@@ -22,12 +22,14 @@ public sealed class OutputWriter : IDisposable
     private readonly ContractSerializer<MarketAlert> _alerts;
     private readonly ContractSerializer<DeadLetter> _deadLetters;
     private readonly Action<DeliveryReport<byte[]?, byte[]?>> _onDelivery;
+    private readonly int _maxMessageBytes;
     private long _failed;
-    private string? _firstError;
+    private Error? _firstError;
 
     public OutputWriter(ProducerConfig config, ISchemaRegistryClient registry, ILogger logger)
     {
         _producer = new ProducerBuilder<byte[]?, byte[]?>(config).SetLogHandler(KafkaLogging.To(logger)).Build();
+        _maxMessageBytes = config.MessageMaxBytes ?? DeadLetters.DefaultMaxMessageBytes;
         _ticks = new ContractSerializer<PriceTick>(registry);
         _candles = new ContractSerializer<Candle>(registry);
         _alerts = new ContractSerializer<MarketAlert>(registry);
@@ -36,7 +38,7 @@ public sealed class OutputWriter : IDisposable
         {
             if (report.Error.IsError && Interlocked.Increment(ref _failed) == 1)
             {
-                _firstError = $"{report.Topic}: {report.Error.Reason}";
+                _firstError = new Error(report.Error.Code, $"{report.Topic}: {report.Error.Reason}");
             }
         };
     }
@@ -47,19 +49,22 @@ public sealed class OutputWriter : IDisposable
 
     public void Alert(MarketAlert alert, ActivityContext trace) => Send(Topics.Alerts, alert.CoinId, _alerts, alert, trace);
 
+    /// <summary>Sends a dead letter, cut to fit this producer's message size.</summary>
     public void DeadLetter(DeadLetter letter)
     {
+        letter = DeadLetters.Fit(letter, _maxMessageBytes);
         Produce(Topics.DeadLetter, new Message<byte[]?, byte[]?> { Key = letter.Key, Value = Encode(_deadLetters, letter, Topics.DeadLetter) });
     }
 
-    /// <summary>Blocks until every record produced so far is acknowledged; throws if any was not.</summary>
+    /// <summary>Blocks until every record produced so far is acknowledged; throws if any was not, with the first one's error code.</summary>
     public void WaitForDeliveries(CancellationToken cancellation)
     {
         _producer.Flush(cancellation);
         var failed = Interlocked.Exchange(ref _failed, 0);
         if (failed > 0)
         {
-            throw new KafkaException(new Error(ErrorCode.Local_MsgTimedOut, $"{failed} output record(s) were not acknowledged (first: {_firstError})"));
+            var first = _firstError!;
+            throw new KafkaException(new Error(first.Code, $"{failed} output record(s) were not acknowledged (first: {first.Reason})"));
         }
     }
 

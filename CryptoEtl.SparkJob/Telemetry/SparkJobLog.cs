@@ -25,4 +25,10 @@ internal static partial class SparkJobLog
 
     [LoggerMessage(8, LogLevel.Warning, "Partition {Partition}: the checkpoint (offset {Checkpointed}, written {WrittenAt:O}) is beyond the end of the log ({End}), so the topic was recreated; discarding it and starting the partition afresh")]
     public static partial void CheckpointBeyondLog(this ILogger logger, int partition, long checkpointed, long end, DateTimeOffset writtenAt);
+
+    [LoggerMessage(9, LogLevel.Warning, "A batch of {Records} records failed {Failures} times for a reason retrying does not cure ({Error}); taking its records one at a time")]
+    public static partial void IsolatingBatch(this ILogger logger, int records, int failures, string error);
+
+    [LoggerMessage(10, LogLevel.Error, "Partition {Partition} offset {Offset} cannot be processed ({Error}); dead-lettered as processing_failed, the partition moves on")]
+    public static partial void PoisonRecord(this ILogger logger, int partition, long offset, string error);
 }

@@ -7,7 +7,8 @@ namespace CryptoEtl.Ingest.Tests;
 
 public sealed class MarketsParserTests
 {
-    private static readonly IngestContext Context = new("run-1", DataSource.CoinGecko, DateTimeOffset.UnixEpoch, "usd");
+    /// <summary>Fetched the day after the saved response: its event times lie before the fetch, as real ones do.</summary>
+    private static readonly IngestContext Context = new("run-1", DataSource.CoinGecko, new DateTimeOffset(2024, 1, 2, 0, 0, 0, TimeSpan.Zero), "usd");
 
     private static ParsedPage Parse(string json) => MarketsParser.Parse(Encoding.UTF8.GetBytes(json), Context);
 
@@ -72,6 +73,10 @@ public sealed class MarketsParserTests
     [InlineData("{\"id\":\"x\",\"symbol\":\"x\",\"name\":\"X\",\"current_price\":1,\"last_updated\":\"2024-01-01T00:00:00Z\",\"market_cap_rank\":2.5}", DeadLetterReasons.InvalidField)]
     [InlineData("{\"id\":\"x\",\"name\":\"X\",\"current_price\":1,\"last_updated\":\"2024-01-01T00:00:00Z\"}", DeadLetterReasons.InvalidField)]
     [InlineData("[1,2]", DeadLetterReasons.InvalidField)]
+    [InlineData("{\"id\":\"Bitcoin Cash\",\"symbol\":\"x\",\"name\":\"X\",\"current_price\":1,\"last_updated\":\"2024-01-01T00:00:00Z\"}", DeadLetterReasons.ContractViolation)]
+    [InlineData("{\"id\":\"x\",\"symbol\":\"x\",\"name\":\"X\",\"current_price\":1,\"last_updated\":\"2030-01-01T00:00:00Z\"}", DeadLetterReasons.ContractViolation)]
+    [InlineData("{\"id\":\"x\",\"symbol\":\"x\",\"name\":\"X\",\"current_price\":1,\"last_updated\":\"2024-01-01T00:00:00Z\",\"ath_date\":\"1990-01-01T00:00:00Z\"}", DeadLetterReasons.ContractViolation)]
+    [InlineData("{\"id\":\"x\",\"symbol\":\"x\",\"name\":\"X\",\"current_price\":1,\"last_updated\":\"2024-01-01T00:00:00Z\",\"total_volume\":-5}", DeadLetterReasons.ContractViolation)]
     public void A_coin_that_cannot_be_trusted_is_rejected_with_a_reason_and_its_raw_json(string coin, string reason)
     {
         var page = Parse($"[{Coin("")},{coin}]");
@@ -93,5 +98,15 @@ public sealed class MarketsParserTests
         var error = Assert.Throws<CoinGeckoResponseException>(() => Parse(body));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_name_longer_than_the_contract_allows_is_rejected_and_named()
+    {
+        var page = Parse($"[{Coin("")},{{\"id\":\"x\",\"symbol\":\"x\",\"name\":\"{new string('n', 1_000_000)}\",\"current_price\":1,\"last_updated\":\"2024-01-01T00:00:00Z\"}}]");
+
+        var rejected = Assert.Single(page.Rejected);
+        Assert.Equal(DeadLetterReasons.ContractViolation, rejected.Reason);
+        Assert.Contains("field 'name': has 1000000 characters, more than 256", rejected.Error, StringComparison.Ordinal);
     }
 }

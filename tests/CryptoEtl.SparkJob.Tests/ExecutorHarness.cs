@@ -39,7 +39,8 @@ internal sealed class ExecutorHarness : IAsyncDisposable
         new(await EmbeddedInfrastructure.StartAsync(), checkpoints ?? Directory.CreateTempSubdirectory("checkpoints").FullName);
 
     /// <summary>Produces in exactly the given order (encoding first: async serializers would let records overtake each other).</summary>
-    public async Task ProduceAsync(IEnumerable<MarketSnapshot> snapshots)
+    /// <param name="expected">False for records the job must set aside: they are left out of <see cref="Expected"/>.</param>
+    public async Task ProduceAsync(IEnumerable<MarketSnapshot> snapshots, bool expected = true)
     {
         var serializer = new ContractSerializer<MarketSnapshot>(Infrastructure.Registry);
         using var producer = Infrastructure.RawProducer();
@@ -53,7 +54,10 @@ internal sealed class ExecutorHarness : IAsyncDisposable
         foreach (var (snapshot, delivery) in deliveries)
         {
             var report = await delivery;
-            _produced.Add((report.Partition.Value, report.Offset.Value, snapshot));
+            if (expected)
+            {
+                _produced.Add((report.Partition.Value, report.Offset.Value, snapshot));
+            }
         }
     }
 
@@ -112,8 +116,21 @@ internal sealed class ExecutorHarness : IAsyncDisposable
     public Task WaitUntilCaughtUpAsync(TimeSpan timeout) =>
         Eventually.GetAsync(() => Task.FromResult(Infrastructure.Lag(Group, Topics.Snapshots)), lag => lag == 0, timeout, "the job to catch up");
 
+    /// <summary>Every dead letter so far, decoded.</summary>
+    public async Task<List<CryptoEtl.Contracts.Pipeline.DeadLetter>> DeadLettersAsync()
+    {
+        var letters = new List<CryptoEtl.Contracts.Pipeline.DeadLetter>();
+        foreach (var record in Infrastructure.ReadAll(Topics.DeadLetter))
+        {
+            letters.Add(await Decode<CryptoEtl.Contracts.Pipeline.DeadLetter>(record, Topics.DeadLetter));
+        }
+
+        return letters;
+    }
+
     /// <summary>Runs a local executor in this process until the returned handle is disposed.</summary>
-    public RunningExecutor RunInProcess(LocalExecutorOptions? options = null)
+    /// <param name="maxMessageBytes">The producer's message.max.bytes (librdkafka's default when null).</param>
+    public RunningExecutor RunInProcess(LocalExecutorOptions? options = null, int? maxMessageBytes = null)
     {
         var settings = options ?? new LocalExecutorOptions { BatchInterval = TimeSpan.FromMilliseconds(200), MaxBatchSize = 500, FsyncCheckpoints = false };
         settings.ConsumerGroup = Group;
@@ -123,7 +140,7 @@ internal sealed class ExecutorHarness : IAsyncDisposable
                 BootstrapServers = Infrastructure.BootstrapServers, GroupId = Group, EnableAutoCommit = false, EnableAutoOffsetStore = false,
                 AutoOffsetReset = AutoOffsetReset.Earliest, PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky, SessionTimeoutMs = 6000,
             },
-            new ProducerConfig { BootstrapServers = Infrastructure.BootstrapServers, EnableIdempotence = true, LingerMs = 5 },
+            new ProducerConfig { BootstrapServers = Infrastructure.BootstrapServers, EnableIdempotence = true, LingerMs = 5, MessageMaxBytes = maxMessageBytes },
             Infrastructure.Registry, new TransformOptions(), settings, Checkpoints,
             new SparkJobTelemetry(new TestMeterFactory()), TimeProvider.System, Logger);
         return new RunningExecutor(executor);

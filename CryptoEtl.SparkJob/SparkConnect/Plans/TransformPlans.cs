@@ -14,7 +14,7 @@ namespace CryptoEtl.SparkJob.SparkConnect.Plans;
 /// <item>cryptoetl-candles-&lt;interval&gt; (update), one per interval: OHLC per coin and tumbling event-time window.
 /// One streaming aggregation per query is the only shape every Spark version accepts in update mode.</item>
 /// <item>cryptoetl-alerts (update): z-score and window-move alerts from each coin's ticks, collected per sliding window.</item>
-/// <item>cryptoetl-deadletters (append): snapshots the others cannot read, with the reason.</item>
+/// <item>cryptoetl-deadletters (append): snapshots the others cannot read or that break the value contract, with the reason.</item>
 /// </list>
 /// docs/spark-connect.md lists where these differ from the local executor.
 /// </summary>
@@ -187,10 +187,12 @@ internal sealed class TransformPlans
         var header = _schemas.Snapshot.WireHeader();
         var rejected = ReadSnapshots(includeHeaders: true)
             .WithColumns(("snapshot", DecodeSnapshot()))
+            .WithColumns(("broken_field", Expr(SnapshotContractSql.BrokenField())))
             .WithColumns(("reason", Expr(
                 $"CASE WHEN value IS NULL OR length(value) < 5 OR substring(value, 1, 1) <> X'00' THEN {Quote(DeadLetterReasons.NotWireFormat)} "
                 + $"WHEN substring(value, 2, 4) <> {Binary(header.AsSpan(1))} THEN {Quote(DeadLetterReasons.UnknownSchema)} "
-                + $"WHEN snapshot IS NULL THEN {Quote(DeadLetterReasons.Undecodable)} END")))
+                + $"WHEN snapshot IS NULL THEN {Quote(DeadLetterReasons.Undecodable)} "
+                + $"WHEN broken_field IS NOT NULL THEN {Quote(DeadLetterReasons.ContractViolation)} END")))
             .Filter(Expr("reason IS NOT NULL"))
             .Select(
                 Lit("transform").As("stage"),
@@ -198,6 +200,7 @@ internal sealed class TransformPlans
                 Expr($"CASE reason WHEN {Quote(DeadLetterReasons.NotWireFormat)} THEN 'The value does not start with the Confluent wire-format header.' "
                     + $"WHEN {Quote(DeadLetterReasons.UnknownSchema)} THEN concat('Schema id ', conv(hex(substring(value, 2, 4)), 16, 10), "
                     + $"' is not the MarketSnapshot schema this Spark plan decodes (id {_schemas.Snapshot.Id}); resubmit the job after a schema change.') "
+                    + $"WHEN {Quote(DeadLetterReasons.ContractViolation)} THEN {SnapshotContractSql.Error("broken_field")} "
                     + "ELSE 'Avro decoding with the registered MarketSnapshot schema failed (Spark from_avro, PERMISSIVE mode).' END").As("error"),
                 Col("topic").As("source_topic"),
                 Col("partition").As("source_partition"),
@@ -214,7 +217,7 @@ internal sealed class TransformPlans
         ReadSnapshots(includeHeaders: false)
             .Filter(Expr($"substring(value, 1, 5) = {Binary(_schemas.Snapshot.WireHeader())}"))
             .Select(DecodeSnapshot().As("snapshot"))
-            .Filter(Expr("snapshot IS NOT NULL"))
+            .Filter(Expr($"snapshot IS NOT NULL AND ({SnapshotContractSql.BrokenField()}) IS NULL"))
             .Select(
                 Col("snapshot.id").As("coin_id"),
                 Col("snapshot.symbol").As("symbol"),

@@ -636,11 +636,17 @@ def wait_for_ingest(ingest_url, run_id, timeout_seconds, poll_interval_seconds, 
         sleep(min(poll_interval_seconds, remaining))
 
 
+# Event times more than this far ahead of the Processor's clock cannot be real (CryptoEtl.Contracts ValueContract.MaxAhead):
+# a store whose newest event is in the future is not fresh, whatever its age says.
+MAX_AHEAD_SECONDS = 60
+
+
 def check_freshness(processor_url, sla_seconds, stages=DEFAULT_FRESHNESS_STAGES, timeout=DEFAULT_REQUEST_TIMEOUT):
     """GET {processor_url}/api/pipeline/freshness and check each stage's age against the SLA.
 
-    Returns the freshness document. Raises StaleData naming every stage older than `sla_seconds` or without data
-    (newestEventTime or ageSeconds null, or the stage missing); ServiceUnavailable / UnexpectedResponse as above."""
+    Returns the freshness document. Raises StaleData naming every stage older than `sla_seconds`, without data
+    (newestEventTime or ageSeconds null, or the stage missing), or with its newest event more than MAX_AHEAD_SECONDS in
+    the future; ServiceUnavailable / UnexpectedResponse as above."""
     stages = tuple(stages)
     unknown = [s for s in stages if s not in STAGES]
     if unknown or not stages:
@@ -667,6 +673,9 @@ def check_freshness(processor_url, sla_seconds, stages=DEFAULT_FRESHNESS_STAGES,
         elif age > sla_seconds:
             stale[stage] = age
             notes.append("{} is {:.0f}s old (newest event {})".format(stage, age, newest))
+        elif age < -MAX_AHEAD_SECONDS:
+            stale[stage] = age
+            notes.append("{} has its newest event {:.0f}s in the future ({}), which no real data has".format(stage, -age, newest))
     lag = freshness.get("consumerLag") or {}
     lag_text = ", ".join("{}={}".format(k, "unknown" if v is None else v) for k, v in sorted(lag.items())) \
         if isinstance(lag, dict) else ""

@@ -201,6 +201,14 @@ class CheckFreshnessTest(HttpTestCase):
         self.assertNotIn("candles", str(error))
         self.assertIn("consumer lag load=3, transform=0", str(error))
 
+    def test_an_event_time_in_the_future_is_not_fresh(self):
+        # A record dated 9999 must not satisfy the check for ever; a few seconds of clock skew must.
+        self.service.script("GET", self.PATH, Answer(200, freshness(ticks_age=-252_000_000_000.0, candles_age=-2.0)))
+        with self.assertRaises(tasks.StaleData) as caught:
+            tasks.check_freshness(self.service.url, sla_seconds=900)
+        self.assertEqual({"ticks": -252_000_000_000.0}, caught.exception.stale)
+        self.assertIn("ticks has its newest event 252000000000s in the future", str(caught.exception))
+
     def test_a_stage_without_data_counts_as_stale(self):
         self.service.script("GET", self.PATH, Answer(200, freshness(ticks_age=None, candles_age=None)))
         with self.assertRaises(tasks.StaleData) as caught:

@@ -56,6 +56,19 @@ internal sealed class LoaderHarness : IAsyncDisposable
     public Task WaitUntilLoadedAsync(TimeSpan? timeout = null) =>
         Eventually.GetAsync(() => Task.FromResult(Lag()), lag => lag == 0, timeout ?? TimeSpan.FromSeconds(60), "the loader to commit everything");
 
+    /// <summary>Every dead letter so far, decoded.</summary>
+    public async Task<List<CryptoEtl.Contracts.Pipeline.DeadLetter>> DeadLettersAsync()
+    {
+        var decoder = new ContractDecoder<CryptoEtl.Contracts.Pipeline.DeadLetter>(Infrastructure.Registry);
+        var letters = new List<CryptoEtl.Contracts.Pipeline.DeadLetter>();
+        foreach (var record in Infrastructure.ReadAll(Topics.DeadLetter))
+        {
+            letters.Add((await decoder.DecodeAsync(record.Message.Value, Topics.DeadLetter)).Value!);
+        }
+
+        return letters;
+    }
+
     public RunningLoader Run(IMarketStore store, LoaderStatus? status = null)
     {
         status ??= new LoaderStatus();
@@ -120,6 +133,9 @@ internal sealed class OutageStore(IMarketStore inner) : IMarketStore
 {
     public volatile bool Down;
 
+    /// <summary>A coin whose ticks this store refuses every time, as a store refuses a document it cannot hold.</summary>
+    public string? RefusedCoin { get; init; }
+
     public int Refused;
 
     public string Description => inner.Description;
@@ -132,6 +148,12 @@ internal sealed class OutageStore(IMarketStore inner) : IMarketStore
         {
             Interlocked.Increment(ref Refused);
             throw new TimeoutException("the store did not answer (simulated outage)");
+        }
+
+        if (batch.Ticks.Any(t => t.CoinId == RefusedCoin))
+        {
+            Interlocked.Increment(ref Refused);
+            throw new InvalidOperationException($"the store cannot hold a tick of {RefusedCoin} (simulated)");
         }
 
         return inner.WriteAsync(batch, cancellation);

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
 using CryptoEtl.Contracts;
+using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.Contracts.Serialization;
 using CryptoEtl.SparkJob.SparkConnect;
 using CryptoEtl.SparkJob.SparkConnect.Plans;
@@ -51,6 +52,31 @@ public sealed class TransformPlansTests
                 + $"If the change is intended, regenerate the golden files and review the diff:\n"
                 + $"  {UpdateVariable}=1 dotnet test tests/CryptoEtl.SparkJob.Tests -- --filter-class \"*TransformPlansTests\" && git diff tests/CryptoEtl.SparkJob.Tests/SparkConnect/Golden");
         }
+    }
+
+    [Fact]
+    public void The_value_contract_in_sql_checks_real_snapshot_fields_and_both_the_ticks_and_the_dead_letters_apply_it()
+    {
+        var schemaFields = ((Avro.RecordSchema)CryptoEtl.Contracts.Market.MarketSnapshot.Schema).Fields.Select(f => f.Name).ToHashSet();
+        Assert.All(SnapshotContractSql.Fields, check =>
+        {
+            Assert.Contains(check.Field, schemaFields);
+            Assert.Contains($"snapshot.{check.Field}", check.Holds, StringComparison.Ordinal);
+        });
+
+        Assert.Contains(Texts("cryptoetl-ticks"), text => text.Contains(SnapshotContractSql.BrokenField(), StringComparison.Ordinal));
+        Assert.Contains(Texts("cryptoetl-deadletters"), text => text.Contains(SnapshotContractSql.BrokenField(), StringComparison.Ordinal));
+        Assert.Contains(Texts("cryptoetl-deadletters"), text => text.Contains($"THEN '{DeadLetterReasons.ContractViolation}'", StringComparison.Ordinal));
+
+        static IEnumerable<string> Texts(string query) => Strings(JsonDocument.Parse(PlanJson.Format(Query(query).Plan)).RootElement).ToList();
+
+        static IEnumerable<string> Strings(JsonElement element) => element.ValueKind switch
+        {
+            JsonValueKind.String => [element.GetString()!],
+            JsonValueKind.Object => element.EnumerateObject().SelectMany(p => Strings(p.Value)),
+            JsonValueKind.Array => element.EnumerateArray().SelectMany(Strings),
+            _ => [],
+        };
     }
 
     [Fact]
