@@ -12,10 +12,13 @@ public enum RunMode
 
 /// <summary>
 /// The AppHost's own settings, from its command line or any configuration source: <c>--mode</c>, <c>--source</c>,
-/// <c>--state-dir</c>, <c>--run-for</c>, <c>--summary</c>, and <c>CRYPTOETL_ENVIRONMENT</c> (the schedule to follow).
+/// <c>--state-dir</c>, <c>--run-for</c>, <c>--drain-timeout</c>, <c>--summary</c>, and <c>CRYPTOETL_ENVIRONMENT</c> (the schedule to follow).
 /// </summary>
-public sealed record PipelineRunOptions(RunMode Mode, string Source, string StateDirectory, TimeSpan? RunFor, string? SummaryPath, string ScheduleEnvironment)
+public sealed record PipelineRunOptions(RunMode Mode, string Source, string StateDirectory, TimeSpan? RunFor, TimeSpan DrainTimeout, string? SummaryPath, string ScheduleEnvironment)
 {
+    /// <summary>How long a stop waits for the consumers to process what Kafka acknowledged (<c>--drain-timeout</c>).</summary>
+    public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(90);
+
     public static readonly string[] Sources = ["auto", "coingecko", "simulator"];
 
     /// <summary>Reads and checks the settings; <paramref name="problem"/> names the setting that is wrong.</summary>
@@ -38,7 +41,8 @@ public sealed record PipelineRunOptions(RunMode Mode, string Source, string Stat
             return false;
         }
 
-        if (!RunDuration.TryParse(configuration["run-for"], out var runFor, out var durationProblem))
+        if (!RunDuration.TryParse("--run-for", configuration["run-for"], out var runFor, out var durationProblem)
+            || !RunDuration.TryParse("--drain-timeout", configuration["drain-timeout"], out var drainTimeout, out durationProblem))
         {
             problem = durationProblem!;
             return false;
@@ -48,6 +52,7 @@ public sealed record PipelineRunOptions(RunMode Mode, string Source, string Stat
         var stateDirectory = Path.GetFullPath(configuration["state-dir"] ?? Path.Combine(builder.AppHostDirectory, "..", ".cryptoetl"));
         // Publishing describes the deployable (containers) realisation whatever the mode.
         options = new PipelineRunOptions(builder.ExecutionContext.IsPublishMode ? RunMode.Containers : mode, source, stateDirectory, runFor,
+            drainTimeout ?? DefaultDrainTimeout,
             configuration["summary"] is { Length: > 0 } summary ? Path.GetFullPath(summary) : null,
             configuration["CRYPTOETL_ENVIRONMENT"] is { Length: > 0 } environment ? environment : "dev");
         return true;

@@ -6,7 +6,8 @@ namespace CryptoEtl.AppHost.Running;
 /// <summary>Durations as people type them: 90s, 5m, 1h30m, or a TimeSpan (00:01:30).</summary>
 public static partial class RunDuration
 {
-    public static bool TryParse(string? text, out TimeSpan? duration, out string? problem)
+    /// <param name="option">The option's name, for the problem ("--run-for").</param>
+    public static bool TryParse(string option, string? text, out TimeSpan? duration, out string? problem)
     {
         duration = null;
         problem = null;
@@ -29,7 +30,7 @@ public static partial class RunDuration
         if (duration is not { } value || value <= TimeSpan.Zero)
         {
             duration = null;
-            problem = $"--run-for '{text}' is not a positive duration; write e.g. 90s, 5m, 1h or 00:01:30.";
+            problem = $"{option} '{text}' is not a positive duration; write e.g. 90s, 5m, 1h or 00:01:30.";
             return false;
         }
 

@@ -17,9 +17,10 @@ public static class RunSupervisionExtensions
             return;
         }
 
-        var drainTimeout = TimeSpan.FromSeconds(90);
+        var options = PipelineRunOptions.Of(builder);
+        var drainTimeout = options.DrainTimeout;
         builder.Services.TryAddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(PipelineRunOptions.Of(builder));
+        builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new ShutdownOrder([.. producers.Select(p => p.Resource)], [.. consumers.Select(c => c.Resource)], drainTimeout));
         builder.Services.AddSingleton<RunReport>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RunReport>());

@@ -61,6 +61,36 @@ public sealed class AppHostProcessTests
     }
 
     [Fact]
+    public async Task A_stop_that_cannot_drain_a_hung_consumer_says_what_is_left_and_exits_with_3()
+    {
+        var state = Directory.CreateTempSubdirectory("cryptoetl-undrained").FullName;
+        await using var host = AppHostProcess.Start(["--source", "simulator", "--state-dir", state, "--drain-timeout", "3s", "--summary", Path.Combine(state, "summary.json")]);
+        var endpoints = await EndpointsAsync(host, state);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        await Eventually.GetAsync(
+            async () => (await http.GetFromJsonAsync<JsonElement>(new Uri(new Uri(endpoints["processor"]), "/api/pipeline/stats"), Cancel)).GetProperty("documents").GetProperty("ticks").GetInt64(),
+            ticks => ticks > 0, TimeSpan.FromMinutes(2), "ticks in the store");
+
+        // The loader hangs (SIGSTOP: it neither works nor answers), so the stop cannot know its group has caught up.
+        var loader = Assert.Single(ProcessesOf(host.Id), pid => ServiceProcess(pid, "CryptoEtl.Processor"));
+        Signal("STOP", loader);
+        try
+        {
+            host.Terminate();
+            await host.WaitForLineAsync("Gave up draining after 3 s; acknowledged records left unprocessed: processor: lag unknown", TimeSpan.FromMinutes(1), Cancel);
+        }
+        finally
+        {
+            Signal("CONT", loader);
+        }
+
+        Assert.Equal(OrderedShutdown.UndrainedExitCode, await host.WaitForExitAsync(TimeSpan.FromMinutes(3)));
+        var summary = JsonSerializer.Deserialize<RunSummary>(await File.ReadAllTextAsync(Path.Combine(state, "summary.json"), Cancel), Json)!;
+        Assert.False(summary.Drain.Complete);
+        Assert.Equal(new Dictionary<string, long?> { ["processor"] = null }, summary.Drain.Remaining);
+    }
+
+    [Fact]
     public async Task Without_Docker_the_containers_mode_says_so_in_one_line_and_exits_non_zero()
     {
         Assert.SkipWhen(await DockerEngineRunsAsync(), "A Docker engine runs here, so the no-Docker behaviour cannot be observed.");
@@ -158,6 +188,26 @@ public sealed class AppHostProcessTests
         }
 
         return tree;
+    }
+
+    /// <summary>Whether the process runs the service itself (not the `dotnet run` that started it).</summary>
+    private static bool ServiceProcess(int pid, string service)
+    {
+        try
+        {
+            var arguments = File.ReadAllText($"/proc/{pid}/cmdline").Split('\0');
+            return arguments[0].EndsWith($"/{service}", StringComparison.Ordinal) || arguments.Any(a => a.EndsWith($"/{service}.dll", StringComparison.Ordinal));
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static void Signal(string signal, int pid)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", pid.ToString(CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
     }
 
     private static bool Alive(int pid) => File.Exists($"/proc/{pid}/stat") && !File.ReadAllText($"/proc/{pid}/stat").Contains(") Z ", StringComparison.Ordinal);
