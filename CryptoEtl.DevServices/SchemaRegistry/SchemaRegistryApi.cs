@@ -5,7 +5,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace CryptoEtl.DevServices.SchemaRegistry;
 
 /// <summary>The Confluent Schema Registry REST API, as the Confluent clients, curl users and Python scripts call it.</summary>
-public static class SchemaRegistryApi
+public static partial class SchemaRegistryApi
 {
     public const string ContentType = "application/vnd.schemaregistry.v1+json";
     public const long MaxBodyBytes = 1024 * 1024;
@@ -192,7 +192,7 @@ public static class SchemaRegistryApi
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SchemaRegistryApi)).LogError(e, "Schema registry request failed");
+            context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(SchemaRegistryApi)).RequestFailed(e.Describe());
             await WriteError(context, RegistryError.StoreFailure("the request could not be completed"));
         }
     }
@@ -203,4 +203,7 @@ public static class SchemaRegistryApi
         context.Response.ContentType = ContentType;
         return context.Response.WriteAsync(JsonSerializer.Serialize(new { error_code = error.ErrorCode, message = error.Message }, JsonFormat));
     }
+
+    [LoggerMessage(1, LogLevel.Error, "Schema registry request failed: {Error}")]
+    private static partial void RequestFailed(this ILogger logger, string error);
 }

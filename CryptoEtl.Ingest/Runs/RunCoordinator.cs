@@ -117,7 +117,7 @@ public sealed class RunCoordinator(
             var counts = (e as RunFailedException)?.Counts;
             finished = (counts is null ? active.Run : With(active.Run, counts)) with { Status = RunStatus.Failed, FinishedAt = clock.GetUtcNow(), Error = error };
             activity?.SetStatus(ActivityStatusCode.Error, error);
-            logger.RunFailed(finished.RunId, error, e);
+            logger.RunFailed(finished.RunId, error);
         }
 
         active.Run = finished;

@@ -12,7 +12,7 @@ internal static partial class IngestLog
     public static partial void RunSucceeded(this ILogger logger, string runId, int fetched, int published, int duplicates, int rejected, string source);
 
     [LoggerMessage(3, LogLevel.Error, "Ingest run {RunId} failed: {Error}")]
-    public static partial void RunFailed(this ILogger logger, string runId, string error, Exception exception);
+    public static partial void RunFailed(this ILogger logger, string runId, string error);
 
     [LoggerMessage(4, LogLevel.Warning, "Rejected coin {CoinId} ({Reason}): {Error}")]
     public static partial void CoinRejected(this ILogger logger, string coinId, string reason, string error);

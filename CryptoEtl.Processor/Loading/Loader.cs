@@ -244,7 +244,7 @@ public sealed class Loader : IDisposable
 
         foreach (var (record, error) in refused)
         {
-            DeadLetter(record, (DeadLetterReasons.StoreRejected, $"{error.GetType().Name}: {error.Message}"), cancellation);
+            DeadLetter(record, (DeadLetterReasons.StoreRejected, error.Describe()), cancellation);
         }
 
         return new WriteSummary(written, stale);

@@ -40,7 +40,7 @@ public sealed class LoaderService(
         }
         catch (Exception e)
         {
-            logger.LogCritical(e, "The loader stopped: {Error}", e.Message);
+            logger.LoaderStopped(e.Describe());
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }

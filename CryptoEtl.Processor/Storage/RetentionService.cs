@@ -32,7 +32,7 @@ public sealed class RetentionService(IMarketStore store, IOptions<StoreOptions> 
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                logger.LogWarning(e, "Tick retention failed; trying again in {Period}", Period);
+                logger.RetentionFailed(Period, e.Describe());
             }
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));

@@ -19,4 +19,10 @@ internal static partial class ProcessorLog
 
     [LoggerMessage(6, LogLevel.Information, "Deleted {Count} ticks older than {Cutoff} (retention)")]
     public static partial void RetentionDeleted(this ILogger logger, long count, DateTimeOffset cutoff);
+
+    [LoggerMessage(7, LogLevel.Warning, "Tick retention failed; trying again in {Period}: {Error}")]
+    public static partial void RetentionFailed(this ILogger logger, TimeSpan period, string error);
+
+    [LoggerMessage(8, LogLevel.Critical, "The loader stopped: {Error}")]
+    public static partial void LoaderStopped(this ILogger logger, string error);
 }

@@ -113,7 +113,7 @@ public sealed class LocalExecutor : IDisposable
                     }
 
                     var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelay.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(failures, 10))));
-                    _logger.BatchFailed(delay, e.Message, e);
+                    _logger.BatchFailed(delay, e.Describe());
                     cancellation.WaitHandle.WaitOne(delay);
                     RestartFromCheckpoints(consumer);
                 }
@@ -221,7 +221,7 @@ public sealed class LocalExecutor : IDisposable
                 {
                     _logger.PoisonRecord(record.Partition.Value, record.Offset.Value, e.Message);
                     _states[records.Key] = _checkpoints.Load(partition)?.State ?? new PartitionState();
-                    _output.DeadLetter(DeadLetters.FromMessage(Stage, DeadLetterReasons.ProcessingFailed, $"{e.GetType().Name}: {e.Message}", record, _clock.GetUtcNow()));
+                    _output.DeadLetter(DeadLetters.FromMessage(Stage, DeadLetterReasons.ProcessingFailed, e.Describe(), record, _clock.GetUtcNow()));
                     _output.WaitForDeliveries(cancellation);
                     Checkpoint(records.Key, record.Offset.Value + 1);
                     results.Add(new PartitionResult(0, 0, 0, 0, 0, [DeadLetterReasons.ProcessingFailed]));

@@ -41,7 +41,7 @@ public sealed class LocalExecutorService(
         }
         catch (Exception e)
         {
-            logger.LogCritical(e, "The local executor stopped: {Error}", e.Message);
+            logger.ExecutorStopped(e.Describe());
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }

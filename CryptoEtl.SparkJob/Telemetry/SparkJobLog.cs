@@ -9,7 +9,7 @@ internal static partial class SparkJobLog
     public static partial void Revoked(this ILogger logger, int partition);
 
     [LoggerMessage(3, LogLevel.Error, "Batch failed; restarting from the checkpoints in {Delay}: {Error}")]
-    public static partial void BatchFailed(this ILogger logger, TimeSpan delay, string error, Exception exception);
+    public static partial void BatchFailed(this ILogger logger, TimeSpan delay, string error);
 
     [LoggerMessage(4, LogLevel.Warning, "Partition {Partition} was checkpointed further by another instance; letting it go")]
     public static partial void Fenced(this ILogger logger, int partition);
@@ -31,4 +31,7 @@ internal static partial class SparkJobLog
 
     [LoggerMessage(10, LogLevel.Error, "Partition {Partition} offset {Offset} cannot be processed ({Error}); dead-lettered as processing_failed, the partition moves on")]
     public static partial void PoisonRecord(this ILogger logger, int partition, long offset, string error);
+
+    [LoggerMessage(11, LogLevel.Critical, "The local executor stopped: {Error}")]
+    public static partial void ExecutorStopped(this ILogger logger, string error);
 }

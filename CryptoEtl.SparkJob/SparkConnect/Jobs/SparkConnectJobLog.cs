@@ -30,7 +30,7 @@ internal static partial class SparkConnectJobLog
     public static partial void QueryStopped(this ILogger logger, string name);
 
     [LoggerMessage(119, LogLevel.Critical, "The Spark Connect executor stopped: {Error}")]
-    public static partial void Crashed(this ILogger logger, string error, Exception exception);
+    public static partial void Crashed(this ILogger logger, string error);
 
     [LoggerMessage(120, LogLevel.Warning, "Spark closed the job's session {Configured} earlier (its queries stopped with it); using generation {Generation} of it: session {SessionId}")]
     public static partial void SessionMoved(this ILogger logger, string configured, string sessionId, int generation);

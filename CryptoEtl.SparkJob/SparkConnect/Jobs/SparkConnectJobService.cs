@@ -86,7 +86,7 @@ public sealed class SparkConnectJobService(
         }
         catch (Exception e)
         {
-            logger.Crashed(e.Message, e);
+            logger.Crashed(e.Describe());
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }
