@@ -132,12 +132,27 @@ public sealed class ManifestTests
     public async Task The_manifest_matches_its_golden_file()
     {
         var (_, resources, directory) = await PublishAsync();
-        foreach (var project in new[] { "ingest", "sparkjob", "processor" })
+
+        // Project and bind-mount paths are relative to where the manifest is written (as azd reads them), so they
+        // depend on where the repository is checked out: check that each leads somewhere, then compare from the root.
+        string FromRoot(string relative)
         {
-            // Project paths are relative to where the manifest is written (as azd reads them); compare from the repository root.
-            var path = resources[project]!["path"]!.GetValue<string>();
-            Assert.True(File.Exists(Path.Combine(directory, path)), $"{project}: {path} does not lead to the project from {directory}");
-            resources[project]!["path"] = string.Join('/', path.Split('/')[^2..]);
+            var full = Path.GetFullPath(Path.Combine(directory, relative));
+            Assert.True(File.Exists(full) || Directory.Exists(full), $"{relative} does not lead anywhere from {directory}");
+            return Path.GetRelativePath(RepositoryPaths.Root, full).Replace('\\', '/');
+        }
+
+        foreach (var (_, resource) in resources)
+        {
+            if (resource!["path"] is JsonValue path)
+            {
+                resource["path"] = FromRoot(path.GetValue<string>());
+            }
+
+            foreach (var mount in resource["bindMounts"]?.AsArray() ?? [])
+            {
+                mount!["source"] = FromRoot(mount["source"]!.GetValue<string>());
+            }
         }
 
         var actual = new JsonObject { ["resources"] = resources.DeepClone() }.ToJsonString(new() { WriteIndented = true }) + "\n";
