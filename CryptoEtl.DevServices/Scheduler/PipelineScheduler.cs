@@ -1,3 +1,6 @@
+using Polly;
+using Polly.Retry;
+
 namespace CryptoEtl.DevServices.Scheduler;
 
 /// <summary>
@@ -178,26 +181,38 @@ public sealed partial class PipelineScheduler(
     /// <summary>Runs a task up to retries + 1 times with the schedule's backoff; the last failure names the task.</summary>
     private async Task<T> WithRetriesAsync<T>(string task, Func<Task<T>> attempt, CancellationToken cancellation)
     {
-        for (var tryNumber = 1; ; tryNumber++)
+        var tries = 0;
+        try
         {
-            _current = _current! with { Tries = _current.Tries + 1 };
-            try
+            return await TaskRetries(task).ExecuteAsync(async _ =>
             {
+                tries++;
+                _current = _current! with { Tries = _current.Tries + 1 };
                 return await attempt();
-            }
-            catch (PipelineTaskException e) when (tryNumber <= schedule.Retries && e.Retryable)
-            {
-                var delay = schedule.DelayBeforeTry(tryNumber + 1);
-                TaskRetry(logger, task, tryNumber, delay, e.Message);
-                await history.SaveAsync(_current with { Error = $"{task} try {tryNumber}: {e.Message}" }, cancellation);
-                await Task.Delay(delay, clock, cancellation);
-            }
-            catch (PipelineTaskException e)
-            {
-                throw new PipelineTaskException($"{task} failed after {tryNumber} tries: {e.Message}", e);
-            }
+            }, cancellation);
+        }
+        catch (PipelineTaskException e)
+        {
+            throw new PipelineTaskException($"{task} failed after {tries} tries: {e.Message}", e);
         }
     }
+
+    /// <summary>Airflow's task retries: the schedule's count and delays (<see cref="PipelineSchedule.DelayBeforeTry"/>), retryable failures only.</summary>
+    private ResiliencePipeline TaskRetries(string task) => schedule.Retries == 0 ? ResiliencePipeline.Empty : new ResiliencePipelineBuilder { TimeProvider = clock }
+        .AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = schedule.Retries,
+            ShouldHandle = new PredicateBuilder().Handle<PipelineTaskException>(e => e.Retryable),
+            DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(schedule.DelayBeforeTry(args.AttemptNumber + 2)),
+            OnRetry = async args =>
+            {
+                var tryNumber = args.AttemptNumber + 1;
+                var error = args.Outcome.Exception!.Message;
+                TaskRetry(logger, task, tryNumber, args.RetryDelay, error);
+                await history.SaveAsync(_current! with { Error = $"{task} try {tryNumber}: {error}" }, args.Context.CancellationToken);
+            },
+        })
+        .Build();
 
     [LoggerMessage(1, LogLevel.Information, "DAG run {DagRunId} started")]
     private static partial void RunStarted(ILogger logger, string dagRunId);

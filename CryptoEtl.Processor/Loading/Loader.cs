@@ -289,12 +289,7 @@ public sealed class Loader : IDisposable
         _telemetry.BatchDuration.Record(elapsed.TotalSeconds);
         foreach (var topic in InputTopics)
         {
-            _status.LagByTopic[topic] = consumer.Assignment.Where(p => p.Topic == topic).Sum(p =>
-            {
-                var position = consumer.Position(p);
-                var high = consumer.GetWatermarkOffsets(p).High;
-                return position.IsSpecial || high.IsSpecial ? 0 : Math.Max(0, high.Value - position.Value);
-            });
+            _status.LagByTopic[topic] = consumer.OfAssignment(topic);
         }
 
         _status.Health.Succeeded();

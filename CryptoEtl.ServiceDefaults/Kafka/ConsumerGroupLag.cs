@@ -16,11 +16,13 @@ public sealed record GroupLag(string Group, IReadOnlyDictionary<string, long> To
 
 /// <summary>
 /// Measures consumer-group lag from committed offsets. Committed offsets are what survives a crash, so this is the lag
-/// that matters for freshness and for a drain before shutdown.
+/// that matters for freshness and for a drain before shutdown. The one way to measure lag: the services, the AppHost
+/// (through <c>/kafka/lag</c>), the tests and the benchmarks all use it, or <see cref="ConsumerLag.OfAssignment"/>
+/// for a consumer's own position.
 /// </summary>
-public sealed class ConsumerGroupLag(string bootstrapServers) : IDisposable
+public sealed class ConsumerGroupLag(string bootstrapServers, TimeSpan? timeout = null) : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(3);
+    private readonly TimeSpan _timeout = timeout ?? TimeSpan.FromSeconds(3);
 
     private readonly Lazy<IConsumer<Ignore, Ignore>> _probe = new(() => new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
     {
@@ -35,11 +37,11 @@ public sealed class ConsumerGroupLag(string bootstrapServers) : IDisposable
         try
         {
             using var admin = new DependentAdminClientBuilder(_probe.Value.Handle).Build();
-            var partitions = topics.SelectMany(t => admin.GetMetadata(t, Timeout).Topics.Single().Partitions.Select(p => new TopicPartition(t, p.PartitionId))).ToList();
+            var partitions = topics.SelectMany(t => admin.GetMetadata(t, _timeout).Topics.Single().Partitions.Select(p => new TopicPartition(t, p.PartitionId))).ToList();
             var committed = (await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, partitions)],
-                new ListConsumerGroupOffsetsOptions { RequestTimeout = Timeout })).Single().Partitions;
+                new ListConsumerGroupOffsetsOptions { RequestTimeout = _timeout })).Single().Partitions;
             var lag = committed.GroupBy(c => c.Topic).ToDictionary(g => g.Key, g => g.Sum(c =>
-                _probe.Value.QueryWatermarkOffsets(c.TopicPartition, Timeout).High.Value - (c.Offset.IsSpecial ? 0 : c.Offset.Value)));
+                _probe.Value.QueryWatermarkOffsets(c.TopicPartition, _timeout).High.Value - (c.Offset.IsSpecial ? 0 : c.Offset.Value)));
             return new GroupLag(group, lag);
         }
         catch (KafkaException)
@@ -55,6 +57,22 @@ public sealed class ConsumerGroupLag(string bootstrapServers) : IDisposable
             _probe.Value.Dispose();
         }
     }
+}
+
+/// <summary>A running consumer's own lag: records between its position and the end of each partition it is assigned.</summary>
+public static class ConsumerLag
+{
+    /// <summary>
+    /// From the consumer's local state (its position and the watermarks its fetches brought back), so it costs no
+    /// request; optionally only the partitions of one topic.
+    /// </summary>
+    public static long OfAssignment<TKey, TValue>(this IConsumer<TKey, TValue> consumer, string? topic = null) =>
+        consumer.Assignment.Where(p => topic is null || p.Topic == topic).Sum(p =>
+        {
+            var position = consumer.Position(p);
+            var high = consumer.GetWatermarkOffsets(p).High;
+            return position.IsSpecial || high.IsSpecial ? 0 : Math.Max(0, high.Value - position.Value);
+        });
 }
 
 public static class ConsumerGroupLagEndpoints

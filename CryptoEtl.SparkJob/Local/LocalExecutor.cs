@@ -391,12 +391,7 @@ public sealed class LocalExecutor : IDisposable
         }
 
         _telemetry.BatchDuration.Record(elapsed.TotalSeconds);
-        _telemetry.Lag = consumer.Assignment.Sum(p =>
-        {
-            var position = consumer.Position(p);
-            var high = consumer.GetWatermarkOffsets(p).High;
-            return position.IsSpecial || high.IsSpecial ? 0 : Math.Max(0, high.Value - position.Value);
-        });
+        _telemetry.Lag = consumer.OfAssignment();
         _logger.BatchDone(records, ticks, candles, alerts, late, results.Sum(r => r.Rejected.Count + r.Late), elapsed);
     }
 

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using CryptoEtl.TestSupport;
 
 namespace CryptoEtl.AppHost.Tests;
@@ -15,9 +13,9 @@ internal static class AppHostProcess
     /// </summary>
     public static Dictionary<string, string> LaunchEnvironment() => new()
     {
-        ["ASPNETCORE_URLS"] = $"http://localhost:{FreePort()}",
-        ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://localhost:{FreePort()}",
-        ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://localhost:{FreePort()}",
+        ["ASPNETCORE_URLS"] = $"http://localhost:{FreePorts.Next()}",
+        ["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://localhost:{FreePorts.Next()}",
+        ["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = $"http://localhost:{FreePorts.Next()}",
         ["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true",
         ["ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS"] = "true",
         ["ASPIRE_VERSION_CHECK_DISABLED"] = "true",
@@ -33,12 +31,5 @@ internal static class AppHostProcess
         await using var process = Start(arguments);
         var exitCode = await process.WaitForExitAsync(TimeSpan.FromMinutes(2));
         return new ExternalTool.Result(exitCode, process.Transcript, "");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

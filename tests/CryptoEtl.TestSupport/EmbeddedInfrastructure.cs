@@ -4,6 +4,7 @@ using CryptoEtl.Contracts;
 using CryptoEtl.DevServices.Hosting;
 using CryptoEtl.DevServices.Kafka;
 using CryptoEtl.DevServices.SchemaRegistry;
+using CryptoEtl.ServiceDefaults.Kafka;
 using Microsoft.AspNetCore.Builder;
 
 namespace CryptoEtl.TestSupport;
@@ -13,12 +14,15 @@ public sealed class EmbeddedInfrastructure : IAsyncDisposable
 {
     private readonly WebApplication _registry;
 
+    private readonly ConsumerGroupLag _lag;
+
     private EmbeddedInfrastructure(EmbeddedKafkaBroker broker, WebApplication registry)
     {
         Broker = broker;
         _registry = registry;
         RegistryUrl = registry.ListeningAddress().ToString().TrimEnd('/');
         Registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = RegistryUrl });
+        _lag = new ConsumerGroupLag(broker.BootstrapServers, TimeSpan.FromSeconds(10));
     }
 
     public EmbeddedKafkaBroker Broker { get; }
@@ -119,17 +123,8 @@ public sealed class EmbeddedInfrastructure : IAsyncDisposable
     }
 
     /// <summary>How far a consumer group's committed offsets are behind the end of the topic.</summary>
-    public long Lag(string group, string topic)
-    {
-        using var consumer = RawConsumer(group);
-        var partitions = Metadata(topic).Select(p => new TopicPartition(topic, p)).ToList();
-        var committed = consumer.Committed(partitions, TimeSpan.FromSeconds(10));
-        return committed.Sum(c =>
-        {
-            var high = consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value;
-            return high - (c.Offset.IsSpecial ? 0 : c.Offset.Value);
-        });
-    }
+    public long Lag(string group, string topic) =>
+        _lag.MeasureAsync(group, [topic]).GetAwaiter().GetResult()?.Total ?? throw new TimeoutException($"The broker did not tell {group}'s lag on {topic} in time.");
 
     private List<int> Metadata(string topic)
     {
@@ -139,6 +134,7 @@ public sealed class EmbeddedInfrastructure : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        _lag.Dispose();
         (Registry as IDisposable)?.Dispose();
         await _registry.StopAsync();
         await _registry.DisposeAsync();

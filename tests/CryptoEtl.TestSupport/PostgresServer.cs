@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 using Xunit;
 
@@ -94,7 +92,7 @@ public sealed class PostgresServer : IAsyncDisposable
         Assert.SkipWhen(bin is null, $"No PostgreSQL here: set {EnvironmentVariable} or apt-get install postgresql (.ci/run installs it).");
 
         var dataDirectory = Directory.CreateTempSubdirectory("cryptoetl-pg-").FullName;
-        var port = FreePort();
+        var port = FreePorts.Next();
         var asRoot = Environment.UserName == "root";
         if (asRoot)
         {
@@ -109,13 +107,6 @@ public sealed class PostgresServer : IAsyncDisposable
 
         return new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false",
             dataDirectory, Path.Combine(bin!, "pg_ctl"), asRoot);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static async Task RunAsync(string tool, string[] arguments, bool asPostgresUser = false)

@@ -5,6 +5,8 @@ using CryptoEtl.SparkJob.SparkConnect.Streaming;
 using CryptoEtl.SparkJob.Transform;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
 
 namespace CryptoEtl.SparkJob.SparkConnect.Jobs;
 
@@ -203,25 +205,26 @@ public sealed class SparkConnectJobService(
     }
 
     /// <summary>Runs <paramref name="attempt"/> until it succeeds, waiting longer after each failure Spark or the registry may recover from.</summary>
-    private async Task<T> RetryAsync<T>(Func<Task<T>> attempt, CancellationToken cancellation)
-    {
-        var delay = TimeSpan.FromSeconds(1);
-        while (true)
+    private async Task<T> RetryAsync<T>(Func<Task<T>> attempt, CancellationToken cancellation) =>
+        await UntilReachable().ExecuteAsync(async _ => await attempt(), cancellation);
+
+    /// <summary>Spark or the registry is not up yet (containers start in any order): try again, 1 s doubling up to a minute.</summary>
+    private ResiliencePipeline UntilReachable() => new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
         {
-            try
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = TimeSpan.FromSeconds(1),
+            MaxDelay = MaxRetryDelay,
+            ShouldHandle = new PredicateBuilder().Handle<Exception>(IsTransient),
+            OnRetry = args =>
             {
-                return await attempt();
-            }
-            catch (Exception e) when (IsTransient(e))
-            {
-                // Spark or the registry is not up yet (containers start in any order): try again.
-                Health = HealthCheckResult.Unhealthy($"cannot submit yet: {e.Message}");
-                logger.SubmitRetry(delay, e.Message);
-                await Task.Delay(delay, cancellation);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
-            }
-        }
-    }
+                Health = HealthCheckResult.Unhealthy($"cannot submit yet: {args.Outcome.Exception!.Message}");
+                logger.SubmitRetry(args.RetryDelay, args.Outcome.Exception.Message);
+                return ValueTask.CompletedTask;
+            },
+        })
+        .Build();
 
     private static bool IsTransient(Exception e) => e is SparkConnectException { FromSpark: false } or HttpRequestException or TimeoutException;
 

@@ -4,6 +4,7 @@ using CryptoEtl.Contracts;
 using CryptoEtl.DevServices.Hosting;
 using CryptoEtl.DevServices.Kafka;
 using CryptoEtl.DevServices.SchemaRegistry;
+using CryptoEtl.ServiceDefaults.Kafka;
 using Microsoft.AspNetCore.Builder;
 
 namespace CryptoEtl.Bench.Pipeline;
@@ -13,15 +14,15 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 {
     private readonly WebApplication _registryApp;
 
-    private readonly Dictionary<string, int> _partitions;
+    private readonly ConsumerGroupLag _lag;
 
-    private BenchEnvironment(EmbeddedKafkaBroker broker, Dictionary<string, int> partitions, WebApplication registryApp)
+    private BenchEnvironment(EmbeddedKafkaBroker broker, WebApplication registryApp)
     {
         Broker = broker;
-        _partitions = partitions;
         _registryApp = registryApp;
         RegistryUrl = registryApp.ListeningAddress().ToString().TrimEnd('/');
         Registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = RegistryUrl });
+        _lag = new ConsumerGroupLag(broker.BootstrapServers, TimeSpan.FromSeconds(10));
     }
 
     public EmbeddedKafkaBroker Broker { get; }
@@ -57,7 +58,7 @@ internal sealed class BenchEnvironment : IAsyncDisposable
 
         var registry = SchemaRegistryServer.Build("http://127.0.0.1:0", null, ["--Logging:LogLevel:Default=Warning"]);
         await registry.StartAsync();
-        return new BenchEnvironment(broker, partitions, registry);
+        return new BenchEnvironment(broker, registry);
     }
 
     public ProducerConfig ProducerConfig(int lingerMs = 10) => new()
@@ -84,27 +85,13 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         FetchWaitMaxMs = 20,
     };
 
-    /// <summary>
-    /// Records between a group's committed offsets and the end of a topic, over all its partitions (one probe client per
-    /// group, reused).
-    /// </summary>
-    public long Lag(string group, string topic)
-    {
-        var consumer = _lagProbes.GetOrAdd(group, g => new ConsumerBuilder<Ignore, Ignore>(ConsumerConfig(g)).Build());
-        var parts = Enumerable.Range(0, _partitions[topic]).Select(p => new TopicPartition(topic, p)).ToList();
-        return consumer.Committed(parts, TimeSpan.FromSeconds(10)).Sum(c =>
-            consumer.QueryWatermarkOffsets(c.TopicPartition, TimeSpan.FromSeconds(10)).High.Value - (c.Offset.IsSpecial ? 0 : c.Offset.Value));
-    }
-
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, IConsumer<Ignore, Ignore>> _lagProbes = new();
+    /// <summary>Records between a group's committed offsets and the end of a topic, over all its partitions.</summary>
+    public long Lag(string group, string topic) =>
+        _lag.MeasureAsync(group, [topic]).GetAwaiter().GetResult()?.Total ?? throw new TimeoutException($"The broker did not tell {group}'s lag on {topic} in time.");
 
     public async ValueTask DisposeAsync()
     {
-        foreach (var probe in _lagProbes.Values)
-        {
-            probe.Dispose();
-        }
-
+        _lag.Dispose();
         (Registry as IDisposable)?.Dispose();
         await _registryApp.StopAsync();
         await _registryApp.DisposeAsync();

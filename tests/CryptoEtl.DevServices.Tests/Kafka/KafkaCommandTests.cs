@@ -34,7 +34,7 @@ public sealed class KafkaCommandTests
     public async Task With_a_port_the_printed_address_is_that_port_and_clients_bootstrap_through_it()
     {
         Requires.Tool("kcat", "kcat");
-        var port = FreePort();
+        var port = FreePorts.Next();
         await using var process = ChildProcess.StartDotnet("CryptoEtl.DevServices.dll", ["kafka", "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--topic", "fixed"]);
         var bootstrap = (await process.WaitForLineAsync(@"^bootstrap\.servers=(\S+)$", TimeSpan.FromSeconds(30), Cancel)).Groups[1].Value;
 
@@ -58,12 +58,5 @@ public sealed class KafkaCommandTests
 
         Assert.NotEqual(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains(message, process.Transcript, StringComparison.Ordinal);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -37,11 +37,12 @@ internal sealed class FakeSparkConnectServer : IAsyncDisposable
 
     public string Remote => $"sc://127.0.0.1:{Port}";
 
-    public static async Task<FakeSparkConnectServer> StartAsync()
+    /// <param name="port">A port to listen on (0: any free one).</param>
+    public static async Task<FakeSparkConnectServer> StartAsync(int port = 0)
     {
         var spark = new FakeSpark();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0, listen => listen.Protocols = HttpProtocols.Http2));
+        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, port, listen => listen.Protocols = HttpProtocols.Http2));
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddGrpc();
         builder.Services.AddSingleton(spark);

@@ -93,6 +93,32 @@ public sealed class SparkProcessTests
     }
 
     [Fact]
+    public async Task Run_with_the_spark_engine_waits_with_growing_delays_for_a_Spark_that_is_not_up_yet_then_submits()
+    {
+        var port = FreePorts.Next();
+        await using var infrastructure = await EmbeddedInfrastructure.StartAsync(createPipelineTopics: false);
+        await using var job = ChildProcess.StartDotnet("CryptoEtl.SparkJob.dll",
+        [
+            "run", "--engine", "spark",
+            $"--Spark:Remote=sc://127.0.0.1:{port}",
+            "--ConnectionStrings:kafka=kafka:29092",
+            $"--ConnectionStrings:schema-registry={infrastructure.RegistryUrl}",
+            "--urls=http://127.0.0.1:0",
+            "--Logging:LogLevel:Default=Information",
+        ]);
+
+        await job.WaitForLineAsync(@"Could not submit the queries yet \(retrying in 00:00:01\): ", Timeout, Cancel);
+        await job.WaitForLineAsync(@"Could not submit the queries yet \(retrying in 00:00:02\): ", Timeout, Cancel);
+        await using var server = await FakeSparkConnectServer.StartAsync(port);
+
+        await job.WaitForLineAsync("Query cryptoetl-deadletters started: id ", Timeout, Cancel);
+        await job.WaitForLineAsync("Query cryptoetl-alerts: Waiting for data to arrive", Timeout, Cancel);
+        Assert.Equal(6, server.Spark.ActiveQueries.Count);
+        job.Interrupt();
+        Assert.Equal(0, await job.WaitForExitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Run_with_the_spark_engine_submits_reports_restarts_a_failed_query_and_leaves_the_queries_running_unless_asked_to_stop_them()
     {
         await using var server = await FakeSparkConnectServer.StartAsync();
