@@ -3,8 +3,8 @@ using CryptoEtl.Ingest.CoinGecko;
 using CryptoEtl.Ingest.Publishing;
 using CryptoEtl.Ingest.Runs;
 using CryptoEtl.Ingest.Telemetry;
-using CryptoEtl.ServiceDefaults.Kafka;
-using CryptoEtl.ServiceDefaults.Relational;
+using CryptoEtl.Kafka;
+using CryptoEtl.Relational;
 using CryptoEtl.ServiceDefaults.State;
 using Microsoft.Extensions.Options;
 

@@ -3,7 +3,7 @@ using CryptoEtl.Processor.Api;
 using CryptoEtl.Processor.Loading;
 using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Telemetry;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 using CryptoEtl.ServiceDefaults.Options;
 using Microsoft.Extensions.Options;
 

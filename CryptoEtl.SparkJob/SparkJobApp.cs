@@ -1,6 +1,6 @@
 using Confluent.SchemaRegistry;
 using CryptoEtl.Contracts;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 using CryptoEtl.ServiceDefaults.Options;
 using CryptoEtl.SparkJob.Local;
 using CryptoEtl.SparkJob.SparkConnect;

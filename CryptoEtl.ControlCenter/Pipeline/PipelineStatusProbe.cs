@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Confluent.Kafka;
 using OpenTelemetry;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 
 namespace CryptoEtl.ControlCenter.Pipeline;
 

@@ -7,7 +7,7 @@ using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.Contracts.Serialization;
 using CryptoEtl.Ingest.Telemetry;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 
 namespace CryptoEtl.Ingest.Publishing;
 

@@ -1,5 +1,5 @@
 using System.Data.Common;
-using CryptoEtl.ServiceDefaults.Relational;
+using CryptoEtl.Relational;
 
 namespace CryptoEtl.Ingest.Runs;
 

@@ -1,6 +1,6 @@
 using CryptoEtl.Contracts;
 using CryptoEtl.Processor.Loading;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.Processor.Api;

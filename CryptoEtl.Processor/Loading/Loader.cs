@@ -7,7 +7,7 @@ using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.Contracts.Serialization;
 using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Telemetry;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 
 namespace CryptoEtl.Processor.Loading;
 
@@ -91,32 +91,7 @@ public sealed class Loader : IDisposable
     private List<ConsumeResult<byte[]?, byte[]?>> Collect(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellation)
     {
         var batch = new List<ConsumeResult<byte[]?, byte[]?>>();
-        var deadline = _clock.GetUtcNow() + _options.BatchInterval;
-        while (batch.Count < _options.MaxBatchSize && !cancellation.IsCancellationRequested)
-        {
-            var remaining = deadline - _clock.GetUtcNow();
-            if (remaining <= TimeSpan.Zero && batch.Count > 0)
-            {
-                break;
-            }
-
-            var result = consumer.Consume(batch.Count == 0 ? _options.BatchInterval : remaining);
-            if (result is null)
-            {
-                if (batch.Count > 0 || remaining <= TimeSpan.Zero)
-                {
-                    break;
-                }
-
-                continue;
-            }
-
-            if (!result.IsPartitionEOF)
-            {
-                batch.Add(result);
-            }
-        }
-
+        consumer.Collect(batch, _options.MaxBatchSize, _options.BatchInterval, cancellation);
         return batch;
     }
 

@@ -1,7 +1,7 @@
 using Confluent.SchemaRegistry;
+using CryptoEtl.Kafka;
 using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Telemetry;
-using CryptoEtl.ServiceDefaults.Kafka;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 
@@ -17,36 +17,21 @@ public sealed class LoaderService(
     ProcessorTelemetry telemetry,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
-    ILogger<LoaderService> logger) : BackgroundService, IHealthCheck
+    ILogger<LoaderService> logger) : ConsumerStageService("loader", lifetime, logger)
 {
     public const string ServiceName = "processor";
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task PrepareAsync(CancellationToken cancellation) => store.InitializeAsync(cancellation);
+
+    protected override void Run(CancellationToken cancellation)
     {
-        try
-        {
-            await store.InitializeAsync(stoppingToken);
-            await Task.Factory.StartNew(() =>
-            {
-                using var loader = new Loader(
-                    KafkaConnection.Consumer(configuration, ServiceName, options.Value.ConsumerGroup),
-                    KafkaConnection.Producer(configuration, ServiceName),
-                    registry, store, options.Value, status, telemetry, clock, logger);
-                loader.Run(stoppingToken);
-            }, stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-        catch (Exception e)
-        {
-            logger.LoaderStopped(e.Describe());
-            Environment.ExitCode = 1;
-            lifetime.StopApplication();
-        }
+        using var loader = new Loader(
+            KafkaConnection.Consumer(configuration, ServiceName, options.Value.ConsumerGroup),
+            KafkaConnection.Producer(configuration, ServiceName),
+            registry, store, options.Value, status, telemetry, clock, logger);
+        loader.Run(cancellation);
     }
 
     /// <summary>Unhealthy while the loader is not running or the store refuses writes.</summary>
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(status.Health.Check());
+    protected override HealthCheckResult CheckHealth() => status.Health.Check();
 }

@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 
 namespace CryptoEtl.Processor.Loading;
 

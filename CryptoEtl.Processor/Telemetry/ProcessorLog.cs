@@ -22,7 +22,4 @@ internal static partial class ProcessorLog
 
     [LoggerMessage(7, LogLevel.Warning, "Tick retention failed; trying again in {Period}: {Error}")]
     public static partial void RetentionFailed(this ILogger logger, TimeSpan period, string error);
-
-    [LoggerMessage(8, LogLevel.Critical, "The loader stopped: {Error}")]
-    public static partial void LoaderStopped(this ILogger logger, string error);
 }

@@ -7,7 +7,7 @@ using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.Contracts.Serialization;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 using CryptoEtl.SparkJob.Telemetry;
 using CryptoEtl.SparkJob.Transform;
 
@@ -131,33 +131,11 @@ public sealed class LocalExecutor : IDisposable
 
     public void Dispose() => _output.Dispose();
 
-    /// <summary>Reads the next micro-batch into <see cref="_pending"/> (a rebalance during the read removes revoked partitions' records).</summary>
+    /// <summary>Reads the next micro-batch (a rebalance during the read removes revoked partitions' records from it).</summary>
     private List<ConsumeResult<byte[]?, byte[]?>> Collect(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellation)
     {
-        var batch = _pending;
-        batch.Clear();
-        var deadline = Stopwatch.GetTimestamp() + (long)(_options.BatchInterval.TotalSeconds * Stopwatch.Frequency);
-        while (batch.Count < _options.MaxBatchSize && !cancellation.IsCancellationRequested)
-        {
-            var remaining = TimeSpan.FromSeconds((deadline - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
-            var result = consumer.Consume(batch.Count == 0 ? _options.BatchInterval : remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
-            if (result is null)
-            {
-                if (remaining <= TimeSpan.Zero || batch.Count == 0)
-                {
-                    break;
-                }
-
-                continue;
-            }
-
-            if (!result.IsPartitionEOF && _states.ContainsKey(result.Partition.Value))
-            {
-                batch.Add(result);
-            }
-        }
-
-        return [.. batch];
+        consumer.Collect(_pending, _options.MaxBatchSize, _options.BatchInterval, cancellation, r => _states.ContainsKey(r.Partition.Value));
+        return [.. _pending];
     }
 
     private void ProcessBatch(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken cancellation)

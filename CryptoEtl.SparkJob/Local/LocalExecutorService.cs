@@ -1,5 +1,5 @@
 using Confluent.SchemaRegistry;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 using CryptoEtl.ServiceDefaults.State;
 using CryptoEtl.SparkJob.Telemetry;
 using CryptoEtl.SparkJob.Transform;
@@ -17,7 +17,7 @@ public sealed class LocalExecutorService(
     SparkJobTelemetry telemetry,
     TimeProvider clock,
     IHostApplicationLifetime lifetime,
-    ILogger<LocalExecutorService> logger) : BackgroundService, IHealthCheck
+    ILogger<LocalExecutorService> logger) : ConsumerStageService("local executor", lifetime, logger)
 {
     public const string ServiceName = "sparkjob";
 
@@ -26,32 +26,25 @@ public sealed class LocalExecutorService(
 
     private LocalExecutor? _executor;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.Factory.StartNew(() =>
+    protected override void Run(CancellationToken cancellation)
     {
+        var settings = options.Value;
+        var checkpoints = settings.CheckpointDir is { Length: > 0 } dir ? Path.GetFullPath(dir) : DefaultCheckpointDirectory(StateDirectory.Resolve(configuration, ServiceName));
+        using var executor = new LocalExecutor(
+            KafkaConnection.Consumer(configuration, ServiceName, settings.ConsumerGroup),
+            KafkaConnection.Producer(configuration, ServiceName),
+            registry, transform.Value, settings, checkpoints, telemetry, clock, logger);
+        _executor = executor;
         try
         {
-            var settings = options.Value;
-            var checkpoints = settings.CheckpointDir is { Length: > 0 } dir ? Path.GetFullPath(dir) : DefaultCheckpointDirectory(StateDirectory.Resolve(configuration, ServiceName));
-            using var executor = new LocalExecutor(
-                KafkaConnection.Consumer(configuration, ServiceName, settings.ConsumerGroup),
-                KafkaConnection.Producer(configuration, ServiceName),
-                registry, transform.Value, settings, checkpoints, telemetry, clock, logger);
-            _executor = executor;
-            executor.Run(stoppingToken);
-        }
-        catch (Exception e)
-        {
-            logger.ExecutorStopped(e.Describe());
-            Environment.ExitCode = 1;
-            lifetime.StopApplication();
+            executor.Run(cancellation);
         }
         finally
         {
             _executor = null;
         }
-    }, stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
 
     /// <summary>Unhealthy while the executor is not running or its batches fail.</summary>
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(_executor?.Health.Check() ?? HealthCheckResult.Unhealthy("the executor is not running"));
+    protected override HealthCheckResult CheckHealth() => _executor?.Health.Check() ?? HealthCheckResult.Unhealthy("the executor is not running");
 }

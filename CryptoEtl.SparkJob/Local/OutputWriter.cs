@@ -6,7 +6,7 @@ using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.Contracts.Serialization;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 
 namespace CryptoEtl.SparkJob.Local;
 

@@ -31,7 +31,4 @@ internal static partial class SparkJobLog
 
     [LoggerMessage(10, LogLevel.Error, "Partition {Partition} offset {Offset} cannot be processed ({Error}); dead-lettered as processing_failed, the partition moves on")]
     public static partial void PoisonRecord(this ILogger logger, int partition, long offset, string error);
-
-    [LoggerMessage(11, LogLevel.Critical, "The local executor stopped: {Error}")]
-    public static partial void ExecutorStopped(this ILogger logger, string error);
 }

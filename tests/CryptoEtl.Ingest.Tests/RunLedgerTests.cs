@@ -1,5 +1,5 @@
 using CryptoEtl.Ingest.Runs;
-using CryptoEtl.ServiceDefaults.Relational;
+using CryptoEtl.Relational;
 using CryptoEtl.TestSupport;
 
 namespace CryptoEtl.Ingest.Tests;

@@ -1,4 +1,4 @@
-using CryptoEtl.ServiceDefaults.Relational;
+using CryptoEtl.Relational;
 
 namespace CryptoEtl.ServiceDefaults.Tests;
 

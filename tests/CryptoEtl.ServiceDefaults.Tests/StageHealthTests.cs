@@ -1,4 +1,4 @@
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Confluent.SchemaRegistry;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 using CryptoEtl.SparkJob.SparkConnect.Plans;
 using CryptoEtl.SparkJob.Transform;
 

@@ -1,5 +1,5 @@
 using Confluent.SchemaRegistry;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 using CryptoEtl.SparkJob.SparkConnect.Plans;
 using CryptoEtl.SparkJob.SparkConnect.Streaming;
 using CryptoEtl.SparkJob.Transform;

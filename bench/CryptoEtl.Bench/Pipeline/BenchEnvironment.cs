@@ -4,7 +4,7 @@ using CryptoEtl.Contracts;
 using CryptoEtl.DevServices.Hosting;
 using CryptoEtl.DevServices.Kafka;
 using CryptoEtl.DevServices.SchemaRegistry;
-using CryptoEtl.ServiceDefaults.Kafka;
+using CryptoEtl.Kafka;
 using Microsoft.AspNetCore.Builder;
 
 namespace CryptoEtl.Bench.Pipeline;

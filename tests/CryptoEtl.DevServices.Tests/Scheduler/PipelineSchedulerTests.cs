@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using CryptoEtl.DevServices.Scheduler;
-using CryptoEtl.ServiceDefaults.Relational;
+using CryptoEtl.Relational;
 using CryptoEtl.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;

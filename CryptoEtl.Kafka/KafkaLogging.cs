@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 
-namespace CryptoEtl.ServiceDefaults.Kafka;
+namespace CryptoEtl.Kafka;
 
 /// <summary>Routes librdkafka's own log lines into the service's logs (and from there to OpenTelemetry).</summary>
 public static class KafkaLogging

@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Configuration;
 
-namespace CryptoEtl.ServiceDefaults.Kafka;
+namespace CryptoEtl.Kafka;
 
 /// <summary>
 /// Kafka client settings the Aspire way: the bootstrap servers come from <c>ConnectionStrings:kafka</c>, and any librdkafka

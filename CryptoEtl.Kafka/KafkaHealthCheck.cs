@@ -1,7 +1,7 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace CryptoEtl.ServiceDefaults.Kafka;
+namespace CryptoEtl.Kafka;
 
 /// <summary>Healthy when the cluster answers a metadata request in time; the readiness check behind /health.</summary>
 public sealed class KafkaHealthCheck(string bootstrapServers) : IHealthCheck, IDisposable

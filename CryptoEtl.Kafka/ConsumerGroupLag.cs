@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace CryptoEtl.ServiceDefaults.Kafka;
+namespace CryptoEtl.Kafka;
 
 /// <summary>A consumer group's lag on its topics: records between its committed offsets and the end of each partition.</summary>
 public sealed record GroupLag(string Group, IReadOnlyDictionary<string, long> Topics)

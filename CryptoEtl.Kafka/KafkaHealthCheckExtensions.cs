@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace CryptoEtl.ServiceDefaults.Kafka;
+namespace CryptoEtl.Kafka;
 
 public static class KafkaHealthCheckExtensions
 {

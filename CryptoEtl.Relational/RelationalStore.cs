@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Configuration;
 using Npgsql;
 
-namespace CryptoEtl.ServiceDefaults.Relational;
+namespace CryptoEtl.Relational;
 
 /// <summary>
 /// A service's relational store: <c>ConnectionStrings:postgres</c> names a PostgreSQL database, or a SQLite file when it is a

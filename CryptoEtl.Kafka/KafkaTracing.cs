@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 
-namespace CryptoEtl.ServiceDefaults.Kafka;
+namespace CryptoEtl.Kafka;
 
 /// <summary>
 /// Spans for Kafka work with OpenTelemetry's messaging conventions, and W3C trace context carried in message headers
