@@ -5,6 +5,7 @@ using CryptoEtl.Ingest.Runs;
 using CryptoEtl.Ingest.Telemetry;
 using CryptoEtl.Kafka;
 using CryptoEtl.Relational;
+using CryptoEtl.ServiceDefaults.Options;
 using CryptoEtl.ServiceDefaults.State;
 using Microsoft.Extensions.Options;
 
@@ -25,8 +26,7 @@ public static class IngestApp
         var configuration = builder.Configuration;
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestTelemetry>();
-        builder.Services.AddOptions<IngestOptions>().BindConfiguration(IngestOptions.Section)
-            .Validate(o => o.RunTimeout > TimeSpan.Zero, "Ingest:RunTimeout must be positive.").ValidateOnStart();
+        builder.Services.AddValidatedOptions<IngestOptions>(IngestOptions.Section, o => o.Problems());
         builder.Services.AddCoinGeckoClient();
 
         builder.Services.AddSingleton<ISchemaRegistryClient>(_ => new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(configuration) }));

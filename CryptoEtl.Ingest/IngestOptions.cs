@@ -7,4 +7,7 @@ public sealed class IngestOptions
 
     /// <summary>A run taking longer than this fails with "timed out".</summary>
     public TimeSpan RunTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    public IReadOnlyList<string> Problems() =>
+        RunTimeout > TimeSpan.Zero ? [] : [$"Ingest:RunTimeout must be positive (got {RunTimeout})."];
 }

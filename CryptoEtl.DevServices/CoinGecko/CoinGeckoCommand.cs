@@ -31,15 +31,7 @@ internal static class CoinGeckoCommand
                 MalformedRate = parse.GetValue(malformed), BadCoinRate = parse.GetValue(badCoins),
             };
             var options = Options(parse.GetValue(coins), parse.GetValue(seed), parse.GetValue(refresh), parse.GetValue(rateLimit)) with { JumpProbability = parse.GetValue(jumps) };
-            var problems = faults.Problems().ToList();
-            try
-            {
-                options.Validate();
-            }
-            catch (ArgumentOutOfRangeException e)
-            {
-                problems.Add(e.Message.Split(Environment.NewLine)[0]);
-            }
+            var problems = faults.Problems().Concat(options.Problems()).ToList();
 
             if (parse.GetValue(port) is < 0 or > 65535)
             {

@@ -16,7 +16,11 @@ internal sealed class MarketSimulation
 
     public MarketSimulation(SimulatorOptions options, TimeProvider clock)
     {
-        options.Validate();
+        if (options.Problems() is { Count: > 0 } problems)
+        {
+            throw new ArgumentException(string.Join(" ", problems), nameof(options));
+        }
+
         _clock = clock;
         _refresh = options.RefreshInterval;
         _origin = clock.GetUtcNow();

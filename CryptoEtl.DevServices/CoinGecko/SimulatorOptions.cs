@@ -21,22 +21,30 @@ public sealed record SimulatorOptions
     /// <summary>When set, requests must carry it in x-cg-demo-api-key or x-cg-pro-api-key, or get CoinGecko's 401.</summary>
     public string? RequiredApiKey { get; init; }
 
-    public void Validate()
+    /// <summary>What is wrong with these settings; the simulator refuses to start with any.</summary>
+    public IReadOnlyList<string> Problems()
     {
+        var problems = new List<string>();
         if (CoinCount is < 1 or > 10_000)
         {
-            throw new ArgumentOutOfRangeException(nameof(CoinCount), CoinCount, "The simulator serves between 1 and 10000 coins.");
+            problems.Add($"The simulator serves between 1 and 10000 coins (got {CoinCount}).");
         }
 
         if (RefreshInterval < TimeSpan.FromMilliseconds(100))
         {
-            throw new ArgumentOutOfRangeException(nameof(RefreshInterval), RefreshInterval, "The refresh interval must be at least 100 ms.");
+            problems.Add($"The refresh interval must be at least 100 ms (got {RefreshInterval}).");
         }
 
-        ArgumentOutOfRangeException.ThrowIfNegative(RateLimitPerMinute);
-        if (JumpProbability is < 0 or > 1)
+        if (RateLimitPerMinute < 0)
         {
-            throw new ArgumentOutOfRangeException(nameof(JumpProbability), JumpProbability, "The jump probability must be between 0 and 1.");
+            problems.Add($"The rate limit must not be negative (got {RateLimitPerMinute}).");
         }
+
+        if (JumpProbability is < 0 or > 1 || double.IsNaN(JumpProbability))
+        {
+            problems.Add($"The jump probability must be between 0 and 1 (got {JumpProbability}).");
+        }
+
+        return problems;
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
 using CryptoEtl.Ingest.Telemetry;
+using CryptoEtl.ServiceDefaults.Options;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -17,8 +18,7 @@ public static class CoinGeckoHttpClientRegistration
 {
     public static IServiceCollection AddCoinGeckoClient(this IServiceCollection services)
     {
-        services.AddSingleton<IValidateOptions<CoinGeckoOptions>, CoinGeckoOptionsValidator>();
-        services.AddOptions<CoinGeckoOptions>().BindConfiguration(CoinGeckoOptions.Section).ValidateOnStart()
+        services.AddValidatedOptions<CoinGeckoOptions>(CoinGeckoOptions.Section, o => o.Problems())
             // Aspire style: an AppHost points the client at an API or simulator with ConnectionStrings:coingecko.
             .PostConfigure<IConfiguration>((options, configuration) =>
                 options.BaseUrl ??= configuration.GetConnectionString("coingecko") is { Length: > 0 } url ? new Uri(url) : null);

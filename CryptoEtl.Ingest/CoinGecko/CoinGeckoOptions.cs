@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.Ingest.CoinGecko;
 
@@ -61,56 +60,53 @@ public sealed partial class CoinGeckoOptions
     public override string ToString() =>
         $"plan {Plan}, {EffectiveBaseUrl}, top {TopN} in {VsCurrency}, {EffectiveRateLimit} calls/min, key {(string.IsNullOrEmpty(ApiKey) ? "none" : "set")}";
 
-    [GeneratedRegex("^[a-z]{2,10}$")]
-    internal static partial Regex CurrencyCode();
-}
-
-/// <summary>Start-up validation with messages that name the setting.</summary>
-public sealed class CoinGeckoOptionsValidator : IValidateOptions<CoinGeckoOptions>
-{
-    public ValidateOptionsResult Validate(string? name, CoinGeckoOptions options)
+    /// <summary>What is wrong with these settings, each naming its setting (checked at start-up).</summary>
+    public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
-        if (options.Plan != CoinGeckoPlan.Public && string.IsNullOrWhiteSpace(options.ApiKey))
+        if (Plan != CoinGeckoPlan.Public && string.IsNullOrWhiteSpace(ApiKey))
         {
-            problems.Add($"CoinGecko:ApiKey is required for the {options.Plan} plan (set CoinGecko__ApiKey).");
+            problems.Add($"CoinGecko:ApiKey is required for the {Plan} plan (set CoinGecko__ApiKey).");
         }
 
-        if (options.BaseUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))
+        if (BaseUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))
         {
             problems.Add($"CoinGecko:BaseUrl must be an absolute http(s) URL (got '{url}').");
         }
 
-        if (!CoinGeckoOptions.CurrencyCode().IsMatch(options.VsCurrency))
+        if (!CurrencyCode().IsMatch(VsCurrency))
         {
-            problems.Add($"CoinGecko:VsCurrency must be a lower-case currency code such as usd (got '{options.VsCurrency}').");
+            problems.Add($"CoinGecko:VsCurrency must be a lower-case currency code such as usd (got '{VsCurrency}').");
         }
 
-        if (options.TopN is < 1 or > 10_000)
+        if (TopN is < 1 or > 10_000)
         {
-            problems.Add($"CoinGecko:TopN must be between 1 and 10000 (got {options.TopN}).");
+            problems.Add($"CoinGecko:TopN must be between 1 and 10000 (got {TopN}).");
         }
 
-        if (options.PerPage is < 1 or > 250)
+        if (PerPage is < 1 or > 250)
         {
-            problems.Add($"CoinGecko:PerPage must be between 1 and 250, CoinGecko's maximum (got {options.PerPage}).");
+            problems.Add($"CoinGecko:PerPage must be between 1 and 250, CoinGecko's maximum (got {PerPage}).");
         }
 
-        if (options.EffectiveRateLimit is < 1 or > 100_000)
+        if (EffectiveRateLimit is < 1 or > 100_000)
         {
-            problems.Add($"CoinGecko:RateLimitPerMinute must be between 1 and 100000 (got {options.EffectiveRateLimit}).");
+            problems.Add($"CoinGecko:RateLimitPerMinute must be between 1 and 100000 (got {EffectiveRateLimit}).");
         }
 
-        if (options.MaxRetries is < 0 or > 50)
+        if (MaxRetries is < 0 or > 50)
         {
-            problems.Add($"CoinGecko:MaxRetries must be between 0 and 50 (got {options.MaxRetries}).");
+            problems.Add($"CoinGecko:MaxRetries must be between 0 and 50 (got {MaxRetries}).");
         }
 
-        if (options.AttemptTimeout <= TimeSpan.Zero || options.TotalTimeout < options.AttemptTimeout || options.RetryBaseDelay < TimeSpan.Zero)
+        if (AttemptTimeout <= TimeSpan.Zero || TotalTimeout < AttemptTimeout || RetryBaseDelay < TimeSpan.Zero)
         {
             problems.Add("CoinGecko:AttemptTimeout must be positive, TotalTimeout at least AttemptTimeout, and RetryBaseDelay not negative.");
         }
 
-        return problems.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(problems);
+        return problems;
     }
+
+    [GeneratedRegex("^[a-z]{2,10}$")]
+    internal static partial Regex CurrencyCode();
 }

@@ -45,12 +45,6 @@ public sealed class LocalExecutor : IDisposable
     public LocalExecutor(ConsumerConfig consumerConfig, ProducerConfig producerConfig, ISchemaRegistryClient registry, TransformOptions transform,
         LocalExecutorOptions options, string checkpointDirectory, SparkJobTelemetry telemetry, TimeProvider clock, ILogger logger)
     {
-        var problems = options.Problems();
-        if (problems.Count > 0)
-        {
-            throw new ArgumentException(string.Join(" ", problems), nameof(options));
-        }
-
         _consumerConfig = consumerConfig;
         _options = options;
         _transform = new StreamTransform(transform);

@@ -16,7 +16,7 @@ public sealed class CoinGeckoOptionsTests
         var options = new CoinGeckoOptions { Plan = plan, ApiKey = key };
 
         Assert.Equal((new Uri(url), rate, header), (options.EffectiveBaseUrl, options.EffectiveRateLimit, options.KeyHeader));
-        Assert.True(new CoinGeckoOptionsValidator().Validate(null, options).Succeeded);
+        Assert.Empty(options.Problems());
     }
 
     [Theory]
@@ -26,10 +26,9 @@ public sealed class CoinGeckoOptionsTests
     [InlineData(CoinGeckoPlan.Public, null, 250, 250, "US Dollar", "CoinGecko:VsCurrency must be a lower-case currency code")]
     public void Invalid_settings_are_refused_naming_the_setting(CoinGeckoPlan plan, string? key, int topN, int perPage, string currency, string message)
     {
-        var result = new CoinGeckoOptionsValidator().Validate(null, new CoinGeckoOptions { Plan = plan, ApiKey = key, TopN = topN, PerPage = perPage, VsCurrency = currency });
+        var problems = new CoinGeckoOptions { Plan = plan, ApiKey = key, TopN = topN, PerPage = perPage, VsCurrency = currency }.Problems();
 
-        Assert.True(result.Failed);
-        Assert.Contains(message, result.FailureMessage, StringComparison.Ordinal);
+        Assert.Contains(problems, p => p.StartsWith(message, StringComparison.Ordinal));
     }
 
     [Fact]
