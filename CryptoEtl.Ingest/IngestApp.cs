@@ -29,7 +29,7 @@ public static class IngestApp
         builder.Services.AddValidatedOptions<IngestOptions>(IngestOptions.Section, o => o.Problems());
         builder.Services.AddCoinGeckoClient();
 
-        builder.Services.AddSingleton<ISchemaRegistryClient>(_ => new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(configuration) }));
+        builder.AddSchemaRegistryClient();
         builder.Services.AddSingleton<SnapshotPublisher>();
         builder.Services.AddSingleton(_ => new SourceDedupe(StateDirectory.Resolve(configuration, ServiceName)));
         builder.Services.AddSingleton(_ => new RunLedger(RelationalStore.Open(configuration, ServiceName, "ingest-runs.db")));

@@ -24,7 +24,7 @@ public static class ProcessorApp
         builder.Services.AddSingleton<ProcessorTelemetry>();
         builder.Services.AddValidatedOptions<LoaderOptions>(LoaderOptions.Section, o => o.Problems());
         builder.Services.AddMarketStore(configuration);
-        builder.Services.AddSingleton<ISchemaRegistryClient>(_ => new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(configuration) }));
+        builder.AddSchemaRegistryClient();
         builder.Services.AddConsumerGroupLag(configuration);
         builder.Services.AddSingleton<ConsumerLagProbe>();
         builder.Services.AddSingleton<LoaderService>();

@@ -24,7 +24,7 @@ public static class SparkJobApp
         builder.Services.AddSingleton<SparkJobTelemetry>();
         builder.Services.AddValidatedOptions<TransformOptions>(TransformOptions.Section, o => o.Problems());
         builder.Services.AddValidatedOptions<LocalExecutorOptions>(LocalExecutorOptions.Section, o => o.Problems());
-        builder.Services.AddSingleton<ISchemaRegistryClient>(_ => new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(configuration) }));
+        builder.AddSchemaRegistryClient();
         builder.Services.AddSingleton<LocalExecutorService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<LocalExecutorService>());
         builder.Services.AddConsumerGroupLag(configuration);
@@ -56,7 +56,7 @@ public static class SparkJobApp
         SparkOptions.ApplyConnectionString(configuration);
         builder.Services.AddValidatedOptions<TransformOptions>(TransformOptions.Section, TransformPlans.Problems);
         builder.Services.AddValidatedOptions<SparkOptions>(SparkOptions.Section, o => o.Problems());
-        builder.Services.AddSingleton<ISchemaRegistryClient>(_ => new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(configuration) }));
+        builder.AddSchemaRegistryClient();
         builder.Services.AddSingleton<SparkConnectJobService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SparkConnectJobService>());
         builder.Services.AddHealthChecks().AddCheck<SparkConnectJobService>("spark", tags: ["ready"]);
