@@ -1,4 +1,6 @@
 using Confluent.SchemaRegistry;
+using CryptoEtl.Contracts.Market;
+using CryptoEtl.Contracts.Serialization;
 using CryptoEtl.Ingest.CoinGecko;
 using CryptoEtl.Ingest.Publishing;
 using CryptoEtl.Ingest.Runs;
@@ -30,13 +32,14 @@ public static class IngestApp
         builder.Services.AddCoinGeckoClient();
 
         builder.AddSchemaRegistryClient();
+        builder.AddKafkaProducer<string, MarketSnapshot>(KafkaConnection.ConnectionName,
+            (sp, producer) => producer.SetValueSerializer(new ContractSerializer<MarketSnapshot>(sp.GetRequiredService<ISchemaRegistryClient>())));
         builder.Services.AddSingleton<SnapshotPublisher>();
         builder.Services.AddSingleton(_ => new SourceDedupe(StateDirectory.Resolve(configuration, ServiceName)));
         builder.Services.AddSingleton(_ => new RunLedger(RelationalStore.Open(configuration, ServiceName, "ingest-runs.db")));
         builder.Services.AddScoped<IngestRunner>();
         builder.Services.AddSingleton<RunCoordinator>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RunCoordinator>());
-        builder.Services.AddHealthChecks().AddKafka(configuration);
 
         configure?.Invoke(builder);
 

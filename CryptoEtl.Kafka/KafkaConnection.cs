@@ -4,18 +4,21 @@ using Microsoft.Extensions.Configuration;
 namespace CryptoEtl.Kafka;
 
 /// <summary>
-/// Kafka client settings the Aspire way: the bootstrap servers come from <c>ConnectionStrings:kafka</c>, and any librdkafka
-/// property can be set under <c>Kafka:Producer</c> / <c>Kafka:Consumer</c> (e.g. <c>Kafka__Producer__compression.type=zstd</c>).
+/// Kafka client settings the Aspire way: the bootstrap servers come from <c>ConnectionStrings:kafka</c>; settings come
+/// from Aspire.Confluent.Kafka's sections, by property name (<c>Aspire__Confluent__Kafka__Producer__Config__LingerMs=5</c>),
+/// then from <c>Kafka:Producer</c> / <c>Kafka:Consumer</c> by librdkafka name (<c>Kafka__Producer__compression.type=zstd</c>).
 /// </summary>
 public static class KafkaConnection
 {
     public const string ConnectionName = "kafka";
     public const string SchemaRegistryConnectionName = "schema-registry";
+    public const string ProducerSection = "Aspire:Confluent:Kafka:Producer";
+    public const string ConsumerSection = "Aspire:Confluent:Kafka:Consumer";
 
-    public static string BootstrapServers(IConfiguration configuration) =>
-        configuration.GetConnectionString(ConnectionName) is { Length: > 0 } servers
+    public static string BootstrapServers(IConfiguration configuration, string connectionName = ConnectionName) =>
+        configuration.GetConnectionString(connectionName) is { Length: > 0 } servers
             ? servers
-            : throw new InvalidOperationException("ConnectionStrings:kafka is not set: give the service the Kafka bootstrap servers (ConnectionStrings__kafka=host:port).");
+            : throw new InvalidOperationException($"ConnectionStrings:{connectionName} is not set: give the service the Kafka bootstrap servers (ConnectionStrings__{connectionName}=host:port).");
 
     public static string SchemaRegistryUrl(IConfiguration configuration) =>
         configuration.GetConnectionString(SchemaRegistryConnectionName) is { Length: > 0 } url
@@ -23,11 +26,11 @@ public static class KafkaConnection
             : throw new InvalidOperationException("ConnectionStrings:schema-registry is not set: give the service the Schema Registry URL (ConnectionStrings__schema-registry=http://host:port).");
 
     /// <summary>An idempotent, acks=all producer with compression and a short linger, overridable from configuration.</summary>
-    public static ProducerConfig Producer(IConfiguration configuration, string clientId)
+    public static ProducerConfig Producer(IConfiguration configuration, string clientId, string connectionName = ConnectionName)
     {
         var config = new ProducerConfig
         {
-            BootstrapServers = BootstrapServers(configuration),
+            BootstrapServers = BootstrapServers(configuration, connectionName),
             ClientId = clientId,
             EnableIdempotence = true,
             Acks = Acks.All,
@@ -35,7 +38,7 @@ public static class KafkaConnection
             LingerMs = 10,
             MessageTimeoutMs = 120_000,
         };
-        Apply(configuration.GetSection("Kafka:Producer"), config);
+        Apply(configuration, ProducerSection, "Kafka:Producer", config);
         return config;
     }
 
@@ -56,18 +59,22 @@ public static class KafkaConnection
             SessionTimeoutMs = 10_000,
             FetchWaitMaxMs = 100,
         };
-        Apply(configuration.GetSection("Kafka:Consumer"), config);
+        Apply(configuration, ConsumerSection, "Kafka:Consumer", config);
         return config;
     }
 
-    private static void Apply(IConfigurationSection section, ClientConfig config)
+    private static void Apply(IConfiguration configuration, string aspireSection, string librdkafkaSection, ClientConfig config)
     {
-        foreach (var setting in section.GetChildren())
+        var servers = config.BootstrapServers;
+        configuration.GetSection($"{aspireSection}:Config").Bind(config);
+        foreach (var setting in configuration.GetSection(librdkafkaSection).GetChildren())
         {
             if (setting.Value is not null)
             {
                 config.Set(setting.Key, setting.Value);
             }
         }
+
+        config.BootstrapServers = servers; // the connection string names the cluster
     }
 }

@@ -22,14 +22,10 @@ public sealed class SnapshotPublisher : IDisposable
     private readonly IProducer<string, MarketSnapshot> _producer;
     private readonly DeadLetterPublisher _deadLetters;
 
-    public SnapshotPublisher(IConfiguration configuration, ISchemaRegistryClient registry, ILogger<SnapshotPublisher> logger)
+    public SnapshotPublisher(IProducer<string, MarketSnapshot> producer, ISchemaRegistryClient registry, IConfiguration configuration)
     {
-        var config = KafkaConnection.Producer(configuration, "ingest");
-        _producer = new ProducerBuilder<string, MarketSnapshot>(config)
-            .SetValueSerializer(new ContractSerializer<MarketSnapshot>(registry))
-            .SetLogHandler(KafkaLogging.To(logger))
-            .Build();
-        _deadLetters = new DeadLetterPublisher(_producer, registry, config.MessageMaxBytes);
+        _producer = producer;
+        _deadLetters = new DeadLetterPublisher(_producer, registry, KafkaConnection.Producer(configuration, IngestApp.ServiceName).MessageMaxBytes);
     }
 
     /// <summary>Waits for every delivery report; returns the snapshots Kafka acknowledged and the errors of the others.</summary>
@@ -42,11 +38,11 @@ public sealed class SnapshotPublisher : IDisposable
 
     public Task DeadLetterAsync(DeadLetter letter, CancellationToken cancellation) => _deadLetters.PublishAsync(letter, cancellation);
 
+    /// <summary>Delivers what is still queued; the container disposes the producer afterwards.</summary>
     public void Dispose()
     {
         _producer.Flush(TimeSpan.FromSeconds(30));
         _deadLetters.Dispose();
-        _producer.Dispose();
     }
 
     private async Task<string?> SendAsync(MarketSnapshot snapshot, string runId, CancellationToken cancellation)

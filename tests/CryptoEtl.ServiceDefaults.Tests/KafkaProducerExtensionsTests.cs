@@ -1,0 +1,36 @@
+using Confluent.Kafka;
+using CryptoEtl.Kafka;
+using CryptoEtl.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace CryptoEtl.ServiceDefaults.Tests;
+
+public sealed class KafkaProducerExtensionsTests
+{
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task One_call_gives_a_working_producer_and_one_kafka_readiness_check_however_many_clients_ask()
+    {
+        await using var infrastructure = await EmbeddedInfrastructure.StartAsync(createPipelineTopics: false);
+        infrastructure.Broker.CreateTopic("out", 1);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["ConnectionStrings:kafka"] = infrastructure.BootstrapServers;
+        builder.AddKafkaProducer<string, string>("kafka");
+        builder.AddKafkaProducer<byte[], byte[]>("kafka");
+        builder.Services.AddHealthChecks().AddKafka(builder.Configuration);
+        using var host = builder.Build();
+
+        var producer = host.Services.GetRequiredService<IProducer<string, string>>();
+        var report = await producer.ProduceAsync("out", new Message<string, string> { Key = "k", Value = "v" }, Cancel);
+        var checks = host.Services.GetRequiredService<IOptions<HealthCheckServiceOptions>>().Value.Registrations;
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(Cancel);
+
+        Assert.Equal(PersistenceStatus.Persisted, report.Status);
+        Assert.Equal("kafka", Assert.Single(checks).Name);
+        Assert.Equal(HealthStatus.Healthy, health.Entries["kafka"].Status);
+    }
+}
