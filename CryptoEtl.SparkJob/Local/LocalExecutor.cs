@@ -138,14 +138,13 @@ public sealed class LocalExecutor : IDisposable
         var byPartition = batch.GroupBy(r => r.Partition.Value).Select(g => (Partition: g.Key, Records: g.ToList())).ToList();
         using var activity = KafkaTracing.StartProcess(SparkJobTelemetry.Source, Topics.Snapshots, _consumerConfig.GroupId,
             batch.Take(256).Select(r => KafkaTracing.Extract(r.Message.Headers)), batch.Count);
-        var trace = activity?.Context ?? default;
 
         var results = new PartitionResult[byPartition.Count];
         Parallel.For(0, byPartition.Count, new ParallelOptions
         {
             MaxDegreeOfParallelism = _options.Parallelism > 0 ? _options.Parallelism : Environment.ProcessorCount,
             CancellationToken = cancellation,
-        }, i => results[i] = ProcessPartition(byPartition[i].Partition, byPartition[i].Records, trace));
+        }, i => results[i] = ProcessPartition(byPartition[i].Partition, byPartition[i].Records, activity));
 
         _output.WaitForDeliveries(cancellation);
 
@@ -184,7 +183,7 @@ public sealed class LocalExecutor : IDisposable
                 try
                 {
                     _states[records.Key] = _checkpoints.Load(partition)?.State ?? new PartitionState();
-                    var result = ProcessPartition(records.Key, [record], default);
+                    var result = ProcessPartition(records.Key, [record], null);
                     _output.WaitForDeliveries(cancellation);
                     Checkpoint(records.Key, record.Offset.Value + 1);
                     results.Add(result);
@@ -226,7 +225,7 @@ public sealed class LocalExecutor : IDisposable
         }
     }
 
-    private PartitionResult ProcessPartition(int partition, List<ConsumeResult<byte[]?, byte[]?>> records, ActivityContext trace)
+    private PartitionResult ProcessPartition(int partition, List<ConsumeResult<byte[]?, byte[]?>> records, Activity? trace)
     {
         var state = _states[partition];
         var output = new TransformOutput();

@@ -43,11 +43,11 @@ public sealed class OutputWriter : IDisposable
         };
     }
 
-    public void Tick(PriceTick tick, ActivityContext trace) => Send(Topics.Ticks, tick.CoinId, _ticks, tick, trace);
+    public void Tick(PriceTick tick, Activity? trace) => Send(Topics.Ticks, tick.CoinId, _ticks, tick, trace);
 
-    public void Candle(Candle candle, ActivityContext trace) => Send(Topics.Candles, candle.CoinId, _candles, candle, trace);
+    public void Candle(Candle candle, Activity? trace) => Send(Topics.Candles, candle.CoinId, _candles, candle, trace);
 
-    public void Alert(MarketAlert alert, ActivityContext trace) => Send(Topics.Alerts, alert.CoinId, _alerts, alert, trace);
+    public void Alert(MarketAlert alert, Activity? trace) => Send(Topics.Alerts, alert.CoinId, _alerts, alert, trace);
 
     /// <summary>Sends a dead letter, cut to fit this producer's message size.</summary>
     public void DeadLetter(DeadLetter letter)
@@ -74,13 +74,10 @@ public sealed class OutputWriter : IDisposable
         _producer.Dispose();
     }
 
-    private void Send<T>(string topic, string key, ContractSerializer<T> serializer, T value, ActivityContext trace) where T : IAvroContract<T>
+    private void Send<T>(string topic, string key, ContractSerializer<T> serializer, T value, Activity? trace) where T : IAvroContract<T>
     {
         var headers = new Headers();
-        if (trace != default)
-        {
-            headers.Add("traceparent", Encoding.ASCII.GetBytes($"00-{trace.TraceId}-{trace.SpanId}-{(trace.TraceFlags.HasFlag(ActivityTraceFlags.Recorded) ? "01" : "00")}"));
-        }
+        KafkaTracing.Inject(trace, headers); // the batch's span: read from the partitions' threads, never changed meanwhile
 
         Produce(topic, new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(key), Value = Encode(serializer, value, topic), Headers = headers });
     }

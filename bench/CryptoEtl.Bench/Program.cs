@@ -24,7 +24,7 @@ transform.SetAction(async parse =>
 
     var latencyRecords = Math.Min(50_000, count / 4);
     await using var environment = await BenchEnvironment.StartAsync((Topics.Snapshots, count + latencyRecords),
-        TransformBenchmark.PassThroughTopic, TransformBenchmark.NaiveTicksTopic, TransformBenchmark.NaiveCandlesTopic);
+        [TransformBenchmark.PassThroughTopic, TransformBenchmark.NaiveTicksTopic, TransformBenchmark.NaiveCandlesTopic, .. FairCeiling.OutputTopics.Values]);
     return await new TransformBenchmark(environment, count, Math.Min(parse.GetValue(naive), count), latencyRecords).RunAsync();
 });
 

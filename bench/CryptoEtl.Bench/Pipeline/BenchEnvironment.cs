@@ -85,6 +85,15 @@ internal sealed class BenchEnvironment : IAsyncDisposable
         FetchWaitMaxMs = 20,
     };
 
+    /// <summary>How many records have been written to a topic: the sum of its partitions' end offsets.</summary>
+    public long EndOffsets(string topic)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Bootstrap }).Build();
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(ConsumerConfig("bench-end-offsets")).Build();
+        return admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
+            .Sum(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10)).High.Value);
+    }
+
     /// <summary>Records between a group's committed offsets and the end of a topic, over all its partitions.</summary>
     public long Lag(string group, string topic) =>
         _lag.MeasureAsync(group, [topic]).GetAwaiter().GetResult()?.Total ?? throw new TimeoutException($"The broker did not tell {group}'s lag on {topic} in time.");
