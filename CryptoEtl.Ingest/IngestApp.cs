@@ -36,7 +36,8 @@ public static class IngestApp
             (sp, producer) => producer.SetValueSerializer(new ContractSerializer<MarketSnapshot>(sp.GetRequiredService<ISchemaRegistryClient>())));
         builder.Services.AddSingleton<SnapshotPublisher>();
         builder.Services.AddSingleton(_ => new SourceDedupe(StateDirectory.Resolve(configuration, ServiceName)));
-        builder.Services.AddSingleton(_ => new RunLedger(RelationalStore.Open(configuration, ServiceName, "ingest-runs.db")));
+        builder.AddRelationalStore(ServiceName, "ingest-runs.db");
+        builder.Services.AddSingleton<RunLedger>();
         builder.Services.AddScoped<IngestRunner>();
         builder.Services.AddSingleton<RunCoordinator>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RunCoordinator>());

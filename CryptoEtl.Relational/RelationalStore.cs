@@ -15,11 +15,14 @@ public sealed class RelationalStore : IAsyncDisposable
 {
     public const string ConnectionName = "postgres";
 
-    private RelationalStore(DbDataSource dataSource, SqlDialect dialect, string description)
+    private readonly bool _ownsDataSource;
+
+    private RelationalStore(DbDataSource dataSource, SqlDialect dialect, string description, bool ownsDataSource = true)
     {
         DataSource = dataSource;
         Dialect = dialect;
         Description = description;
+        _ownsDataSource = ownsDataSource;
     }
 
     public DbDataSource DataSource { get; }
@@ -51,10 +54,13 @@ public sealed class RelationalStore : IAsyncDisposable
         return new RelationalStore(SqliteFactory.Instance.CreateDataSource(connectionString), SqlDialect.Sqlite, $"SQLite {path}");
     }
 
-    public static RelationalStore OpenPostgres(string connectionString)
+    public static RelationalStore OpenPostgres(string connectionString) => OnPostgres(NpgsqlDataSource.Create(connectionString), ownsDataSource: true);
+
+    /// <summary>A store on a PostgreSQL data source someone else owns (the one Aspire.Npgsql registers, say).</summary>
+    public static RelationalStore OnPostgres(NpgsqlDataSource dataSource, bool ownsDataSource = false)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        return new RelationalStore(NpgsqlDataSource.Create(connectionString), SqlDialect.Postgres, $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database}");
+        var builder = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
+        return new RelationalStore(dataSource, SqlDialect.Postgres, $"PostgreSQL {builder.Host}:{builder.Port}/{builder.Database}", ownsDataSource);
     }
 
     /// <summary>Runs the schema steps not applied yet (tracked per component in cryptoetl_schema_versions), in one transaction.</summary>
@@ -99,7 +105,7 @@ public sealed class RelationalStore : IAsyncDisposable
     /// <summary>The column type for a point in time: TIMESTAMPTZ on PostgreSQL, ISO-8601 text on SQLite.</summary>
     public string TimestampType => Dialect == SqlDialect.Postgres ? "TIMESTAMPTZ" : "TEXT";
 
-    public ValueTask DisposeAsync() => DataSource.DisposeAsync();
+    public ValueTask DisposeAsync() => _ownsDataSource ? DataSource.DisposeAsync() : ValueTask.CompletedTask;
 
     private static async Task Execute(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellation)
     {

@@ -26,7 +26,8 @@ public static class SchedulerServer
         var configuration = builder.Configuration;
         builder.Services.AddSingleton(time);
         builder.Services.AddSingleton(schedule);
-        builder.Services.AddSingleton(_ => new SchedulerHistory(RelationalStore.Open(configuration, ServiceName, "scheduler-runs.db")));
+        builder.AddRelationalStore(ServiceName, "scheduler-runs.db");
+        builder.Services.AddSingleton<SchedulerHistory>();
         builder.Services.AddSingleton<IPipelineTasks>(_ => new HttpPipelineTasks(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, WithSlash(ingest), WithSlash(processor), time));
         builder.Services.AddSingleton<PipelineScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PipelineScheduler>());

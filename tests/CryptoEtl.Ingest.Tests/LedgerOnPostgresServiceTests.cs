@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
 using CryptoEtl.Ingest.Runs;
 using CryptoEtl.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
 namespace CryptoEtl.Ingest.Tests;
@@ -24,5 +26,9 @@ public sealed class LedgerOnPostgresServiceTests
         Assert.Equal(("Succeeded", 60), (reader.GetString(0), reader.GetInt32(1)));
         Assert.False(File.Exists(Path.Combine(harness.StateDirectory, "ingest-runs.db")));
         Assert.Equal(run.RunId, (await harness.Http.GetFromJsonAsync<RunView[]>("/runs", IngestJson.Options, TestContext.Current.CancellationToken))!.Single().RunId);
+
+        // Aspire.Npgsql's data source, with its health check in /health.
+        var health = await harness.Ingest.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(HealthStatus.Healthy, Assert.Single(health.Entries, e => e.Key.StartsWith("PostgreSql", StringComparison.Ordinal)).Value.Status);
     }
 }
