@@ -1,5 +1,12 @@
+using System.CommandLine;
+using CryptoEtl.ControlCenter.Replay;
 using CryptoEtl.ControlCenter.Pipeline;
 using OpenTelemetry.Instrumentation.AspNetCore;
+
+if (args is ["replay", ..])
+{
+    return await new RootCommand("CryptoEtl control center") { ReplayCommand.Create() }.Parse(args).InvokeAsync();
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -18,4 +25,5 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapDefaultEndpoints();
 app.MapPipelineStatus();
-app.Run();
+await app.RunAsync();
+return 0;

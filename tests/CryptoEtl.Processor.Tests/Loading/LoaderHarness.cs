@@ -133,8 +133,14 @@ internal sealed class OutageStore(IMarketStore inner) : IMarketStore
 {
     public volatile bool Down;
 
-    /// <summary>A coin whose ticks this store refuses every time, as a store refuses a document it cannot hold.</summary>
-    public string? RefusedCoin { get; init; }
+    private volatile string? _refusedCoin;
+
+    /// <summary>A coin whose ticks this store refuses every time, as a store refuses a document it cannot hold (null: none).</summary>
+    public string? RefusedCoin
+    {
+        get => _refusedCoin;
+        set => _refusedCoin = value;
+    }
 
     public int Refused;
 
