@@ -10,13 +10,15 @@ if (args is ["replay", ..])
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
-// The page and the AppHost's status line poll /api/status every few seconds: a trace of each would bury the pipeline's.
+// The page and the AppHost's status line poll every few seconds: a trace of each poll would bury the pipeline's.
 builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
 {
     var defaults = options.Filter;
-    options.Filter = context => (defaults?.Invoke(context) ?? true) && !context.Request.Path.StartsWithSegments("/api/status");
+    options.Filter = context => (defaults?.Invoke(context) ?? true) && !(HttpMethods.IsGet(context.Request.Method)
+        && (context.Request.Path.StartsWithSegments("/api/status") || context.Request.Path.StartsWithSegments("/api/deadletters")));
 });
 builder.Services.AddPipelineStatus();
+builder.AddDeadLetters();
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -25,5 +27,6 @@ app.UseDefaultFiles();
 app.UseStaticFiles();
 app.MapDefaultEndpoints();
 app.MapPipelineStatus();
+app.MapDeadLetters();
 await app.RunAsync();
 return 0;

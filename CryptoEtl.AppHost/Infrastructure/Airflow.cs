@@ -35,6 +35,13 @@ public static class AirflowResourceExtensions
                     "--run-at-start")
                 .WithHttpEndpoint(name: "http", isProxied: false)
                 .WithHttpHealthCheck("/health")
+                .WithHttpCommand("/scheduler/runs", "Run now", commandName: "run-now", commandOptions: new HttpCommandOptions
+                {
+                    Method = HttpMethod.Post,
+                    Description = "Start a DAG run now (refused while one is active).",
+                    IconName = "Play",
+                    IsHighlighted = true,
+                })
                 .WithStateDirectory()
                 .WithReference(database, "postgres").WaitFor(database)
                 .WithReference(ingest).WaitFor(ingest)

@@ -23,7 +23,14 @@ public static class ControlCenterResourceExtensions
                 .WithHttpHealthCheck("/health")
                 .WithEnvironment("Pipeline__Source", source)
                 .WithReference(kafka).WaitFor(kafka)
-                .WithReference(schemaRegistry).WaitFor(schemaRegistry);
+                .WithReference(schemaRegistry).WaitFor(schemaRegistry)
+                .WithHttpCommand("/api/deadletters/replay", "Replay dead letters", commandName: "replay-dead-letters", commandOptions: new HttpCommandOptions
+                {
+                    Method = HttpMethod.Post,
+                    Description = "Send every dead letter that can go back to the topic it came from (the console's Dead letters section filters by stage and reason).",
+                    ConfirmationMessage = "Send the dead letters back to the topics they came from? Do it once their cause is fixed; a record that fails again is not replayed again.",
+                    IconName = "ArrowReply",
+                });
             foreach (var service in services)
             {
                 console.WithReference(service.GetEndpoint("http"));

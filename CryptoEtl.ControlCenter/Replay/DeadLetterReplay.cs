@@ -46,6 +46,26 @@ public sealed class DeadLetterReplay(string bootstrapServers, ISchemaRegistryCli
     public const string ReplayHeader = "cryptoetl-replay-of";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
+    private readonly SemaphoreSlim _one = new(1, 1);
+
+    /// <summary>Replays unless another replay of this instance is running (then null): two at once could send a record twice.</summary>
+    public async Task<ReplayResult?> TryReplayAsync(ReplayFilter filter, bool dryRun, CancellationToken cancellation)
+    {
+        if (!await _one.WaitAsync(0, cancellation))
+        {
+            return null;
+        }
+
+        try
+        {
+            return await ReplayAsync(filter, dryRun, cancellation);
+        }
+        finally
+        {
+            _one.Release();
+        }
+    }
+
     public async Task<ReplayResult> ReplayAsync(ReplayFilter filter, bool dryRun, CancellationToken cancellation)
     {
         var decoder = new ContractDecoder<DeadLetter>(registry);
@@ -65,67 +85,47 @@ public sealed class DeadLetterReplay(string bootstrapServers, ISchemaRegistryCli
         }).SetLogHandler(KafkaLogging.To(logger)).Build();
 
         // Read up to where the topic ends now: what is dead-lettered during the replay waits for the next one.
-        var ends = EndsNow(consumer);
-        var next = consumer.Committed(ends.Keys, Timeout).ToDictionary(c => c.TopicPartition,
-            c => c.Offset.IsSpecial ? consumer.QueryWatermarkOffsets(c.TopicPartition, Timeout).Low.Value : c.Offset.Value);
-        consumer.Assign(next.Select(n => new TopicPartitionOffset(n.Key, n.Value)));
+        var ends = consumer.EndsNow(Topics.DeadLetter);
+        var next = consumer.Committed(ends.Keys, Timeout).ToDictionary(c => c.TopicPartition, c => c.Offset.IsSpecial ? consumer.Oldest(c.TopicPartition) : c.Offset.Value);
         int read = 0, replayed = 0, failedAgain = 0, noSource = 0, cut = 0, undecodable = 0;
         var deliveries = new List<Task>();
-        while (next.Any(n => n.Value < ends[n.Key]))
+        await consumer.ReadUntilAsync(next, ends, async record =>
         {
-            cancellation.ThrowIfCancellationRequested();
-            if (consumer.Consume(TimeSpan.FromSeconds(1)) is not { IsPartitionEOF: false } record)
-            {
-                // Offsets with no record to read (the broker dropped old ones): the fetch position moves past them.
-                foreach (var (partition, position) in ends.Keys.Select(p => (p, consumer.Position(p))).Where(p => !p.Item2.IsSpecial).ToList())
-                {
-                    next[partition] = Math.Max(next[partition], position.Value);
-                }
-
-                continue;
-            }
-
-            if (record.Offset.Value >= ends[record.TopicPartition])
-            {
-                continue;
-            }
-
-            next[record.TopicPartition] = record.Offset.Value + 1;
             read++;
             var decoded = await decoder.DecodeAsync(record.Message.Value, Topics.DeadLetter);
             if (!decoded.Success)
             {
                 undecodable++;
-                continue;
+                return;
             }
 
             var letter = decoded.Value!;
             if (!filter.Matches(letter))
             {
-                continue;
+                return;
             }
 
-            if (letter.SourceTopic is null)
+            switch (Replayable(letter, filter))
             {
-                noSource++;
+                case Verdict.NoSourceTopic:
+                    noSource++;
+                    break;
+                case Verdict.Cut:
+                    cut++;
+                    break;
+                case Verdict.FailedAfterReplay:
+                    failedAgain++;
+                    break;
+                default:
+                    replayed++;
+                    if (!dryRun)
+                    {
+                        deliveries.Add(producer.ProduceAsync(letter.SourceTopic!, Replay(letter, record), cancellation));
+                    }
+
+                    break;
             }
-            else if (letter.Headers.Any(h => h.Key == DeadLetters.TruncatedHeader))
-            {
-                cut++;
-            }
-            else if (letter.Headers.Any(h => h.Key == ReplayHeader) && !filter.IncludeFailedReplays)
-            {
-                failedAgain++;
-            }
-            else
-            {
-                replayed++;
-                if (!dryRun)
-                {
-                    deliveries.Add(producer.ProduceAsync(letter.SourceTopic, Replay(letter, record), cancellation));
-                }
-            }
-        }
+        }, cancellation);
 
         await Task.WhenAll(deliveries);
         if (!dryRun && next.Count > 0)
@@ -136,6 +136,21 @@ public sealed class DeadLetterReplay(string bootstrapServers, ISchemaRegistryCli
         consumer.Close();
         return new ReplayResult(replayed, failedAgain, noSource, cut, undecodable, read, dryRun);
     }
+
+    private enum Verdict
+    {
+        Replay,
+        NoSourceTopic,
+        Cut,
+        FailedAfterReplay,
+    }
+
+    /// <summary>Whether a dead letter can go back: it came from a topic, it is whole, and it did not fail after a replay (unless asked).</summary>
+    private static Verdict Replayable(DeadLetter letter, ReplayFilter filter) =>
+        letter.SourceTopic is null ? Verdict.NoSourceTopic
+        : letter.Headers.Any(h => h.Key == DeadLetters.TruncatedHeader) ? Verdict.Cut
+        : letter.Headers.Any(h => h.Key == ReplayHeader) && !filter.IncludeFailedReplays ? Verdict.FailedAfterReplay
+        : Verdict.Replay;
 
     /// <summary>The failed record as it was (key, value, headers), marked as a replay of this dead letter.</summary>
     private static Message<byte[]?, byte[]?> Replay(DeadLetter letter, ConsumeResult<byte[]?, byte[]?> deadLetter)
@@ -148,13 +163,5 @@ public sealed class DeadLetterReplay(string bootstrapServers, ISchemaRegistryCli
 
         headers.Add(ReplayHeader, Encoding.UTF8.GetBytes($"{deadLetter.Topic}/{deadLetter.Partition.Value}@{deadLetter.Offset.Value}"));
         return new Message<byte[]?, byte[]?> { Key = letter.Key, Value = letter.Payload, Headers = headers };
-    }
-
-    private static Dictionary<TopicPartition, long> EndsNow(IConsumer<byte[]?, byte[]?> consumer)
-    {
-        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
-        return admin.GetMetadata(Topics.DeadLetter, Timeout).Topics.Single().Partitions
-            .Select(p => new TopicPartition(Topics.DeadLetter, p.PartitionId))
-            .ToDictionary(p => p, p => consumer.QueryWatermarkOffsets(p, Timeout).High.Value);
     }
 }

@@ -58,6 +58,9 @@ public sealed class AppModelTests
         Assert.IsType<EmbeddedSchedulerResource>(Resource(model, "airflow"));
         Assert.IsType<ProjectResource>(Resource(model, "control-center"));
         Assert.IsType<ReplacedResource>(Resource(model, "zookeeper"));
+        // Dashboard commands where they save a trip.
+        Assert.Contains(Resource(model, "airflow").Annotations.OfType<ResourceCommandAnnotation>(), c => (c.Name, c.DisplayName) == ("run-now", "Run now"));
+        Assert.Contains(Resource(model, "control-center").Annotations.OfType<ResourceCommandAnnotation>(), c => (c.Name, c.DisplayName) == ("replay-dead-letters", "Replay dead letters"));
         Assert.IsType<ReplacedResource>(Resource(model, "spark"));
         Assert.Equal($"Data Source={Path.Combine(state, "postgres", "cryptoetl")}.db", await ConnectionStringAsync(model, "cryptoetl-db"));
         Assert.Equal($"Data Source={Path.Combine(state, "postgres", "airflow")}.db", await ConnectionStringAsync(model, "airflow-db"));

@@ -1,4 +1,8 @@
+using System.Net;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.ControlCenter.Replay;
@@ -76,6 +80,36 @@ public sealed class DeadLetterReplayTests : IAsyncLifetime
         await using var unconfigured = ChildProcess.StartDotnet("CryptoEtl.ControlCenter.dll", ["replay"]);
         Assert.Equal(ReplayCommand.BadUsage, await unconfigured.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("error: ConnectionStrings:kafka is not set", unconfigured.Transcript, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_console_groups_dead_letters_by_stage_and_reason_replays_a_group_and_names_a_bad_filter()
+    {
+        await _harness.ProduceRawAsync(Topics.Ticks, [1, 2, 3]);
+        using (_harness.Run(new OutageStore(await _harness.OpenStoreAsync())))
+        {
+            await DeadLettersAsync(1);
+        }
+
+        await using var console = ChildProcess.StartDotnet("CryptoEtl.ControlCenter.dll",
+            ["--urls=http://127.0.0.1:0", $"--ConnectionStrings:kafka={_harness.Infrastructure.BootstrapServers}",
+             $"--ConnectionStrings:schema-registry={_harness.Infrastructure.RegistryUrl}"]);
+        using var http = new HttpClient { BaseAddress = new Uri((await console.WaitForLineAsync(@"Now listening on: (http://\S+)", TimeSpan.FromSeconds(60), Cancel)).Groups[1].Value) };
+
+        var summary = await http.GetFromJsonAsync<JsonElement>("/api/deadletters", Cancel);
+        var group = Assert.Single(summary.GetProperty("groups").EnumerateArray());
+        Assert.Equal((Loader.Stage, DeadLetterReasons.NotWireFormat, 1), (group.GetProperty("stage").GetString(), group.GetProperty("reason").GetString(), group.GetProperty("count").GetInt32()));
+        var letter = Assert.Single(summary.GetProperty("newest").EnumerateArray());
+        Assert.Equal("hex: 010203 (3 bytes)", letter.GetProperty("preview").GetString());
+        Assert.Matches($@"^{Regex.Escape(Topics.Ticks)}/\d@0$", letter.GetProperty("source").GetString());
+
+        using var bad = await http.PostAsync("/api/deadletters/replay?stage=Load!", null, Cancel);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Equal("stage must be 1-64 lower-case letters, digits or '_' (got \"Load!\").", (await bad.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("detail").GetString());
+
+        using var replayed = await http.PostAsync($"/api/deadletters/replay?stage={Loader.Stage}&reason={DeadLetterReasons.NotWireFormat}", null, Cancel);
+        Assert.Equal(1, (await replayed.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("replayed").GetInt32());
+        Assert.Equal(2, _harness.Infrastructure.ReadAll(Topics.Ticks).Count);
     }
 
     private static (int Replayed, int FailedAgain) Counts(ReplayResult result) => (result.Replayed, result.FailedAfterReplay);
