@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CryptoEtl.ControlCenter.Replay;
+using CryptoEtl.ControlCenter.Browsing;
 using CryptoEtl.ControlCenter.Pipeline;
 using OpenTelemetry.Instrumentation.AspNetCore;
 
@@ -15,10 +16,12 @@ builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
 {
     var defaults = options.Filter;
     options.Filter = context => (defaults?.Invoke(context) ?? true) && !(HttpMethods.IsGet(context.Request.Method)
-        && (context.Request.Path.StartsWithSegments("/api/status") || context.Request.Path.StartsWithSegments("/api/deadletters")));
+        && (context.Request.Path.StartsWithSegments("/api/status") || context.Request.Path.StartsWithSegments("/api/deadletters")
+            || context.Request.Path.StartsWithSegments("/api/topics")));
 });
 builder.Services.AddPipelineStatus();
 builder.AddDeadLetters();
+builder.Services.AddTopicBrowser();
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -28,5 +31,6 @@ app.UseStaticFiles();
 app.MapDefaultEndpoints();
 app.MapPipelineStatus();
 app.MapDeadLetters();
+app.MapTopicBrowser();
 await app.RunAsync();
 return 0;

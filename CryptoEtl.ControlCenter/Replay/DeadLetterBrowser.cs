@@ -1,9 +1,9 @@
-using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.ControlCenter.Browsing;
 using CryptoEtl.Kafka;
 
 namespace CryptoEtl.ControlCenter.Replay;
@@ -42,7 +42,7 @@ public sealed class DeadLetterBrowser(IConfiguration configuration, ISchemaRegis
             var decoded = await decoder.DecodeAsync(record.Message.Value, Topics.DeadLetter);
             letters.Add(decoded.Success
                 ? View(record, decoded.Value!)
-                : new DeadLetterView(record.Partition.Value, record.Offset.Value, "?", "undecodable dead letter", decoded.Error, null, record.Message.Timestamp.UtcDateTime, false, Preview(record.Message.Value)));
+                : new DeadLetterView(record.Partition.Value, record.Offset.Value, "?", "undecodable dead letter", decoded.Error, null, record.Message.Timestamp.UtcDateTime, false, PayloadPreview.Of(record.Message.Value)));
         }, cancellation);
         consumer.Close();
 
@@ -55,33 +55,5 @@ public sealed class DeadLetterBrowser(IConfiguration configuration, ISchemaRegis
     private static DeadLetterView View(ConsumeResult<byte[]?, byte[]?> record, DeadLetter letter) => new(
         record.Partition.Value, record.Offset.Value, letter.Stage, letter.Reason, letter.Error,
         letter.SourceTopic is null ? null : $"{letter.SourceTopic}/{letter.SourcePartition}@{letter.SourceOffset}",
-        letter.FailedAt, letter.Headers.Any(h => h.Key == DeadLetterReplay.ReplayHeader), Preview(letter.Payload));
-
-    /// <summary>What failed, safe to show: Avro named as such, text up to 200 characters, anything else as labelled hex.</summary>
-    public static string Preview(byte[]? payload)
-    {
-        if (payload is null or { Length: 0 })
-        {
-            return "(empty)";
-        }
-
-        if (payload is [0, _, _, _, _, ..])
-        {
-            return $"Avro, schema id {(payload[1] << 24) | (payload[2] << 16) | (payload[3] << 8) | payload[4]}, {payload.Length} bytes";
-        }
-
-        try
-        {
-            var text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(payload);
-            if (!text.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
-            {
-                return text.Length <= 200 ? text : $"{text[..200]}… ({payload.Length} bytes)";
-            }
-        }
-        catch (DecoderFallbackException)
-        {
-        }
-
-        return $"hex: {Convert.ToHexString(payload, 0, Math.Min(payload.Length, 48))}{(payload.Length > 48 ? "…" : "")} ({payload.Length} bytes)";
-    }
+        letter.FailedAt, letter.Headers.Any(h => h.Key == DeadLetterReplay.ReplayHeader), PayloadPreview.Of(letter.Payload));
 }
