@@ -1,6 +1,8 @@
 using System.CommandLine;
 using CryptoEtl.ControlCenter.Replay;
+using CryptoEtl.ControlCenter.Schemas;
 using CryptoEtl.ControlCenter.Browsing;
+using CryptoEtl.ControlCenter.Groups;
 using CryptoEtl.ControlCenter.Pipeline;
 using OpenTelemetry.Instrumentation.AspNetCore;
 
@@ -17,11 +19,13 @@ builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
     var defaults = options.Filter;
     options.Filter = context => (defaults?.Invoke(context) ?? true) && !(HttpMethods.IsGet(context.Request.Method)
         && (context.Request.Path.StartsWithSegments("/api/status") || context.Request.Path.StartsWithSegments("/api/deadletters")
-            || context.Request.Path.StartsWithSegments("/api/topics")));
+            || context.Request.Path.StartsWithSegments("/api/topics") || context.Request.Path.StartsWithSegments("/api/groups")));
 });
 builder.Services.AddPipelineStatus();
 builder.AddDeadLetters();
 builder.Services.AddTopicBrowser();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddConsumerGroups();
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -32,5 +36,7 @@ app.MapDefaultEndpoints();
 app.MapPipelineStatus();
 app.MapDeadLetters();
 app.MapTopicBrowser();
+app.MapConsumerGroups();
+app.MapSchemas();
 await app.RunAsync();
 return 0;

@@ -14,6 +14,9 @@ public sealed record GroupLag(string Group, IReadOnlyDictionary<string, long> To
     public long Total => Topics.Values.Sum();
 }
 
+/// <summary>One partition of a group's input: what the group committed (null: nothing yet), where the partition ends, and the difference.</summary>
+public sealed record PartitionLag(string Topic, int Partition, long? Committed, long End, long Lag);
+
 /// <summary>
 /// Measures consumer-group lag from committed offsets. Committed offsets are what survives a crash, so this is the lag
 /// that matters for freshness and for a drain before shutdown. The one way to measure lag: the services, the AppHost
@@ -32,7 +35,13 @@ public sealed class ConsumerGroupLag(string bootstrapServers, TimeSpan? timeout 
     }).SetLogHandler((_, _) => { }).Build());
 
     /// <summary>The group's lag per topic; null when Kafka does not answer in time.</summary>
-    public async Task<GroupLag?> MeasureAsync(string group, IEnumerable<string> topics)
+    public async Task<GroupLag?> MeasureAsync(string group, IEnumerable<string> topics) =>
+        await MeasurePartitionsAsync(group, topics) is { } partitions
+            ? new GroupLag(group, partitions.GroupBy(p => p.Topic).ToDictionary(g => g.Key, g => g.Sum(p => p.Lag)))
+            : null;
+
+    /// <summary>The group's committed offset, the end offset and the lag of each partition of the topics; null when Kafka does not answer in time.</summary>
+    public async Task<IReadOnlyList<PartitionLag>?> MeasurePartitionsAsync(string group, IEnumerable<string> topics)
     {
         try
         {
@@ -40,9 +49,12 @@ public sealed class ConsumerGroupLag(string bootstrapServers, TimeSpan? timeout 
             var partitions = topics.SelectMany(t => admin.GetMetadata(t, _timeout).Topics.Single().Partitions.Select(p => new TopicPartition(t, p.PartitionId))).ToList();
             var committed = (await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, partitions)],
                 new ListConsumerGroupOffsetsOptions { RequestTimeout = _timeout })).Single().Partitions;
-            var lag = committed.GroupBy(c => c.Topic).ToDictionary(g => g.Key, g => g.Sum(c =>
-                _probe.Value.QueryWatermarkOffsets(c.TopicPartition, _timeout).High.Value - (c.Offset.IsSpecial ? 0 : c.Offset.Value)));
-            return new GroupLag(group, lag);
+            return [.. committed.OrderBy(c => c.Topic, StringComparer.Ordinal).ThenBy(c => c.Partition.Value).Select(c =>
+            {
+                var end = _probe.Value.QueryWatermarkOffsets(c.TopicPartition, _timeout).High.Value;
+                long? offset = c.Offset.IsSpecial ? null : c.Offset.Value;
+                return new PartitionLag(c.Topic, c.Partition.Value, offset, end, end - (offset ?? 0));
+            })];
         }
         catch (KafkaException)
         {

@@ -1,20 +1,13 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Text;
 using System.Text.Json;
-using Confluent.Kafka;
 using CryptoEtl.Contracts;
-using CryptoEtl.Contracts.Market;
-using CryptoEtl.Contracts.Serialization;
-using CryptoEtl.TestSupport;
 
 namespace CryptoEtl.ControlCenter.Tests;
 
 /// <summary>The console's topic browser against the embedded broker and registry, the console running as a process.</summary>
-public sealed class TopicBrowserTests(TopicBrowserTests.Console console) : IClassFixture<TopicBrowserTests.Console>
+public sealed class TopicBrowserTests(ConsoleFixture console) : IClassFixture<ConsoleFixture>
 {
-    private static readonly DateTimeOffset T0 = new(2026, 11, 24, 10, 0, 0, TimeSpan.Zero);
-
     private readonly HttpClient _http = console.Http;
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -39,7 +32,7 @@ public sealed class TopicBrowserTests(TopicBrowserTests.Console console) : IClas
         var btc = records.Where(r => r.GetProperty("key").GetString() == "btc").ToList();
         Assert.Equal([101.0, 100.0], btc.Select(r => r.GetProperty("value").GetProperty("price").GetDouble())); // newest first
         Assert.Equal(("run_id", "run-1"), (btc[0].GetProperty("headers")[0].GetProperty("key").GetString(), btc[0].GetProperty("headers")[0].GetProperty("value").GetString()));
-        Assert.Equal(T0, btc[0].GetProperty("value").GetProperty("event_time").GetDateTimeOffset());
+        Assert.Equal(ConsoleFixture.T0, btc[0].GetProperty("value").GetProperty("event_time").GetDateTimeOffset());
         // A value that breaks the contract is still shown as written.
         Assert.Equal("NaN", records.Single(r => r.GetProperty("key").GetString() == "doge").GetProperty("value").GetProperty("price").GetString());
         var junk = records.Single(r => r.GetProperty("key").GetString() == "junk");
@@ -68,47 +61,5 @@ public sealed class TopicBrowserTests(TopicBrowserTests.Console console) : IClas
         Assert.Equal(status, response.StatusCode);
         Assert.Equal(detail, JsonDocument.Parse(body).RootElement.GetProperty("detail").GetString());
         Assert.DoesNotContain("   at ", body, StringComparison.Ordinal);
-    }
-
-    private static PriceTick Tick(string coin, double price) => new()
-    {
-        CoinId = coin, Symbol = coin, EventTime = T0, Price = price, VsCurrency = "usd", Source = DataSource.Simulator, RunId = "run-1",
-    };
-
-    /// <summary>Ticks (one with a NaN price), a record that is not Avro, and the console, once for the class.</summary>
-    public sealed class Console : IAsyncLifetime
-    {
-        private EmbeddedInfrastructure _infrastructure = null!;
-        private ChildProcess _console = null!;
-
-        public HttpClient Http { get; private set; } = null!;
-
-        public async ValueTask InitializeAsync()
-        {
-            _infrastructure = await EmbeddedInfrastructure.StartAsync();
-            var serializer = new ContractSerializer<PriceTick>(_infrastructure.Registry);
-            using var producer = _infrastructure.RawProducer();
-            foreach (var (coin, price, partition) in new[] { ("btc", 100.0, 0), ("eth", 10.0, 0), ("btc", 101.0, 0), ("doge", double.NaN, 1) })
-            {
-                var value = await serializer.SerializeAsync(Tick(coin, price), new SerializationContext(MessageComponentType.Value, Topics.Ticks));
-                await producer.ProduceAsync(new TopicPartition(Topics.Ticks, partition), new Message<byte[]?, byte[]?>
-                {
-                    Key = Encoding.UTF8.GetBytes(coin), Value = value, Headers = [new Header("run_id", "run-1"u8.ToArray())],
-                }, Cancel);
-            }
-
-            await producer.ProduceAsync(new TopicPartition(Topics.Ticks, 1), new Message<byte[]?, byte[]?> { Key = "junk"u8.ToArray(), Value = [1, 2, 3] }, Cancel);
-
-            _console = ChildProcess.StartDotnet("CryptoEtl.ControlCenter.dll",
-                ["--urls=http://127.0.0.1:0", $"--ConnectionStrings:kafka={_infrastructure.BootstrapServers}", $"--ConnectionStrings:schema-registry={_infrastructure.RegistryUrl}"]);
-            Http = new HttpClient { BaseAddress = new Uri((await _console.WaitForLineAsync(@"Now listening on: (http://\S+)", TimeSpan.FromSeconds(60), Cancel)).Groups[1].Value) };
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            Http.Dispose();
-            await _console.DisposeAsync();
-            await _infrastructure.DisposeAsync();
-        }
     }
 }

@@ -52,6 +52,8 @@ public sealed class EmbeddedRunTests
             Assert.Contains("<td>topics: crypto.market.snapshots</td>", dom, StringComparison.Ordinal);
             Assert.Contains("<td>collections: ticks</td>", dom, StringComparison.Ordinal);
             Assert.Matches("<td>crypto.market.ticks</td><td>6</td><td>\\d+</td>", dom); // the script fetched /api/topics
+            Assert.Matches("<td>cryptoetl-processor</td><td>crypto.market.ticks, crypto.market.candles, crypto.market.alerts</td><td>\\d+</td>", dom); // and /api/groups
+            Assert.Contains("<td>crypto.market.ticks-value</td><td>1</td>", dom, StringComparison.Ordinal); // and /api/schemas
             Assert.Matches("<p id=\"deadletter-total\">\\d+ in the dead-letter topic; the newest \\d+ grouped:</p>", dom); // the script fetched /api/deadletters
         }
 

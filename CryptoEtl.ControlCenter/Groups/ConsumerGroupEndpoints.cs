@@ -1,0 +1,19 @@
+using CryptoEtl.ServiceDefaults.Options;
+
+namespace CryptoEtl.ControlCenter.Groups;
+
+public static class ConsumerGroupEndpoints
+{
+    public static IServiceCollection AddConsumerGroups(this IServiceCollection services)
+    {
+        services.AddValidatedOptions<ConsumerGroupsOptions>(ConsumerGroupsOptions.Section, o => o.Problems());
+        services.AddSingleton<ConsumerGroupMonitor>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConsumerGroupMonitor>());
+        return services;
+    }
+
+    /// <summary>GET /api/groups: each watched group's members, lag per partition and lag over the last minutes.</summary>
+    public static void MapConsumerGroups(this WebApplication app) =>
+        app.MapGet("/api/groups", async (ConsumerGroupMonitor monitor, CancellationToken cancellation) => TypedResults.Ok(await monitor.DescribeAsync(cancellation)))
+            .WithSummary("The pipeline's consumer groups: members, committed offsets, lag per partition and over time");
+}
