@@ -3,6 +3,7 @@ using CryptoEtl.ControlCenter.Replay;
 using CryptoEtl.ControlCenter.Schemas;
 using CryptoEtl.ControlCenter.Browsing;
 using CryptoEtl.ControlCenter.Groups;
+using CryptoEtl.ControlCenter.Market;
 using CryptoEtl.ControlCenter.Pipeline;
 using OpenTelemetry.Instrumentation.AspNetCore;
 
@@ -38,5 +39,6 @@ app.MapDeadLetters();
 app.MapTopicBrowser();
 app.MapConsumerGroups();
 app.MapSchemas();
+app.MapServiceProxy();
 await app.RunAsync();
 return 0;

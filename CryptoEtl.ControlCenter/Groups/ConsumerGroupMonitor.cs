@@ -99,7 +99,7 @@ public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, I
         catch (KafkaException e)
         {
             MembersUnavailable(logger, e.Error.Reason);
-            return groups.ToDictionary(g => g, _ => ((IReadOnlyList<GroupMember>?)null, (string?)$"the broker does not describe groups ({e.Error.Reason})"));
+            return groups.ToDictionary(g => g, _ => ((IReadOnlyList<GroupMember>?)null, (string?)$"the broker does not describe groups (Kafka error {e.Error.Code})"));
         }
     }
 

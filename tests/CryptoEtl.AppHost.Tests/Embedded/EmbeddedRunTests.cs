@@ -54,6 +54,9 @@ public sealed class EmbeddedRunTests
             Assert.Matches("<td>crypto.market.ticks</td><td>6</td><td>\\d+</td>", dom); // the script fetched /api/topics
             Assert.Matches("<td>cryptoetl-processor</td><td>crypto.market.ticks, crypto.market.candles, crypto.market.alerts</td><td>\\d+</td>", dom); // and /api/groups
             Assert.Contains("<td>crypto.market.ticks-value</td><td>1</td>", dom, StringComparison.Ordinal); // and /api/schemas
+            Assert.Contains("<tr data-coin=\"bitcoin\"", dom, StringComparison.Ordinal); // the market, through the console from the read API
+            Assert.Matches("<p id=\"freshness\">[^<]+ · lag transform \\d+, load \\d+</p>", dom);
+            Assert.Matches("<td>(manual|scheduled)__[^<]+</td>", dom); // the scheduler's DAG runs
             Assert.Matches("<p id=\"deadletter-total\">\\d+ in the dead-letter topic; the newest \\d+ grouped:</p>", dom); // the script fetched /api/deadletters
         }
 

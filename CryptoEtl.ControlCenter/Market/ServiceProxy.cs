@@ -1,0 +1,72 @@
+using System.Text.RegularExpressions;
+using OpenTelemetry;
+
+namespace CryptoEtl.ControlCenter.Market;
+
+/// <summary>
+/// The page reads the services' APIs through the console (same origin, no CORS): a fixed set of read-only paths,
+/// forwarded with their query strings to the service found the Aspire way (services__&lt;name&gt;__http__0); the
+/// service's answer (its ProblemDetails included) comes back as it is.
+/// </summary>
+public static partial class ServiceProxy
+{
+    /// <summary>Console path → service and its path: the market data, the pipeline's freshness, and the runs.</summary>
+    private static readonly (Regex Path, string Service, Func<Match, string> Target)[] Routes =
+    [
+        (MarketPath(), "processor", m => $"/api/{m.Groups[1].Value}"),
+        (IngestRuns(), "ingest", _ => "/runs"),
+        (DagRuns(), "airflow", _ => "/scheduler/runs"),
+    ];
+
+    // Not the factory's client with its retries: the page polls, and says at once that a service does not answer.
+    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = TimeSpan.FromSeconds(10) };
+
+    /// <summary>GET /api/market/{coins|coins/{id}|coins/{id}/candles|alerts|pipeline/freshness}, /api/runs/ingest, /api/runs/dag.</summary>
+    public static void MapServiceProxy(this WebApplication app)
+    {
+        app.MapGet("/api/market/{**path}", (HttpContext context, IConfiguration configuration, CancellationToken cancellation) =>
+            ForwardAsync(context, configuration, cancellation)).WithSummary("The Processor's read API: coins, candles, alerts, freshness");
+        app.MapGet("/api/runs/{source}", (HttpContext context, IConfiguration configuration, CancellationToken cancellation) =>
+            ForwardAsync(context, configuration, cancellation)).WithSummary("Ingest's runs (ingest) or the scheduler's DAG runs (dag)");
+    }
+
+    private static async Task<IResult> ForwardAsync(HttpContext context, IConfiguration configuration, CancellationToken cancellation)
+    {
+        var path = context.Request.Path.Value ?? "";
+        foreach (var (pattern, service, target) in Routes)
+        {
+            if (pattern.Match(path) is not { Success: true } match)
+            {
+                continue;
+            }
+
+            if (configuration[$"services:{service}:http:0"] is not { Length: > 0 } url)
+            {
+                return Results.Problem($"The console does not know where {service} is (services__{service}__http__0 is not set).", statusCode: StatusCodes.Status503ServiceUnavailable, title: $"No {service}");
+            }
+
+            using var untraced = SuppressInstrumentationScope.Begin(); // the page polls: not worth a trace each time
+            try
+            {
+                using var response = await Http.GetAsync(new Uri(new Uri(url), target(match) + context.Request.QueryString), cancellation);
+                var body = await response.Content.ReadAsStringAsync(cancellation);
+                return Results.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json", statusCode: (int)response.StatusCode);
+            }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
+            {
+                return Results.Problem($"{service} does not answer.", statusCode: StatusCodes.Status502BadGateway, title: $"{service} unreachable");
+            }
+        }
+
+        return Results.Problem($"The console does not forward {(path.Length <= 100 ? path : path[..100] + "…")}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown path");
+    }
+
+    [GeneratedRegex("^/api/market/(coins|coins/[a-z0-9._-]{1,100}|coins/[a-z0-9._-]{1,100}/candles|alerts|pipeline/freshness)$")]
+    private static partial Regex MarketPath();
+
+    [GeneratedRegex("^/api/runs/ingest$")]
+    private static partial Regex IngestRuns();
+
+    [GeneratedRegex("^/api/runs/dag$")]
+    private static partial Regex DagRuns();
+}

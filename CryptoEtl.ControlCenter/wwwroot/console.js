@@ -1,0 +1,172 @@
+// The control center page: each section polls its API (no framework, nothing from a CDN).
+const cell = (text, cls) => { const td = document.createElement('td'); td.textContent = text ?? ''; if (cls) td.className = cls; return td; };
+const row = cells => { const tr = document.createElement('tr'); tr.append(...cells); return tr; };
+async function refresh() {
+  try {
+    const response = await fetch('/api/status');
+    if (!response.ok) throw new Error(response.statusText);
+    const status = await response.json();
+    document.getElementById('source').textContent = status.source;
+    document.getElementById('updated').textContent = new Date().toLocaleTimeString();
+    document.querySelector('#services tbody').replaceChildren(...status.services.map(s => row([cell(s.name), cell(s.url), cell(s.health, s.health)])));
+    const rows = [];
+    for (const [group, values] of Object.entries(status.counts)) {
+      for (const [name, value] of Object.entries(values)) rows.push(row([cell(`${group}: ${name}`), cell(value)]));
+    }
+    document.querySelector('#counts tbody').replaceChildren(...rows);
+  } catch (e) { document.getElementById('updated').textContent = 'unreachable'; }
+}
+async function replay(stage, reason) {
+  if (!confirm(`Send the ${stage} / ${reason} dead letters back to the topics they came from?`)) return;
+  const response = await fetch(`/api/deadletters/replay?stage=${encodeURIComponent(stage)}&reason=${encodeURIComponent(reason)}`, { method: 'POST' });
+  const body = await response.json();
+  document.getElementById('replayed').textContent = response.ok ? body.message : (body.detail ?? response.statusText);
+  refreshDeadLetters();
+}
+async function refreshDeadLetters() {
+  try {
+    const response = await fetch('/api/deadletters');
+    if (!response.ok) throw new Error(response.statusText);
+    const summary = await response.json();
+    document.getElementById('deadletter-total').textContent = `${summary.total} in the dead-letter topic; the newest ${summary.read} grouped:`;
+    document.querySelector('#deadletter-groups tbody').replaceChildren(...summary.groups.map(g => {
+      const button = document.createElement('button');
+      button.textContent = 'Replay';
+      button.onclick = () => replay(g.stage, g.reason);
+      const action = document.createElement('td');
+      action.append(button);
+      return row([cell(g.stage), cell(g.reason), cell(g.count), cell(new Date(g.newest).toLocaleString()), action]);
+    }));
+    document.querySelector('#deadletters tbody').replaceChildren(...summary.newest.map(l => row([
+      cell(new Date(l.failedAt).toLocaleString()), cell(`${l.stage} / ${l.reason}${l.failedAfterReplay ? ' (after a replay)' : ''}`),
+      cell(l.error), cell(l.source), cell(l.preview, 'preview')])));
+  } catch (e) { document.getElementById('deadletter-total').textContent = 'unreachable'; }
+}
+async function browse(topic) {
+  const response = await fetch(`/api/topics/${encodeURIComponent(topic)}/messages?limit=20`);
+  const body = await response.json();
+  document.getElementById('browse').hidden = false;
+  document.getElementById('browse-title').textContent = response.ok ? `${topic}: the newest ${body.length} records` : (body.detail ?? response.statusText);
+  document.querySelector('#messages tbody').replaceChildren(...(response.ok ? body : []).map(m => row([
+    cell(`${m.partition}@${m.offset}`), cell(new Date(m.timestamp).toLocaleString()), cell(m.key),
+    cell(m.value ? JSON.stringify(m.value) : `${m.undecodable}: ${m.raw}`, 'preview')])));
+}
+async function refreshTopics() {
+  try {
+    const response = await fetch('/api/topics');
+    if (!response.ok) throw new Error(response.statusText);
+    const topics = await response.json();
+    document.querySelector('#topics tbody').replaceChildren(...topics.map(t => {
+      const button = document.createElement('button');
+      button.textContent = 'Browse';
+      button.onclick = () => browse(t.name);
+      const action = document.createElement('td');
+      action.append(button);
+      return row([cell(t.name), cell(t.partitions.length), cell(t.messages), action]);
+    }));
+  } catch (e) { }
+}
+function sparkline(samples) {
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('width', '160'); svg.setAttribute('height', '24');
+  const max = Math.max(1, ...samples.map(s => s.lag));
+  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+  line.setAttribute('points', samples.map((s, i) => `${samples.length < 2 ? 0 : i * 160 / (samples.length - 1)},${23 - s.lag * 22 / max}`).join(' '));
+  line.setAttribute('fill', 'none'); line.setAttribute('stroke', '#1a73e8');
+  svg.append(line);
+  const td = document.createElement('td'); td.append(svg); return td;
+}
+async function refreshGroups() {
+  try {
+    const response = await fetch('/api/groups');
+    if (!response.ok) throw new Error(response.statusText);
+    const groups = await response.json();
+    document.querySelector('#groups tbody').replaceChildren(...groups.map(g => row([cell(g.group), cell(g.topics.join(', ')),
+      cell(g.lag ?? 'unknown'), sparkline(g.history),
+      cell(g.members ? g.members.map(m => `${m.clientId}@${m.host}: ${m.assignment.join(' ')}`).join('; ') : g.membersUnavailable)])));
+    document.querySelector('#group-partitions tbody').replaceChildren(...groups.flatMap(g => (g.partitions ?? []).map(p =>
+      row([cell(g.group), cell(`${p.topic}/${p.partition}`), cell(p.committed ?? 'none'), cell(p.end), cell(p.lag)]))));
+  } catch (e) { }
+}
+async function refreshSchemas() {
+  try {
+    const response = await fetch('/api/schemas');
+    if (!response.ok) throw new Error(response.statusText);
+    const subjects = await response.json();
+    document.querySelector('#schemas tbody').replaceChildren(...subjects.map(s => {
+      const button = document.createElement('button');
+      button.textContent = `Show v${s.latestVersion}`;
+      button.onclick = () => { const pre = document.getElementById('schema'); pre.hidden = false; pre.textContent = `${s.subject} v${s.latestVersion} (id ${s.latestId})\n${s.latest}`; };
+      const action = document.createElement('td');
+      action.append(button);
+      return row([cell(s.subject), cell(s.versions.join(', ')), cell(s.compatibility), action]);
+    }));
+  } catch (e) { }
+}
+const svg = (name, attributes) => { const e = document.createElementNS('http://www.w3.org/2000/svg', name); for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, v); return e; };
+let chartCoin = new URLSearchParams(location.search).get('coin'); // ?coin=bitcoin opens its chart
+async function getJson(path) { const r = await fetch(path); if (!r.ok) throw new Error(r.statusText); return r.json(); }
+async function refreshMarket() {
+  try {
+    const coins = await getJson('/api/market/coins');
+    document.querySelector('#coins tbody').replaceChildren(...coins.slice(0, 25).map(c => {
+      const tr = row([cell(`${c.id} (${c.symbol})`), cell(`${c.price.toPrecision(6)} ${c.vsCurrency}`),
+        cell(c.changePct == null ? '' : `${c.changePct.toFixed(2)} %`, c.changePct < 0 ? 'Unreachable' : 'Healthy'), cell(c.source), cell(new Date(c.eventTime).toLocaleTimeString())]);
+      tr.dataset.coin = c.id; tr.style.cursor = 'pointer'; tr.onclick = () => { chartCoin = c.id; drawChart(); };
+      return tr;
+    }));
+    const alerts = await getJson('/api/market/alerts?limit=20');
+    document.querySelector('#alerts tbody').replaceChildren(...alerts.map(a => row([cell(new Date(a.eventTime).toLocaleString()), cell(a.coinId), cell(a.message)])));
+    if (chartCoin) drawChart();
+  } catch (e) { }
+}
+async function drawChart() {
+  const interval = document.getElementById('interval').value;
+  const [candles, alerts] = await Promise.all([getJson(`/api/market/coins/${encodeURIComponent(chartCoin)}/candles?interval=${interval}&limit=60`), getJson('/api/market/alerts?limit=100')]);
+  document.getElementById('chart-box').hidden = false;
+  document.getElementById('chart-title').textContent = `${chartCoin}: the last ${candles.length} ${interval} candles (volume: 24 h volume at the close)`;
+  const chart = document.getElementById('chart');
+  const list = candles.slice().reverse();
+  if (list.length === 0) { chart.replaceChildren(); return; }
+  const low = Math.min(...list.map(c => c.low)), high = Math.max(...list.map(c => c.high)), volume = Math.max(1, ...list.map(c => c.volume24h ?? 0));
+  const w = 720 / list.length, y = p => 10 + (high - p) * 200 / Math.max(high - low, 1e-12);
+  const items = list.flatMap((c, i) => {
+    const x = i * w + w / 2, up = c.close >= c.open, color = up ? '#137333' : '#c5221f';
+    return [svg('line', { x1: x, x2: x, y1: y(c.high), y2: y(c.low), stroke: color }),
+      svg('rect', { x: x - w * 0.35, width: Math.max(1, w * 0.7), y: Math.min(y(c.open), y(c.close)), height: Math.max(1, Math.abs(y(c.open) - y(c.close))), fill: color, 'data-candle': c.windowStart }),
+      svg('rect', { x: x - w * 0.35, width: Math.max(1, w * 0.7), y: 300 - (c.volume24h ?? 0) * 70 / volume, height: (c.volume24h ?? 0) * 70 / volume, fill: '#c6d4f0' })];
+  });
+  const start = Date.parse(list[0].windowStart), end = Date.parse(list[list.length - 1].windowEnd);
+  const marks = alerts.filter(a => a.coinId === chartCoin && Date.parse(a.eventTime) >= start && Date.parse(a.eventTime) < end).map(a => {
+    const x = (Date.parse(a.eventTime) - start) * 720 / (end - start), yy = y(a.price);
+    const mark = svg('polygon', { points: `${x},${yy - 12} ${x - 6},${yy - 22} ${x + 6},${yy - 22}`, fill: '#e37400', 'data-alert': a.id });
+    const title = svg('title', {}); title.textContent = a.message; mark.append(title); return mark;
+  });
+  chart.replaceChildren(...items, ...marks);
+}
+document.getElementById('interval').onchange = () => chartCoin && drawChart();
+async function refreshRuns() {
+  try {
+    const freshness = await getJson('/api/market/pipeline/freshness');
+    document.getElementById('freshness').textContent = Object.entries(freshness.stages)
+      .map(([stage, f]) => `${stage}: ${f.ageSeconds == null ? 'nothing yet' : `newest event ${Math.round(f.ageSeconds)} s old`}`).join(' · ')
+      + ' · lag ' + Object.entries(freshness.consumerLag).map(([stage, lag]) => `${stage} ${lag ?? '?'}`).join(', ');
+  } catch (e) { document.getElementById('freshness').textContent = 'unreachable'; }
+  try {
+    const dagRuns = await getJson('/api/runs/dag?limit=10');
+    document.querySelector('#dag-runs tbody').replaceChildren(...dagRuns.map(r => row([cell(r.dagRunId), cell(r.state), cell(r.tries),
+      cell(r.startedAt && r.finishedAt ? ((Date.parse(r.finishedAt) - Date.parse(r.startedAt)) / 1000).toFixed(1) : ''), cell(r.error)])));
+  } catch (e) { }
+  try {
+    const runs = await getJson('/api/runs/ingest?limit=10');
+    document.querySelector('#ingest-runs tbody').replaceChildren(...runs.map(r => row([cell(r.runId), cell(r.status), cell(r.fetched), cell(r.published), cell(r.rejected),
+      cell(r.durationSeconds == null ? '' : r.durationSeconds.toFixed(1))])));
+  } catch (e) { }
+}
+refresh(); setInterval(refresh, 2000);
+refreshMarket(); setInterval(refreshMarket, 5000);
+refreshRuns(); setInterval(refreshRuns, 5000);
+refreshSchemas(); setInterval(refreshSchemas, 30000);
+refreshGroups(); setInterval(refreshGroups, 5000);
+refreshTopics(); setInterval(refreshTopics, 5000);
+refreshDeadLetters(); setInterval(refreshDeadLetters, 5000);
