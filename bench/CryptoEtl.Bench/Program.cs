@@ -3,6 +3,7 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using CryptoEtl.Bench.ControlCenter;
 using CryptoEtl.Bench.Load;
 using CryptoEtl.Bench.Micro;
 using CryptoEtl.Bench.Pipeline;
@@ -45,6 +46,15 @@ load.SetAction(async parse =>
     return await new LoadBenchmark(environment, target, count).RunAsync();
 });
 
+var consoleRecords = new Option<int>("--records") { Description = "Ticks to pre-load into one topic.", DefaultValueFactory = _ => 200_000 };
+var console = new Command("console", "How fast the control center's API answers with many records in a topic.") { consoleRecords };
+console.SetAction(async parse =>
+{
+    var count = parse.GetValue(consoleRecords);
+    await using var environment = await BenchEnvironment.StartAsync((Topics.Ticks, count));
+    return await new ConsoleBenchmark(environment, count).RunAsync();
+});
+
 var codec = new Command("codec", "BenchmarkDotNet: one snapshot through our Avro codec and through Confluent's Avro serdes.");
 codec.SetAction(_ =>
 {
@@ -54,5 +64,5 @@ codec.SetAction(_ =>
     return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
 });
 
-var root = new RootCommand("CryptoEtl benchmarks (run with -c Release).") { transform, load, codec };
+var root = new RootCommand("CryptoEtl benchmarks (run with -c Release).") { transform, load, console, codec };
 return await root.Parse(args).InvokeAsync();
