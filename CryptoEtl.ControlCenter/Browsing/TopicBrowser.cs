@@ -18,7 +18,7 @@ public sealed record MessageView(int Partition, long Offset, DateTimeOffset Time
 public sealed record BrowseRequest(string Topic, int? Partition, long? Offset, int Limit, string? Key);
 
 /// <summary>Reads topics for the console: every topic's offsets, and a topic's records newest first or from an offset.</summary>
-public sealed class TopicBrowser(IConfiguration configuration, AvroJson avro)
+public sealed class TopicBrowser(IConfiguration configuration, AvroJson avro) : IDisposable
 {
     public const int MaxLimit = 500;
 
@@ -27,9 +27,12 @@ public sealed class TopicBrowser(IConfiguration configuration, AvroJson avro)
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
+    // One client for the topic list, kept for the console's lifetime (reading a range needs its own assignment).
+    private readonly Lazy<IConsumer<byte[]?, byte[]?>> _probe = new(() => Consumer(configuration));
+
     public IReadOnlyList<TopicView> List()
     {
-        using var consumer = Consumer();
+        var consumer = _probe.Value;
         using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
         return [.. admin.GetMetadata(Timeout).Topics
             .Where(t => !t.Topic.StartsWith("__", StringComparison.Ordinal) && t.Error.Code == ErrorCode.NoError)
@@ -91,7 +94,7 @@ public sealed class TopicBrowser(IConfiguration configuration, AvroJson avro)
             p => request.Offset is { } from ? Math.Min(p.High, from + depth) : p.High);
         var key = request.Key is null ? null : Encoding.UTF8.GetBytes(request.Key);
         var records = new List<ConsumeResult<byte[]?, byte[]?>>();
-        using var consumer = Consumer();
+        using var consumer = Consumer(configuration);
         await consumer.ReadUntilAsync(next, ends, record =>
         {
             if (key is null || (record.Message.Key is { } k && k.AsSpan().SequenceEqual(key)))
@@ -119,7 +122,15 @@ public sealed class TopicBrowser(IConfiguration configuration, AvroJson avro)
         return views;
     }
 
-    private IConsumer<byte[]?, byte[]?> Consumer() => new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
+    public void Dispose()
+    {
+        if (_probe.IsValueCreated)
+        {
+            _probe.Value.Dispose();
+        }
+    }
+
+    private static IConsumer<byte[]?, byte[]?> Consumer(IConfiguration configuration) => new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
     {
         BootstrapServers = KafkaConnection.BootstrapServers(configuration),
         GroupId = "cryptoetl-control-center",

@@ -23,6 +23,8 @@ public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, I
 {
     private readonly ConsumerGroupLag _lag = new(KafkaConnection.BootstrapServers(configuration));
     private readonly ConcurrentDictionary<string, Queue<LagSample>> _history = new(StringComparer.Ordinal);
+    private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(new AdminClientConfig { BootstrapServers = KafkaConnection.BootstrapServers(configuration) })
+        .SetLogHandler((_, _) => { }).Build());
 
     public async Task<IReadOnlyList<GroupView>> DescribeAsync(CancellationToken cancellation)
     {
@@ -57,6 +59,11 @@ public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, I
     public override void Dispose()
     {
         _lag.Dispose();
+        if (_admin.IsValueCreated)
+        {
+            _admin.Value.Dispose();
+        }
+
         base.Dispose();
     }
 
@@ -89,10 +96,9 @@ public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, I
     /// <summary>Members per group; librdkafka's embedded broker cannot describe groups, and then each group says so.</summary>
     private async Task<Dictionary<string, (IReadOnlyList<GroupMember>?, string?)>> MembersAsync(IEnumerable<string> groups, CancellationToken cancellation)
     {
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = KafkaConnection.BootstrapServers(configuration) }).SetLogHandler((_, _) => { }).Build();
         try
         {
-            var described = await admin.DescribeConsumerGroupsAsync(groups, new DescribeConsumerGroupsOptions { RequestTimeout = TimeSpan.FromSeconds(5) }).WaitAsync(cancellation);
+            var described = await _admin.Value.DescribeConsumerGroupsAsync(groups, new DescribeConsumerGroupsOptions { RequestTimeout = TimeSpan.FromSeconds(5) }).WaitAsync(cancellation);
             return described.ConsumerGroupDescriptions.ToDictionary(d => d.GroupId, d => ((IReadOnlyList<GroupMember>?)[.. d.Members.Select(m =>
                 new GroupMember(m.ClientId, m.Host, [.. m.Assignment.TopicPartitions.Select(p => $"{p.Topic}/{p.Partition.Value}")]))], (string?)null));
         }
