@@ -1,6 +1,7 @@
 // The control center page: each section polls its API (no framework, nothing from a CDN).
 const cell = (text, cls) => { const td = document.createElement('td'); td.textContent = text ?? ''; if (cls) td.className = cls; return td; };
 const row = cells => { const tr = document.createElement('tr'); tr.append(...cells); return tr; };
+const action = (text, onclick) => { const button = document.createElement('button'); button.textContent = text; button.onclick = onclick; const td = document.createElement('td'); td.append(button); return td; };
 async function refresh() {
   try {
     const response = await fetch('/api/status');
@@ -30,12 +31,7 @@ async function refreshDeadLetters() {
     const summary = await response.json();
     document.getElementById('deadletter-total').textContent = `${summary.total} in the dead-letter topic; the newest ${summary.read} grouped:`;
     document.querySelector('#deadletter-groups tbody').replaceChildren(...summary.groups.map(g => {
-      const button = document.createElement('button');
-      button.textContent = 'Replay';
-      button.onclick = () => replay(g.stage, g.reason);
-      const action = document.createElement('td');
-      action.append(button);
-      return row([cell(g.stage), cell(g.reason), cell(g.count), cell(new Date(g.newest).toLocaleString()), action]);
+      return row([cell(g.stage), cell(g.reason), cell(g.count), cell(new Date(g.newest).toLocaleString()), action('Replay', () => replay(g.stage, g.reason))]);
     }));
     document.querySelector('#deadletters tbody').replaceChildren(...summary.newest.map(l => row([
       cell(new Date(l.failedAt).toLocaleString()), cell(`${l.stage} / ${l.reason}${l.failedAfterReplay ? ' (after a replay)' : ''}`),
@@ -57,12 +53,7 @@ async function refreshTopics() {
     if (!response.ok) throw new Error(response.statusText);
     const topics = await response.json();
     document.querySelector('#topics tbody').replaceChildren(...topics.map(t => {
-      const button = document.createElement('button');
-      button.textContent = 'Browse';
-      button.onclick = () => browse(t.name);
-      const action = document.createElement('td');
-      action.append(button);
-      return row([cell(t.name), cell(t.partitions.length), cell(t.messages), action]);
+      return row([cell(t.name), cell(t.partitions.length), cell(t.messages), action('Browse', () => browse(t.name))]);
     }));
   } catch (e) { }
 }
@@ -94,12 +85,7 @@ async function refreshSchemas() {
     if (!response.ok) throw new Error(response.statusText);
     const subjects = await response.json();
     document.querySelector('#schemas tbody').replaceChildren(...subjects.map(s => {
-      const button = document.createElement('button');
-      button.textContent = `Show v${s.latestVersion}`;
-      button.onclick = () => { const pre = document.getElementById('schema'); pre.hidden = false; pre.textContent = `${s.subject} v${s.latestVersion} (id ${s.latestId})\n${s.latest}`; };
-      const action = document.createElement('td');
-      action.append(button);
-      return row([cell(s.subject), cell(s.versions.join(', ')), cell(s.compatibility), action]);
+      return row([cell(s.subject), cell(s.versions.join(', ')), cell(s.compatibility), action(`Show v${s.latestVersion}`, () => { const pre = document.getElementById('schema'); pre.hidden = false; pre.textContent = `${s.subject} v${s.latestVersion} (id ${s.latestId})\n${s.latest}`; })]);
     }));
   } catch (e) { }
 }
