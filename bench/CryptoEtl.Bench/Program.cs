@@ -25,7 +25,7 @@ transform.SetAction(async parse =>
 
     var latencyRecords = Math.Min(50_000, count / 4);
     await using var environment = await BenchEnvironment.StartAsync((Topics.Snapshots, count + latencyRecords),
-        [TransformBenchmark.PassThroughTopic, TransformBenchmark.NaiveTicksTopic, TransformBenchmark.NaiveCandlesTopic, .. FairCeiling.OutputTopics.Values]);
+        [TransformBenchmark.PassThroughTopic, TransformBenchmark.NaiveTicksTopic, TransformBenchmark.NaiveCandlesTopic, .. FairCeiling.OutputTopics.Values, StreamizPeer.TicksTopic, StreamizPeer.CandlesTopic]);
     return await new TransformBenchmark(environment, count, Math.Min(parse.GetValue(naive), count), latencyRecords).RunAsync();
 });
 
