@@ -24,7 +24,7 @@ transform.SetAction(async parse =>
     }
 
     var latencyRecords = Math.Min(50_000, count / 4);
-    await using var environment = await BenchEnvironment.StartAsync((Topics.Snapshots, count + latencyRecords),
+    await using var environment = await BenchEnvironment.StartAsync((Topics.Snapshots, count + 2 * latencyRecords),
         [TransformBenchmark.PassThroughTopic, TransformBenchmark.NaiveTicksTopic, TransformBenchmark.NaiveCandlesTopic, .. FairCeiling.OutputTopics.Values, StreamizPeer.TicksTopic, StreamizPeer.CandlesTopic]);
     return await new TransformBenchmark(environment, count, Math.Min(parse.GetValue(naive), count), latencyRecords).RunAsync();
 });

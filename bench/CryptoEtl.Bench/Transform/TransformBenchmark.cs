@@ -6,6 +6,7 @@ using CryptoEtl.Bench.Pipeline;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.Kafka;
 using CryptoEtl.SparkJob.Local;
 using CryptoEtl.SparkJob.Telemetry;
 using CryptoEtl.SparkJob.Transform;
@@ -45,7 +46,7 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
         {
             executor = Measure("local executor (decode, transform, encode, produce, checkpoint)", records, WaitForExecutor);
             produced = FairCeiling.OutputTopics.Keys.ToDictionary(t => t, environment.EndOffsets);
-            (p50, p99) = await LatencyAsync(payloads);
+            (p50, p99) = await LatencyAsync(payloads[..latencyRecords], Topics.Ticks, () => environment.Lag(ExecutorGroup, Topics.Snapshots) == 0);
         }
 
         var outputs = produced.Values.Sum();
@@ -53,6 +54,7 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
         // Streamiz is timed until it has written a tick for every snapshot, not until it commits: it commits about every
         // 30 s here whatever CommitIntervalMs says, which would make it look slower than it is.
         (double Seconds, double Rate) streamiz;
+        double streamizP50, streamizP99;
         var streamizWritten = TimeSpan.Zero;
         using (StreamizPeer.Start(environment.Bootstrap, environment.Registry))
         {
@@ -71,6 +73,8 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
             });
             streamiz = (streamizWritten.TotalSeconds, records / streamizWritten.TotalSeconds);
             AnsiConsole.MarkupLine($"Streamiz wrote every tick after {streamizWritten.TotalSeconds:0.00} s and had committed them after {committed.Seconds:0.00} s");
+            var streamizTicks = records + 2L * latencyRecords;
+            (streamizP50, streamizP99) = await LatencyAsync(payloads[latencyRecords..], StreamizPeer.TicksTopic, () => environment.EndOffsets(StreamizPeer.TicksTopic) >= streamizTicks);
         }
 
 
@@ -85,12 +89,12 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
         table.AddRow("naive loop", $"{naiveRecords:N0}", "", $"{naive.Seconds:0.00}", $"{naive.Rate:N0}");
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLine($"executor outputs: {string.Join(", ", produced.Select(p => $"{p.Key} {p.Value:N0}"))}");
-        AnsiConsole.MarkupLine($"produce-to-produce latency (snapshot -> tick) at a steady rate: p50 {p50:0.0} ms, p99 {p99:0.0} ms");
+        AnsiConsole.MarkupLine($"produce-to-produce latency (snapshot -> tick) at 5,000/s: executor p50 {p50:0.0} ms, p99 {p99:0.0} ms; Streamiz p50 {streamizP50:0.0} ms, p99 {streamizP99:0.0} ms");
         AnsiConsole.MarkupLine($"same candles: {check}");
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"transform: {executor.Rate:0} rec/s, {100 * executor.Rate / fair.Rate:0.0}% of fair ceiling, {100 * executor.Rate / passThrough.Rate:0.0}% of one-to-one copy, " +
-            $"{executor.Rate / streamiz.Rate:0.0}x streamiz, {executor.Rate / naive.Rate:0.0}x naive (latency p50 {p50:0.0} ms, p99 {p99:0.0} ms)"));
+            $"{executor.Rate / streamiz.Rate:0.0}x streamiz, {executor.Rate / naive.Rate:0.0}x naive (latency p50 {p50:0.0} ms, p99 {p99:0.0} ms; streamiz p50 {streamizP50:0.0} ms, p99 {streamizP99:0.0} ms)"));
         return 0;
     }
 
@@ -108,7 +112,7 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
     {
         var serializer = new ContractSerializer<MarketSnapshot>(environment.Registry);
         var payloads = new List<(string Key, byte[] Value)>(records);
-        foreach (var snapshot in SyntheticMarket.Snapshots(records + latencyRecords))
+        foreach (var snapshot in SyntheticMarket.Snapshots(records + 2 * latencyRecords))
         {
             payloads.Add((snapshot.Id, await serializer.SerializeAsync(snapshot, new SerializationContext(MessageComponentType.Value, Topics.Snapshots))));
         }
@@ -129,7 +133,7 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
             task.Value = records;
         });
 
-        return payloads.Skip(records).Select(p => p.Value).ToList();
+        return payloads.Skip(records).Select(p => p.Value).ToList(); // the executor's latency run, then Streamiz's
     }
 
     /// <summary>The ceiling: read every snapshot and write its bytes to another topic, nothing else.</summary>
@@ -219,10 +223,13 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
         task.Value = naiveRecords;
     }
 
-    /// <summary>Snapshots produced at a steady rate while the executor runs: time from each snapshot's produce to its tick's.</summary>
-    private async Task<(double P50, double P99)> LatencyAsync(List<byte[]> payloads)
+    /// <summary>
+    /// Snapshots produced at a steady rate while a job runs: the time from each snapshot's produce to its tick's arrival
+    /// at a consumer of <paramref name="ticksTopic"/> that reads along (arrival, not the tick's timestamp: Kafka Streams
+    /// stamps its outputs with the event time), once <paramref name="caughtUp"/> says the job has taken them all.
+    /// </summary>
+    private async Task<(double P50, double P99)> LatencyAsync(List<byte[]> payloads, string ticksTopic, Func<bool> caughtUp)
     {
-        var sent = new Dictionary<(string, long), long>();
         var decoder = new ContractDecoder<MarketSnapshot>(environment.Registry);
         var keys = new List<(string Coin, long Time)>();
         foreach (var payload in payloads)
@@ -231,58 +238,53 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
             keys.Add((snapshot.Id, snapshot.LastUpdated.ToUnixTimeMilliseconds()));
         }
 
-        {
-            Measure($"latency: {latencyRecords:N0} snapshots at 5,000/s", latencyRecords, task =>
-            {
-                using var producer = new ProducerBuilder<byte[], byte[]>(environment.ProducerConfig(lingerMs: 1)).Build();
-                var started = Stopwatch.StartNew();
-                for (var i = 0; i < payloads.Count; i++)
-                {
-                    while (started.Elapsed.TotalSeconds < i / 5000.0)
-                    {
-                        Thread.SpinWait(50);
-                    }
-
-                    var timestamp = DateTimeOffset.UtcNow;
-                    lock (sent)
-                    {
-                        sent[keys[i]] = timestamp.ToUnixTimeMilliseconds();
-                    }
-
-                    Produce(producer, Topics.Snapshots, Encoding.UTF8.GetBytes(keys[i].Coin), payloads[i], new Timestamp(timestamp));
-                    task.Value = i;
-                }
-
-                producer.Flush();
-                while (environment.Lag(ExecutorGroup, Topics.Snapshots) > 0)
-                {
-                    Thread.Sleep(50);
-                }
-
-                task.Value = latencyRecords;
-            });
-        }
-
-        var tickDecoder = new ContractDecoder<PriceTick>(environment.Registry);
-        var latencies = new List<double>();
+        var sent = new System.Collections.Concurrent.ConcurrentDictionary<(string, long), long>();
+        var arrived = new System.Collections.Concurrent.ConcurrentDictionary<(string, long), long>();
+        using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         using var consumer = new ConsumerBuilder<byte[], byte[]>(environment.ConsumerConfig($"bench-latency-{Guid.NewGuid():N}")).Build();
-        consumer.Subscribe(Topics.Ticks);
-        var deadline = DateTime.UtcNow.AddSeconds(120);
-        while (latencies.Count < sent.Count && DateTime.UtcNow < deadline)
+        consumer.Assign(consumer.EndsNow(ticksTopic).Select(e => new TopicPartitionOffset(e.Key, e.Value)));
+        var reader = Task.Run(async () =>
         {
-            if (consumer.Consume(TimeSpan.FromSeconds(1)) is not { IsPartitionEOF: false } result)
+            var tickDecoder = new ContractDecoder<PriceTick>(environment.Registry);
+            while (arrived.Count < payloads.Count && !stop.IsCancellationRequested)
             {
-                continue;
+                if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false } result)
+                {
+                    var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                    var tick = (await tickDecoder.DecodeAsync(result.Message.Value, ticksTopic)).Value!;
+                    arrived.TryAdd((tick.CoinId, tick.EventTime.ToUnixTimeMilliseconds()), now);
+                }
+            }
+        });
+
+        Measure($"latency: {latencyRecords:N0} snapshots at 5,000/s into {ticksTopic}", latencyRecords, task =>
+        {
+            using var producer = new ProducerBuilder<byte[], byte[]>(environment.ProducerConfig(lingerMs: 1)).Build();
+            var started = Stopwatch.StartNew();
+            for (var i = 0; i < payloads.Count; i++)
+            {
+                while (started.Elapsed.TotalSeconds < i / 5000.0)
+                {
+                    Thread.SpinWait(50);
+                }
+
+                var timestamp = DateTimeOffset.UtcNow;
+                sent[keys[i]] = timestamp.ToUnixTimeMilliseconds();
+                Produce(producer, Topics.Snapshots, Encoding.UTF8.GetBytes(keys[i].Coin), payloads[i], new Timestamp(timestamp));
+                task.Value = i;
             }
 
-            var tick = (await tickDecoder.DecodeAsync(result.Message.Value, Topics.Ticks)).Value!;
-            if (sent.TryGetValue((tick.CoinId, tick.EventTime.ToUnixTimeMilliseconds()), out var producedAt))
+            producer.Flush();
+            while (!caughtUp())
             {
-                latencies.Add(result.Message.Timestamp.UnixTimestampMs - producedAt);
+                Thread.Sleep(50);
             }
-        }
 
-        latencies.Sort();
+            task.Value = latencyRecords;
+        });
+
+        await reader;
+        var latencies = arrived.Where(a => sent.ContainsKey(a.Key)).Select(a => (double)(a.Value - sent[a.Key])).Order().ToList();
         return (Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99));
     }
 
