@@ -69,26 +69,10 @@ public sealed class StreamTransform
         var isNewest = insertAt == coin.Recent.Count;
         coin.Recent.Insert(insertAt, new TickPoint(time, snapshot.CurrentPrice));
 
-        double? logReturn = previous is null ? null : Math.Log(snapshot.CurrentPrice / previous.Price);
-        output.Ticks.Add(new PriceTick
-        {
-            CoinId = snapshot.Id,
-            Symbol = snapshot.Symbol,
-            EventTime = snapshot.LastUpdated,
-            Price = snapshot.CurrentPrice,
-            MarketCap = snapshot.MarketCap,
-            TotalVolume = snapshot.TotalVolume,
-            MarketCapRank = snapshot.MarketCapRank,
-            PreviousPrice = previous?.Price,
-            Change = snapshot.CurrentPrice - previous?.Price,
-            ChangePct = previous is null ? null : 100 * (snapshot.CurrentPrice - previous.Price) / previous.Price,
-            LogReturn = logReturn,
-            VsCurrency = snapshot.VsCurrency,
-            Source = snapshot.Source,
-            RunId = snapshot.RunId,
-        });
+        var tick = TickOf(snapshot, previous?.Price);
+        output.Ticks.Add(tick);
 
-        if (isNewest && logReturn is { } r)
+        if (isNewest && tick.LogReturn is { } r)
         {
             CheckZScore(snapshot, coin, r, output);
         }
@@ -132,6 +116,25 @@ public sealed class StreamTransform
 
         return end;
     }
+
+    /// <summary>A snapshot as a tick, with its change against the coin's previous price (null for its first).</summary>
+    public static PriceTick TickOf(MarketSnapshot snapshot, double? previousPrice) => new()
+    {
+        CoinId = snapshot.Id,
+        Symbol = snapshot.Symbol,
+        EventTime = snapshot.LastUpdated,
+        Price = snapshot.CurrentPrice,
+        MarketCap = snapshot.MarketCap,
+        TotalVolume = snapshot.TotalVolume,
+        MarketCapRank = snapshot.MarketCapRank,
+        PreviousPrice = previousPrice,
+        Change = snapshot.CurrentPrice - previousPrice,
+        ChangePct = 100 * (snapshot.CurrentPrice - previousPrice) / previousPrice,
+        LogReturn = previousPrice is { } p ? Math.Log(snapshot.CurrentPrice / p) : null,
+        VsCurrency = snapshot.VsCurrency,
+        Source = snapshot.Source,
+        RunId = snapshot.RunId,
+    };
 
     private void CheckZScore(MarketSnapshot snapshot, CoinState coin, double logReturn, TransformOutput output)
     {

@@ -88,10 +88,8 @@ internal sealed class BenchEnvironment : IAsyncDisposable
     /// <summary>How many records have been written to a topic: the sum of its partitions' end offsets.</summary>
     public long EndOffsets(string topic)
     {
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = Bootstrap }).Build();
         using var consumer = new ConsumerBuilder<Ignore, Ignore>(ConsumerConfig("bench-end-offsets")).Build();
-        return admin.GetMetadata(topic, TimeSpan.FromSeconds(10)).Topics.Single().Partitions
-            .Sum(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p.PartitionId), TimeSpan.FromSeconds(10)).High.Value);
+        return consumer.EndsNow(topic).Values.Sum();
     }
 
     /// <summary>Records between a group's committed offsets and the end of a topic, over all its partitions.</summary>

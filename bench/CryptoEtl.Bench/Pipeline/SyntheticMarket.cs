@@ -1,4 +1,5 @@
 using CryptoEtl.Contracts.Market;
+using CryptoEtl.SparkJob.Transform;
 
 namespace CryptoEtl.Bench.Pipeline;
 
@@ -50,6 +51,28 @@ internal static class SyntheticMarket
                 FetchedAt = start.AddMinutes(minute),
                 VsCurrency = "usd",
             };
+        }
+    }
+
+    /// <summary>
+    /// The executor's transformation over the first <paramref name="count"/> snapshots, one batch per minute of market
+    /// (250 snapshots): each batch's outputs, to read before the next batch reuses them.
+    /// </summary>
+    public static IEnumerable<TransformOutput> Transformed(int count)
+    {
+        var transform = new StreamTransform(new TransformOptions());
+        var state = new PartitionState();
+        var output = new TransformOutput();
+        var index = 0;
+        foreach (var snapshot in Snapshots(count))
+        {
+            transform.Process(state, snapshot, index++, output);
+            if (index % 250 == 0 || index == count)
+            {
+                transform.CompleteBatch(output);
+                yield return output;
+                output.Clear();
+            }
         }
     }
 }

@@ -5,7 +5,6 @@ using CryptoEtl.Bench.Pipeline;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Serialization;
-using CryptoEtl.SparkJob.Transform;
 using Spectre.Console;
 
 namespace CryptoEtl.Bench.Transform;
@@ -34,9 +33,6 @@ internal sealed class FairCeiling(BenchEnvironment environment, int records)
     /// <summary>Encodes the outputs the transformation makes for the first snapshots, one batch per minute of market.</summary>
     public async Task PrepareAsync(ISchemaRegistryClient registry)
     {
-        var transform = new StreamTransform(new TransformOptions());
-        var state = new PartitionState();
-        var output = new TransformOutput();
         var ticks = new ContractSerializer<PriceTick>(registry);
         var candles = new ContractSerializer<Candle>(registry);
         var alerts = new ContractSerializer<MarketAlert>(registry);
@@ -45,20 +41,11 @@ internal sealed class FairCeiling(BenchEnvironment environment, int records)
             _samples[topic] = [];
         }
 
-        var index = 0;
-        foreach (var snapshot in SyntheticMarket.Snapshots(SampleSnapshots))
+        foreach (var output in SyntheticMarket.Transformed(SampleSnapshots))
         {
-            transform.Process(state, snapshot, index++, output);
-            if (index % 250 != 0)
-            {
-                continue;
-            }
-
-            transform.CompleteBatch(output);
             await AddAsync(Topics.Ticks, ticks, output.Ticks, t => t.CoinId);
             await AddAsync(Topics.Candles, candles, output.Candles, c => c.CoinId);
             await AddAsync(Topics.Alerts, alerts, output.Alerts, a => a.CoinId);
-            output.Clear();
         }
     }
 

@@ -2,7 +2,6 @@ using Confluent.Kafka;
 using CryptoEtl.Bench.Pipeline;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Serialization;
-using CryptoEtl.SparkJob.Transform;
 
 namespace CryptoEtl.Bench.Transform;
 
@@ -16,23 +15,9 @@ internal static class StreamizCheck
     public static string Compare(BenchEnvironment environment, int records)
     {
         var expected = new Dictionary<(string, string, long), Candle>();
-        var transform = new StreamTransform(new TransformOptions());
-        var state = new PartitionState();
-        var output = new TransformOutput();
-        var index = 0;
-        foreach (var snapshot in SyntheticMarket.Snapshots(records))
+        foreach (var candle in SyntheticMarket.Transformed(records).SelectMany(o => o.Candles))
         {
-            transform.Process(state, snapshot, index++, output);
-            if (index % 250 == 0 || index == records)
-            {
-                transform.CompleteBatch(output);
-                foreach (var candle in output.Candles)
-                {
-                    expected[(candle.CoinId, candle.Interval, candle.WindowStart.ToUnixTimeMilliseconds())] = candle;
-                }
-
-                output.Clear();
-            }
+            expected[(candle.CoinId, candle.Interval, candle.WindowStart.ToUnixTimeMilliseconds())] = candle;
         }
 
         var decoder = new ContractDecoder<Candle>(environment.Registry);

@@ -4,6 +4,7 @@ using Confluent.SchemaRegistry;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.SparkJob.Transform;
 using Microsoft.Extensions.Logging;
 using Streamiz.Kafka.Net;
 using Streamiz.Kafka.Net.Processors;
@@ -27,7 +28,7 @@ internal sealed class StreamizPeer
     public const string CandlesTopic = "bench.streamiz.candles";
 
     private static readonly (string Name, TimeSpan Size)[] Intervals = [("1m", TimeSpan.FromMinutes(1)), ("5m", TimeSpan.FromMinutes(5)), ("1h", TimeSpan.FromHours(1))];
-    private static readonly TimeSpan Grace = new CryptoEtl.SparkJob.Transform.TransformOptions().AllowedLateness;
+    private static readonly TimeSpan Grace = new TransformOptions().AllowedLateness;
 
     public static KafkaStream Start(string bootstrap, ISchemaRegistryClient registry)
     {
@@ -56,7 +57,7 @@ internal sealed class StreamizPeer
         var input = builder.Stream(Topics.Snapshots, new StringSerDes(), snapshots);
 
         input.GroupByKey()
-            .Aggregate<PriceTick>(() => null!, (_, snapshot, previous) => TickOf(snapshot, previous),
+            .Aggregate<PriceTick>(() => null!, (_, snapshot, previous) => StreamTransform.TickOf(snapshot, previous?.Price),
                 InMemory.As<string, PriceTick>("ticks").WithValueSerdes(ticks).WithLoggingDisabled())
             .ToStream()
             .To(TicksTopic, new StringSerDes(), ticks);
@@ -76,24 +77,6 @@ internal sealed class StreamizPeer
         stream.StartAsync().GetAwaiter().GetResult();
         return stream;
     }
-
-    private static PriceTick TickOf(MarketSnapshot snapshot, PriceTick? previous) => new()
-    {
-        CoinId = snapshot.Id,
-        Symbol = snapshot.Symbol,
-        EventTime = snapshot.LastUpdated,
-        Price = snapshot.CurrentPrice,
-        MarketCap = snapshot.MarketCap,
-        TotalVolume = snapshot.TotalVolume,
-        MarketCapRank = snapshot.MarketCapRank,
-        PreviousPrice = previous?.Price,
-        Change = snapshot.CurrentPrice - previous?.Price,
-        ChangePct = previous is null ? null : 100 * (snapshot.CurrentPrice - previous.Price) / previous.Price,
-        LogReturn = previous is null ? null : Math.Log(snapshot.CurrentPrice / previous.Price),
-        VsCurrency = snapshot.VsCurrency,
-        Source = snapshot.Source,
-        RunId = snapshot.RunId,
-    };
 
     private static Candle CandleOf(Windowed<string> window, OhlcState state, string interval) => new()
     {
