@@ -77,8 +77,8 @@ internal sealed class SimulatedCoin
             }
         }
 
-        // Real last_updated values carry milliseconds; a fixed per-coin jitter keeps them deterministic.
-        LastUpdated = origin + Phase + (refresh * _step) + TimeSpan.FromMilliseconds(Template.Rank * 37 % 1000);
+        // The moment of the last refresh: never after now, and with milliseconds (from the phase) as real values have.
+        LastUpdated = origin + Phase + (refresh * _step);
     }
 
     /// <summary>Percent change over the last <paramref name="steps"/> refreshes (since the first sight when the walk is younger).</summary>

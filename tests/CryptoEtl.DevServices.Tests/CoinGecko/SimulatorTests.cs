@@ -91,6 +91,9 @@ public sealed class SimulatorTests : IAsyncDisposable
         var advanced = DateTimeOffset.Parse(later["bitcoin"].GetProperty("last_updated").GetString()!, System.Globalization.CultureInfo.InvariantCulture)
             - DateTimeOffset.Parse(before["bitcoin"].GetProperty("last_updated").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal(TimeSpan.FromMinutes(30), advanced);
+        Assert.All(later.Values, c => Assert.InRange(
+            DateTimeOffset.Parse(c.GetProperty("last_updated").GetString()!, System.Globalization.CultureInfo.InvariantCulture),
+            _clock.GetUtcNow() - TimeSpan.FromMinutes(1), _clock.GetUtcNow())); // the last refresh, never in the future
         Assert.InRange(Price(later["tether"]), 0.99, 1.01);
         Assert.InRange(Math.Abs(Math.Log(Price(later["bitcoin"]) / Price(before["bitcoin"]))), 1e-9, 0.2);
     }
