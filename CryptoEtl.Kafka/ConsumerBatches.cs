@@ -7,11 +7,19 @@ namespace CryptoEtl.Kafka;
 public static class ConsumerBatches
 {
     /// <summary>
+    /// How long a batch that has records waits for more: once nothing has arrived for this long, the stage has read
+    /// what there is and the batch closes, so records do not wait out the rest of the interval (Spark's default trigger
+    /// does the same: the next micro-batch starts as soon as the previous one ends).
+    /// </summary>
+    public static readonly TimeSpan DrainedAfter = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
     /// Fills <paramref name="batch"/> with up to <paramref name="maxSize"/> records: it waits up to
     /// <paramref name="interval"/> for the first, then takes what arrives until <paramref name="interval"/> has passed
-    /// since the read began. End-of-partition events and records <paramref name="keep"/> refuses are skipped. The list is
-    /// the caller's, so a rebalance handler running inside <c>Consume</c> can remove a revoked partition's records.
-    /// Batches close on the wall clock (not on the stage's <see cref="TimeProvider"/>, which tests may freeze).
+    /// since the read began or nothing has arrived for <see cref="DrainedAfter"/>. End-of-partition events and records
+    /// <paramref name="keep"/> refuses are skipped. The list is the caller's, so a rebalance handler running inside
+    /// <c>Consume</c> can remove a revoked partition's records. Batches close on the wall clock (not on the stage's
+    /// <see cref="TimeProvider"/>, which tests may freeze).
     /// </summary>
     public static void Collect<TKey, TValue>(this IConsumer<TKey, TValue> consumer, List<ConsumeResult<TKey, TValue>> batch, int maxSize,
         TimeSpan interval, CancellationToken cancellation, Func<ConsumeResult<TKey, TValue>, bool>? keep = null)
@@ -27,7 +35,7 @@ public static class ConsumerBatches
             }
 
             // Consume returns null only once its timeout has passed without a record: the batch is as full as it gets.
-            if (consumer.Consume(batch.Count == 0 ? interval : remaining) is not { } result)
+            if (consumer.Consume(batch.Count == 0 ? interval : TimeSpan.FromTicks(Math.Min(remaining.Ticks, DrainedAfter.Ticks))) is not { } result)
             {
                 return;
             }

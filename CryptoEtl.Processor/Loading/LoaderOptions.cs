@@ -8,7 +8,7 @@ public sealed class LoaderOptions
     public string ConsumerGroup { get; set; } = "cryptoetl-processor";
 
     /// <summary>A batch is written after this many records...</summary>
-    public int MaxBatchSize { get; set; } = 2000;
+    public int MaxBatchSize { get; set; } = 20_000;
 
     /// <summary>...or after this long, whichever comes first.</summary>
     public TimeSpan BatchInterval { get; set; } = TimeSpan.FromMilliseconds(500);

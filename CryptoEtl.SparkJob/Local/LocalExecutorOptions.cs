@@ -6,7 +6,7 @@ public sealed class LocalExecutorOptions
     public const string Section = "LocalExecutor";
 
     /// <summary>A micro-batch ends after this many records...</summary>
-    public int MaxBatchSize { get; set; } = 5000;
+    public int MaxBatchSize { get; set; } = 20_000;
 
     /// <summary>...or after this long, whichever comes first.</summary>
     public TimeSpan BatchInterval { get; set; } = TimeSpan.FromMilliseconds(500);
