@@ -9,6 +9,12 @@ using CryptoEtl.Bench.Micro;
 using CryptoEtl.Bench.Pipeline;
 using CryptoEtl.Bench.Transform;
 using CryptoEtl.Contracts;
+using Spectre.Console;
+
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Width = 160; // tables and progress lines unwrapped in a log
+}
 
 var records = new Option<int>("--records") { Description = "Snapshots to pre-load and process.", DefaultValueFactory = _ => 1_000_000 };
 var naive = new Option<int>("--naive-records") { Description = "Records for the naive per-record loop (it is slow).", DefaultValueFactory = _ => 20_000 };
@@ -55,6 +61,31 @@ console.SetAction(async parse =>
     return await new ConsoleBenchmark(environment, count).RunAsync();
 });
 
+var coins = new Option<int>("--coins") { Description = "Coins the simulator serves and each Ingest run fetches (8 pages of 250 by default).", DefaultValueFactory = _ => 2000 };
+var rates = new Option<int[]>("--rates")
+{
+    Description = "Snapshots per second to try, in order; the run stops after the first a stage cannot keep up with.",
+    DefaultValueFactory = _ => [2000, 4000, 6000, 8000, 10_000, 12_000, 14_000, 16_000, 18_000, 20_000],
+    AllowMultipleArgumentsPerToken = true,
+};
+var stepSeconds = new Option<int>("--step-seconds") { Description = "How long each rate runs; its first quarter is not measured.", DefaultValueFactory = _ => 20 };
+var pipeline = new Command("pipeline", "The whole pipeline's freshness (last_updated to the read API) at rising rates, until a stage falls behind.") { coins, rates, stepSeconds };
+pipeline.SetAction(async parse =>
+{
+    var coinCount = parse.GetValue(coins);
+    var tried = parse.GetValue(rates)!;
+    var step = TimeSpan.FromSeconds(parse.GetValue(stepSeconds));
+    // The simulator moves every 100 ms, so at most ten runs a second find every coin moved.
+    if (coinCount is < 250 or > 10_000 || tried.Length == 0 || tried.Any(r => r < 1 || r > coinCount * 10) || step < TimeSpan.FromSeconds(8))
+    {
+        await Console.Error.WriteLineAsync("--coins must be 250-10000, each of --rates 1 to ten times --coins, --step-seconds at least 8.");
+        return 2;
+    }
+
+    await using var environment = await BenchEnvironment.StartAsync((Topics.Snapshots, 0));
+    return await new PipelineBenchmark(environment, new PipelineBenchmark.Settings(coinCount, tried, step, step / 4)).RunAsync();
+});
+
 var codec = new Command("codec", "BenchmarkDotNet: one snapshot through our Avro codec and through Confluent's Avro serdes.");
 codec.SetAction(_ =>
 {
@@ -64,5 +95,5 @@ codec.SetAction(_ =>
     return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
 });
 
-var root = new RootCommand("CryptoEtl benchmarks (run with -c Release).") { transform, load, console, codec };
+var root = new RootCommand("CryptoEtl benchmarks (run with -c Release).") { transform, load, pipeline, console, codec };
 return await root.Parse(args).InvokeAsync();

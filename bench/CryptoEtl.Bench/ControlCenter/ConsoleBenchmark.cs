@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using Confluent.Kafka;
 using CryptoEtl.Bench.Pipeline;
 using CryptoEtl.Bench.Transform;
@@ -17,7 +16,7 @@ namespace CryptoEtl.Bench.ControlCenter;
 /// search, records from an offset, the consumer groups, the dead letters. Each request is timed five times after a
 /// warm-up; the console runs as its own process against the embedded Kafka and registry.
 /// </summary>
-internal sealed partial class ConsoleBenchmark(BenchEnvironment environment, int records)
+internal sealed class ConsoleBenchmark(BenchEnvironment environment, int records)
 {
     private const int Repeats = 5;
 
@@ -25,8 +24,14 @@ internal sealed partial class ConsoleBenchmark(BenchEnvironment environment, int
     {
         AnsiConsole.MarkupLine($"[bold]console benchmark[/]: {records:N0} ticks in {Topics.Ticks}; each request {Repeats} times after a warm-up");
         await LoadAsync();
-        using var console = StartConsole(out var url);
-        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromMinutes(2) };
+        using var console = await ServiceProcess.StartAsync("CryptoEtl.ControlCenter", [], new Dictionary<string, string>
+        {
+            ["ConnectionStrings__kafka"] = environment.Bootstrap,
+            ["ConnectionStrings__schema-registry"] = environment.RegistryUrl,
+            // The page comes from the project's wwwroot through the static web assets manifest, which Development reads.
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+        });
+        using var http = new HttpClient { BaseAddress = console.Url, Timeout = TimeSpan.FromMinutes(2) };
 
         var requests = new (string Name, string Path)[]
         {
@@ -69,7 +74,6 @@ internal sealed partial class ConsoleBenchmark(BenchEnvironment environment, int
         AnsiConsole.Write(table);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"console: {string.Join(", ", medians.Select(m => $"{m.Name} {m.Median:0} ms"))} (p50, {records} records)"));
-        console.Kill(entireProcessTree: true);
         return 0;
     }
 
@@ -97,33 +101,4 @@ internal sealed partial class ConsoleBenchmark(BenchEnvironment environment, int
 
         producer.Flush();
     }
-
-    private Process StartConsole(out string url)
-    {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CryptoEtl.ControlCenter.dll"), "--urls=http://127.0.0.1:0",
-            $"--ConnectionStrings:kafka={environment.Bootstrap}", $"--ConnectionStrings:schema-registry={environment.RegistryUrl}"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            // The page comes from the project's wwwroot through the static web assets manifest, which Development reads.
-            Environment = { ["ASPNETCORE_ENVIRONMENT"] = "Development" },
-        };
-        var process = Process.Start(start)!;
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginErrorReadLine();
-        while (process.StandardOutput.ReadLine() is { } line)
-        {
-            if (Listening().Match(line) is { Success: true } match)
-            {
-                url = match.Groups[1].Value;
-                _ = process.StandardOutput.ReadToEndAsync(); // keep draining
-                return process;
-            }
-        }
-
-        throw new InvalidOperationException("The control center exited before it listened.");
-    }
-
-    [GeneratedRegex(@"Now listening on: (http://\S+)")]
-    private static partial Regex Listening();
 }
