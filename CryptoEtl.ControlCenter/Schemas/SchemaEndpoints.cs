@@ -9,13 +9,15 @@ public sealed record SubjectView(string Subject, IReadOnlyList<int> Versions, st
 
 public sealed record SchemaVersionView(string Subject, int Version, int Id, string Schema);
 
+public sealed record SchemaDiffView(string Subject, int From, int To, IReadOnlyList<DiffLine> Lines);
+
 public static class SchemaEndpoints
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     /// <summary>
     /// GET /api/schemas: every subject with its versions, compatibility level and latest schema.
-    /// GET /api/schemas/{subject}/versions/{version}: one version (for a diff, fetch two).
+    /// GET /api/schemas/{subject}/versions/{version}: one version; GET /api/schemas/{subject}/diff?from=1&amp;to=2: a line diff.
     /// </summary>
     public static void MapSchemas(this WebApplication app)
     {
@@ -34,20 +36,31 @@ public static class SchemaEndpoints
 
         app.MapGet("/api/schemas/{subject}/versions/{version:int}", async (string subject, int version, ISchemaRegistryClient registry) =>
         {
-            if (!(await registry.GetAllSubjectsAsync()).Contains(subject))
-            {
-                return Results.Problem($"There is no subject \"{(subject.Length <= 100 ? subject : subject[..100] + "…")}\".", statusCode: StatusCodes.Status404NotFound, title: "Unknown subject");
-            }
-
-            var versions = await registry.GetSubjectVersionsAsync(subject);
-            if (!versions.Contains(version))
-            {
-                return Results.Problem($"{subject} has versions {string.Join(", ", versions)} (got {version}).", statusCode: StatusCodes.Status404NotFound, title: "Unknown version");
-            }
-
-            var schema = await registry.GetRegisteredSchemaAsync(subject, version);
-            return Results.Ok(new SchemaVersionView(subject, schema.Version, schema.Id, Pretty(schema.SchemaString)));
+            var (schema, problem) = await VersionAsync(registry, subject, version);
+            return problem ?? Results.Ok(new SchemaVersionView(subject, schema!.Version, schema.Id, Pretty(schema.SchemaString)));
         }).WithSummary("One version of a subject's schema, pretty-printed");
+
+        app.MapGet("/api/schemas/{subject}/diff", async (string subject, int from, int to, ISchemaRegistryClient registry) =>
+        {
+            var (older, olderProblem) = await VersionAsync(registry, subject, from);
+            var (newer, newerProblem) = await VersionAsync(registry, subject, to);
+            return olderProblem ?? newerProblem
+                ?? Results.Ok(new SchemaDiffView(subject, from, to, SchemaDiff.Lines(Pretty(older!.SchemaString), Pretty(newer!.SchemaString))));
+        }).WithSummary("What changed between two versions of a subject's schema, line by line (pretty-printed)");
+    }
+
+    /// <summary>A version of a subject, or a 404 that says whether the subject or the version is unknown.</summary>
+    private static async Task<(RegisteredSchema? Schema, IResult? Problem)> VersionAsync(ISchemaRegistryClient registry, string subject, int version)
+    {
+        if (!(await registry.GetAllSubjectsAsync()).Contains(subject))
+        {
+            return (null, Results.Problem($"There is no subject \"{(subject.Length <= 100 ? subject : subject[..100] + "…")}\".", statusCode: StatusCodes.Status404NotFound, title: "Unknown subject"));
+        }
+
+        var versions = await registry.GetSubjectVersionsAsync(subject);
+        return versions.Contains(version)
+            ? (await registry.GetRegisteredSchemaAsync(subject, version), null)
+            : (null, Results.Problem($"{subject} has versions {string.Join(", ", versions)} (got {version}).", statusCode: StatusCodes.Status404NotFound, title: "Unknown version"));
     }
 
     /// <summary>The subject's own level, else the registry's default (a subject without its own has no config of its own).</summary>

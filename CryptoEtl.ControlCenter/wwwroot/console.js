@@ -1,4 +1,4 @@
-// The control center page: each section polls its API (no framework, nothing from a CDN).
+// The control center page: each section polls its API (no framework, nothing from a CDN); #market, #topics, ... show one page.
 const cell = (text, cls) => { const td = document.createElement('td'); td.textContent = text ?? ''; if (cls) td.className = cls; return td; };
 const row = cells => { const tr = document.createElement('tr'); tr.append(...cells); return tr; };
 const action = (text, onclick) => { const button = document.createElement('button'); button.textContent = text; button.onclick = onclick; const td = document.createElement('td'); td.append(button); return td; };
@@ -85,9 +85,28 @@ async function refreshSchemas() {
     if (!response.ok) throw new Error(response.statusText);
     const subjects = await response.json();
     document.querySelector('#schemas tbody').replaceChildren(...subjects.map(s => {
-      return row([cell(s.subject), cell(s.versions.join(', ')), cell(s.compatibility), action(`Show v${s.latestVersion}`, () => { const pre = document.getElementById('schema'); pre.hidden = false; pre.textContent = `${s.subject} v${s.latestVersion} (id ${s.latestId})\n${s.latest}`; })]);
+      const buttons = action(`Show v${s.latestVersion}`, () => { const pre = document.getElementById('schema'); pre.hidden = false; pre.className = 'preview'; pre.textContent = `${s.subject} v${s.latestVersion} (id ${s.latestId})\n${s.latest}`; });
+      if (s.versions.length > 1) {
+        const previous = s.versions[s.versions.length - 2];
+        buttons.append(' ', action(`Diff v${previous} → v${s.latestVersion}`, () => showDiff(s.subject, previous, s.latestVersion)).firstChild);
+      }
+      return row([cell(s.subject), cell(s.versions.join(', ')), cell(s.compatibility), buttons]);
     }));
   } catch (e) { }
+}
+async function showDiff(subject, from, to) {
+  const response = await fetch(`/api/schemas/${encodeURIComponent(subject)}/diff?from=${from}&to=${to}`);
+  const body = await response.json();
+  const pre = document.getElementById('schema');
+  pre.hidden = false; pre.className = 'preview diff';
+  if (!response.ok) { pre.textContent = body.detail ?? response.statusText; return; }
+  const title = document.createElement('span'); title.textContent = `${subject}: v${from} → v${to}`;
+  pre.replaceChildren(title, ...body.lines.map(l => {
+    const span = document.createElement('span');
+    span.textContent = `${l.change} ${l.text}`;
+    if (l.change !== ' ') span.className = l.change === '+' ? 'added' : 'removed';
+    return span;
+  }));
 }
 const svg = (name, attributes) => { const e = document.createElementNS('http://www.w3.org/2000/svg', name); for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, v); return e; };
 let chartCoin = new URLSearchParams(location.search).get('coin'); // ?coin=bitcoin opens its chart
@@ -149,6 +168,12 @@ async function refreshRuns() {
       cell(r.durationSeconds == null ? '' : r.durationSeconds.toFixed(1))])));
   } catch (e) { }
 }
+function showPage() {
+  const page = location.hash.slice(1) || 'market';
+  for (const section of document.querySelectorAll('section.page')) section.hidden = section.dataset.page !== page;
+  for (const link of document.querySelectorAll('nav a')) link.className = link.hash === `#${page}` ? 'current' : '';
+}
+window.onhashchange = showPage; showPage();
 refresh(); setInterval(refresh, 2000);
 refreshMarket(); setInterval(refreshMarket, 5000);
 refreshRuns(); setInterval(refreshRuns, 5000);

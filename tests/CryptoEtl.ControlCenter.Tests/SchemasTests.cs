@@ -25,7 +25,21 @@ public sealed class SchemasTests(ConsoleFixture console) : IClassFixture<Console
         Assert.Equal(ticks.GetProperty("latestId").GetInt32(), version.GetProperty("id").GetInt32());
     }
 
+    [Fact]
+    public async Task A_diff_of_two_versions_marks_the_lines_added_and_removed()
+    {
+        var diff = await console.Http.GetFromJsonAsync<JsonElement>($"/api/schemas/{ConsoleFixture.DiffSubject}/diff?from=1&to=2", Cancel);
+        var lines = diff.GetProperty("lines").EnumerateArray().Select(l => (l.GetProperty("change").GetString(), l.GetProperty("text").GetString()!)).ToList();
+
+        Assert.DoesNotContain(lines, l => l.Item1 == "-");
+        Assert.Contains(("+", "      \"name\": \"note\","), lines);
+        Assert.Contains((" ", "      \"name\": \"id\","), lines); // unchanged lines are kept, in order
+        var backwards = await console.Http.GetFromJsonAsync<JsonElement>($"/api/schemas/{ConsoleFixture.DiffSubject}/diff?from=2&to=1", Cancel);
+        Assert.Equal(lines.Count(l => l.Item1 == "+"), backwards.GetProperty("lines").EnumerateArray().Count(l => l.GetProperty("change").GetString() == "-"));
+    }
+
     [Theory]
+    [InlineData("/api/schemas/example-value/diff?from=1&to=3", "example-value has versions 1, 2 (got 3).")]
     [InlineData("/api/schemas/nope-value/versions/1", "There is no subject \"nope-value\".")]
     [InlineData("/api/schemas/crypto.market.ticks-value/versions/9", "crypto.market.ticks-value has versions 1 (got 9).")]
     public async Task An_unknown_subject_or_version_is_a_404_that_says_which(string path, string detail)
