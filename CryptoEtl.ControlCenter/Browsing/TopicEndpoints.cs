@@ -1,4 +1,9 @@
+using CryptoEtl.ControlCenter.Groups;
+
 namespace CryptoEtl.ControlCenter.Browsing;
+
+/// <summary>A topic as the topic list shows it: its offsets and record count, and its produce rate between samples.</summary>
+public sealed record TopicRow(string Name, long Messages, IReadOnlyList<PartitionOffsets> Partitions, IReadOnlyList<RateSample> Produced);
 
 public static class TopicEndpoints
 {
@@ -6,13 +11,14 @@ public static class TopicEndpoints
         services.AddSingleton<AvroJson>().AddSingleton<TopicBrowser>();
 
     /// <summary>
-    /// GET /api/topics: every topic with its partitions' offsets and record count. GET /api/topics/{topic}/messages
+    /// GET /api/topics: every topic with its partitions' offsets, record count and produce rate over the last minutes. GET /api/topics/{topic}/messages
     /// (?partition=&amp;offset=&amp;limit=50&amp;key=): its records, newest first or from an offset, values decoded.
     /// </summary>
     public static void MapTopicBrowser(this WebApplication app)
     {
-        app.MapGet("/api/topics", (TopicBrowser browser) => TypedResults.Ok(browser.List()))
-            .WithSummary("Every topic with its partitions' oldest and end offsets");
+        app.MapGet("/api/topics", (TopicBrowser browser, ConsumerGroupMonitor monitor) =>
+                TypedResults.Ok(browser.List().Select(t => new TopicRow(t.Name, t.Messages, t.Partitions, monitor.ProducedPerSecond(t.Name))).ToList()))
+            .WithSummary("Every topic with its partitions' oldest and end offsets, and records produced per second over the last minutes");
 
         app.MapGet("/api/topics/{topic}/messages", async (string topic, int? partition, long? offset, int? limit, string? key, TopicBrowser browser, CancellationToken cancellation) =>
         {

@@ -1,12 +1,19 @@
-using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Confluent.Kafka.Admin;
+using CryptoEtl.ControlCenter.Browsing;
+using CryptoEtl.ControlCenter.Sampling;
 using CryptoEtl.Kafka;
 using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.ControlCenter.Groups;
 
 public sealed record LagSample(DateTimeOffset At, long Lag);
+
+/// <summary>A topic's end offsets (summed over its partitions) at a moment.</summary>
+public sealed record ProducedSample(DateTimeOffset At, long End);
+
+/// <summary>Records produced per second into a topic during the <see cref="Seconds"/> that ended at <see cref="At"/>.</summary>
+public sealed record RateSample(DateTimeOffset At, double Seconds, double PerSecond);
 
 public sealed record GroupMember(string ClientId, string Host, IReadOnlyList<string> Assignment);
 
@@ -17,12 +24,16 @@ public sealed record GroupMember(string ClientId, string Host, IReadOnlyList<str
 public sealed record GroupView(string Group, IReadOnlyList<string> Topics, IReadOnlyList<GroupMember>? Members, string? MembersUnavailable,
     IReadOnlyList<PartitionLag>? Partitions, long? Lag, IReadOnlyList<LagSample> History);
 
-/// <summary>Samples the watched groups' lag in the background (for the chart) and describes a group on request.</summary>
-public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, IOptions<ConsumerGroupsOptions> options, TimeProvider clock,
+/// <summary>
+/// Samples the watched groups' lag and every topic's end offsets in the background (for the charts: lag, and records
+/// produced per second), and describes a group on request.
+/// </summary>
+public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, IOptions<ConsumerGroupsOptions> options, TopicBrowser topics, TimeProvider clock,
     ILogger<ConsumerGroupMonitor> logger) : BackgroundService
 {
     private readonly ConsumerGroupLag _lag = new(KafkaConnection.BootstrapServers(configuration));
-    private readonly ConcurrentDictionary<string, Queue<LagSample>> _history = new(StringComparer.Ordinal);
+    private readonly SampleHistory<LagSample> _history = new(s => s.At, options.Value.LagHistory);
+    private readonly SampleHistory<ProducedSample> _produced = new(s => s.At, options.Value.LagHistory);
     private readonly Lazy<IAdminClient> _admin = new(() => new AdminClientBuilder(new AdminClientConfig { BootstrapServers = KafkaConnection.BootstrapServers(configuration) })
         .SetLogHandler((_, _) => { }).Build());
 
@@ -34,7 +45,7 @@ public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, I
         {
             var partitions = await _lag.MeasurePartitionsAsync(group, topics);
             var (groupMembers, unavailable) = members.TryGetValue(group, out var found) ? found : (null, "not described");
-            views.Add(new GroupView(group, topics, groupMembers, unavailable, partitions, partitions?.Sum(p => p.Lag), History(group)));
+            views.Add(new GroupView(group, topics, groupMembers, unavailable, partitions, partitions?.Sum(p => p.Lag), _history.Of(group)));
         }
 
         return views;
@@ -45,13 +56,15 @@ public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, I
         using var timer = new PeriodicTimer(options.Value.LagSampleInterval, clock);
         do
         {
-            foreach (var (group, topics) in options.Value.Groups)
+            foreach (var (group, groupTopics) in options.Value.Groups)
             {
-                if (await _lag.MeasureAsync(group, topics) is { } measured)
+                if (await _lag.MeasureAsync(group, groupTopics) is { } measured)
                 {
-                    Record(group, new LagSample(clock.GetUtcNow(), measured.Total));
+                    _history.Record(group, new LagSample(clock.GetUtcNow(), measured.Total));
                 }
             }
+
+            SampleTopics();
         }
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
@@ -67,29 +80,25 @@ public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, I
         base.Dispose();
     }
 
-    private void Record(string group, LagSample sample)
+    /// <summary>Records produced per second into a topic, between consecutive samples of its end offsets (oldest first).</summary>
+    public IReadOnlyList<RateSample> ProducedPerSecond(string topic) => Rates(_produced.Of(topic));
+
+    private static List<RateSample> Rates(List<ProducedSample> samples) =>
+        [.. samples.Zip(samples.Skip(1), (a, b) => new RateSample(b.At, (b.At - a.At).TotalSeconds, Math.Max(0, b.End - a.End) / (b.At - a.At).TotalSeconds))];
+
+    private void SampleTopics()
     {
-        var samples = _history.GetOrAdd(group, _ => new Queue<LagSample>());
-        lock (samples)
+        try
         {
-            samples.Enqueue(sample);
-            while (samples.Count > 0 && samples.Peek().At < sample.At - options.Value.LagHistory)
+            var at = clock.GetUtcNow();
+            foreach (var topic in topics.List())
             {
-                samples.Dequeue();
+                _produced.Record(topic.Name, new ProducedSample(at, topic.Partitions.Sum(p => p.High)));
             }
         }
-    }
-
-    private List<LagSample> History(string group)
-    {
-        if (!_history.TryGetValue(group, out var samples))
+        catch (KafkaException e)
         {
-            return [];
-        }
-
-        lock (samples)
-        {
-            return [.. samples];
+            TopicsUnavailable(logger, e.Error.Reason); // the next sample tries again
         }
     }
 
@@ -111,4 +120,7 @@ public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, I
 
     [LoggerMessage(1, LogLevel.Debug, "Consumer group members unavailable: {Reason}")]
     private static partial void MembersUnavailable(ILogger logger, string reason);
+
+    [LoggerMessage(2, LogLevel.Warning, "Topic end offsets unavailable for the produce rates: {Reason}")]
+    private static partial void TopicsUnavailable(ILogger logger, string reason);
 }

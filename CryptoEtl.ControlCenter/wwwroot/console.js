@@ -53,16 +53,18 @@ async function refreshTopics() {
     if (!response.ok) throw new Error(response.statusText);
     const topics = await response.json();
     document.querySelector('#topics tbody').replaceChildren(...topics.map(t => {
-      return row([cell(t.name), cell(t.partitions.length), cell(t.messages), action('Browse', () => browse(t.name))]);
+      const rate = t.produced.length ? t.produced[t.produced.length - 1].perSecond : null;
+      return row([cell(t.name), cell(t.partitions.length), cell(t.messages), cell(rate == null ? '' : rate.toFixed(1)),
+        sparkline(t.produced.map(s => s.perSecond)), action('Browse', () => browse(t.name))]);
     }));
   } catch (e) { }
 }
-function sparkline(samples) {
+function sparkline(values) {
   const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
   svg.setAttribute('width', '160'); svg.setAttribute('height', '24');
-  const max = Math.max(1, ...samples.map(s => s.lag));
+  const max = Math.max(1, ...values);
   const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
-  line.setAttribute('points', samples.map((s, i) => `${samples.length < 2 ? 0 : i * 160 / (samples.length - 1)},${23 - s.lag * 22 / max}`).join(' '));
+  line.setAttribute('points', values.map((v, i) => `${values.length < 2 ? 0 : i * 160 / (values.length - 1)},${23 - v * 22 / max}`).join(' '));
   line.setAttribute('fill', 'none'); line.setAttribute('stroke', '#1a73e8');
   svg.append(line);
   const td = document.createElement('td'); td.append(svg); return td;
@@ -73,7 +75,7 @@ async function refreshGroups() {
     if (!response.ok) throw new Error(response.statusText);
     const groups = await response.json();
     document.querySelector('#groups tbody').replaceChildren(...groups.map(g => row([cell(g.group), cell(g.topics.join(', ')),
-      cell(g.lag ?? 'unknown'), sparkline(g.history),
+      cell(g.lag ?? 'unknown'), sparkline(g.history.map(s => s.lag)),
       cell(g.members ? g.members.map(m => `${m.clientId}@${m.host}: ${m.assignment.join(' ')}`).join('; ') : g.membersUnavailable)])));
     document.querySelector('#group-partitions tbody').replaceChildren(...groups.flatMap(g => (g.partitions ?? []).map(p =>
       row([cell(g.group), cell(`${p.topic}/${p.partition}`), cell(p.committed ?? 'none'), cell(p.end), cell(p.lag)]))));

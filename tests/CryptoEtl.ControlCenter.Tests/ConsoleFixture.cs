@@ -24,6 +24,8 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
     public HttpClient Http { get; private set; } = null!;
 
+    public EmbeddedInfrastructure Infrastructure => _infrastructure;
+
     public async ValueTask InitializeAsync()
     {
         _infrastructure = await EmbeddedInfrastructure.StartAsync();
