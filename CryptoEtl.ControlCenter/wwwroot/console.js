@@ -111,7 +111,7 @@ async function showDiff(subject, from, to) {
   }));
 }
 const svg = (name, attributes) => { const e = document.createElementNS('http://www.w3.org/2000/svg', name); for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, v); return e; };
-let chartCoin = new URLSearchParams(location.search).get('coin'); // ?coin=bitcoin opens its chart
+let chartCoin = new URLSearchParams(location.search).get('coin'); // ?coin=bitcoin opens its chart; else the largest coin's
 async function getJson(path) { const r = await fetch(path); if (!r.ok) throw new Error(r.statusText); return r.json(); }
 async function refreshMarket() {
   try {
@@ -122,6 +122,7 @@ async function refreshMarket() {
       tr.dataset.coin = c.id; tr.style.cursor = 'pointer'; tr.onclick = () => { chartCoin = c.id; drawChart(); };
       return tr;
     }));
+    chartCoin ??= coins[0]?.id; // the largest coin's chart until another is chosen
     const alerts = await getJson('/api/market/alerts?limit=20');
     document.querySelector('#alerts tbody').replaceChildren(...alerts.map(a => row([cell(new Date(a.eventTime).toLocaleString()), cell(a.coinId), cell(a.message)])));
     if (chartCoin) drawChart();
@@ -136,7 +137,7 @@ async function drawChart() {
   const list = candles.slice().reverse();
   if (list.length === 0) { chart.replaceChildren(); return; }
   const low = Math.min(...list.map(c => c.low)), high = Math.max(...list.map(c => c.high)), volume = Math.max(1, ...list.map(c => c.volume24h ?? 0));
-  const w = 720 / list.length, y = p => 10 + (high - p) * 200 / Math.max(high - low, 1e-12);
+  const w = 660 / Math.max(list.length, 30), y = p => 14 + (high - p) * 196 / Math.max(high - low, 1e-12); // room for 30 candles
   const items = list.flatMap((c, i) => {
     const x = i * w + w / 2, up = c.close >= c.open, color = up ? '#137333' : '#c5221f';
     return [svg('line', { x1: x, x2: x, y1: y(c.high), y2: y(c.low), stroke: color }),
@@ -145,11 +146,14 @@ async function drawChart() {
   });
   const start = Date.parse(list[0].windowStart), end = Date.parse(list[list.length - 1].windowEnd);
   const marks = alerts.filter(a => a.coinId === chartCoin && Date.parse(a.eventTime) >= start && Date.parse(a.eventTime) < end).map(a => {
-    const x = (Date.parse(a.eventTime) - start) * 720 / (end - start), yy = y(a.price);
+    const x = (Date.parse(a.eventTime) - start) * list.length * w / (end - start), yy = y(a.price);
     const mark = svg('polygon', { points: `${x},${yy - 12} ${x - 6},${yy - 22} ${x + 6},${yy - 22}`, fill: '#e37400', 'data-alert': a.id });
     const title = svg('title', {}); title.textContent = a.message; mark.append(title); return mark;
   });
-  chart.replaceChildren(...items, ...marks);
+  const label = (text, x, yy, anchor) => { const t = svg('text', { x, y: yy, 'font-size': 11, 'text-anchor': anchor ?? 'start', fill: '#5f6368' }); t.textContent = text; return t; };
+  const axis = [label(high.toPrecision(6), 716, y(high) + 4, 'end'), label(low.toPrecision(6), 716, y(low) + 4, 'end'),
+    label(new Date(start).toLocaleTimeString(), 0, 226), ...(list.length * w > 160 ? [label(new Date(end).toLocaleTimeString(), list.length * w, 226, 'end')] : [])];
+  chart.replaceChildren(...items, ...marks, ...axis);
 }
 document.getElementById('interval').onchange = () => chartCoin && drawChart();
 async function refreshRuns() {

@@ -4,7 +4,8 @@ namespace CryptoEtl.ControlCenter.Tests;
 
 /// <summary>
 /// Headless Chromium (Debian's, driven by Playwright) on the console's pages: opens one, and saves a screenshot of it
-/// under the test output's <c>screenshots/</c>. Skips the test where Chromium is not installed.
+/// under the test output's <c>screenshots/</c>. Skips the test where Chromium is not installed. The AppHost's tests
+/// link this file too (they open the console of a whole embedded run).
 /// </summary>
 public sealed class ConsoleBrowser : IAsyncDisposable
 {
@@ -17,9 +18,11 @@ public sealed class ConsoleBrowser : IAsyncDisposable
 
     private ConsoleBrowser(IPlaywright playwright, IBrowser browser, Uri console) => (_playwright, _browser, _console) = (playwright, browser, console);
 
+    public static bool Installed => File.Exists(Chromium);
+
     public static async Task<ConsoleBrowser> StartAsync(Uri console)
     {
-        if (!File.Exists(Chromium))
+        if (!Installed)
         {
             Assert.Skip($"Chromium is not installed here ({Chromium}; apt-get install chromium, which .ci/run does).");
         }

@@ -4,24 +4,12 @@ using Microsoft.Playwright;
 namespace CryptoEtl.ControlCenter.Tests;
 
 /// <summary>The console's pages in headless Chromium: what each page shows and what its buttons do, with a screenshot of each.</summary>
-public sealed class ConsolePagesTests(ConsoleFixture console) : IClassFixture<ConsoleFixture>, IAsyncLifetime
+public sealed class ConsolePagesTests(ConsoleFixture console) : ConsolePageTest(console), IClassFixture<ConsoleFixture>
 {
-    private ConsoleBrowser _browser = null!;
-
-    public async ValueTask InitializeAsync() => _browser = await ConsoleBrowser.StartAsync(console.Http.BaseAddress!);
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-    }
-
     [Fact]
     public async Task The_topics_page_lists_the_topics_and_browses_one_with_values_decoded_and_undecodable_ones_labelled()
     {
-        var page = await _browser.OpenAsync("topics");
+        var page = await Browser.OpenAsync("topics");
         var ticks = page.Locator("#topics tr", new() { HasText = Topics.Ticks });
         await Assertions.Expect(ticks.Locator("td").Nth(1)).ToHaveTextAsync("6"); // partitions
         await Assertions.Expect(ticks.Locator("td").Nth(2)).ToHaveTextAsync("5"); // records
@@ -38,7 +26,7 @@ public sealed class ConsolePagesTests(ConsoleFixture console) : IClassFixture<Co
     [Fact]
     public async Task The_groups_page_shows_each_groups_lag_per_partition()
     {
-        var page = await _browser.OpenAsync("groups");
+        var page = await Browser.OpenAsync("groups");
 
         // The loader's group committed offset 1 of partition 0, which ends at 3: two behind. Partition 1: nothing committed.
         await Assertions.Expect(page.Locator("#group-partitions tr", new() { HasText = $"{Topics.Ticks}/0" })).ToHaveTextAsync($"cryptoetl-processor{Topics.Ticks}/0132");
@@ -49,7 +37,7 @@ public sealed class ConsolePagesTests(ConsoleFixture console) : IClassFixture<Co
     [Fact]
     public async Task The_schemas_page_diffs_two_versions_of_a_subject()
     {
-        var page = await _browser.OpenAsync("schemas");
+        var page = await Browser.OpenAsync("schemas");
 
         await page.Locator("#schemas tr", new() { HasText = ConsoleFixture.DiffSubject }).GetByRole(AriaRole.Button, new() { Name = "Diff v1 → v2" }).ClickAsync();
 
@@ -62,7 +50,7 @@ public sealed class ConsolePagesTests(ConsoleFixture console) : IClassFixture<Co
     [Fact]
     public async Task Every_page_has_its_link_and_shows_alone()
     {
-        var page = await _browser.OpenAsync("market");
+        var page = await Browser.OpenAsync("market");
         foreach (var name in new[] { "Pipeline", "Topics", "Consumer groups", "Schemas", "Dead letters", "Market" })
         {
             await page.GetByRole(AriaRole.Link, new() { Name = name }).ClickAsync();

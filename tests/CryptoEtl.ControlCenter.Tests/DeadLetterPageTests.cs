@@ -6,26 +6,14 @@ using Microsoft.Playwright;
 namespace CryptoEtl.ControlCenter.Tests;
 
 /// <summary>The dead-letters page in headless Chromium, on a console of its own: its replay changes the topics.</summary>
-public sealed class DeadLetterPageTests(ConsoleFixture console) : IClassFixture<ConsoleFixture>, IAsyncLifetime
+public sealed class DeadLetterPageTests(ConsoleFixture console) : ConsolePageTest(console), IClassFixture<ConsoleFixture>
 {
-    private ConsoleBrowser _browser = null!;
-
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync() => _browser = await ConsoleBrowser.StartAsync(console.Http.BaseAddress!);
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-    }
 
     [Fact]
     public async Task The_dead_letters_page_groups_them_and_replays_a_group_after_a_confirmation()
     {
-        var page = await _browser.OpenAsync("deadletters");
+        var page = await Browser.OpenAsync("deadletters");
         var group = page.Locator("#deadletter-groups tr", new() { HasText = "contract_violation" });
         await Assertions.Expect(group).ToContainTextAsync("load");
         await Assertions.Expect(page.Locator("#deadletters")).ToContainTextAsync("price: NaN is not a finite number");
@@ -46,6 +34,6 @@ public sealed class DeadLetterPageTests(ConsoleFixture console) : IClassFixture<
     }
 
     private async Task<long> TicksAsync() =>
-        (await console.Http.GetFromJsonAsync<JsonElement>("/api/topics", Cancel)).EnumerateArray()
+        (await Fixture.Http.GetFromJsonAsync<JsonElement>("/api/topics", Cancel)).EnumerateArray()
             .Single(t => t.GetProperty("name").GetString() == Topics.Ticks).GetProperty("messages").GetInt64();
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using CryptoEtl.AppHost.Running;
+using CryptoEtl.ControlCenter.Tests;
 using CryptoEtl.Contracts;
 using CryptoEtl.Processor.Api;
 using CryptoEtl.TestSupport;
@@ -38,10 +39,22 @@ public sealed class EmbeddedRunTests
         var processor = app.CreateHttpClient("processor");
         await Eventually.GetAsync(() => StoredAsync(processor, "ticks"), ticks => ticks > 0, TimeSpan.FromSeconds(60) - app.Startup, "ticks in the store");
 
-        // The control center's page, rendered by a real browser (headless Chromium runs its script).
-        if (ExternalTool.Missing("chromium", "chromium") is null)
+        // The control center's pages in a real browser (headless Chromium runs their script).
+        if (ConsoleBrowser.Installed)
         {
-            var dom = await ControlCenterPage.RenderAsync(app.Endpoints["control-center"], Cancel);
+            await using var browser = await ConsoleBrowser.StartAsync(new Uri(app.Endpoints["control-center"]));
+            var market = await browser.OpenAsync("market");
+            await Microsoft.Playwright.Assertions.Expect(market.Locator("#chart rect[data-candle]").First).ToBeAttachedAsync(); // the largest coin's candles
+            await ConsoleBrowser.SaveAsync(market, "embedded-market");
+            var pipeline = await browser.OpenAsync("pipeline");
+            foreach (var filled in new[] { "#dag-runs tbody tr", "#ingest-runs tbody tr", "#services tbody tr", "#topics tbody tr", "#groups tbody tr", "#schemas tbody tr", "#coins tbody tr" })
+            {
+                await Microsoft.Playwright.Assertions.Expect(pipeline.Locator(filled).First).ToBeAttachedAsync();
+            }
+
+            await Microsoft.Playwright.Assertions.Expect(pipeline.Locator("#deadletter-total")).Not.ToHaveTextAsync("?");
+            await ConsoleBrowser.SaveAsync(pipeline, "embedded-pipeline");
+            var dom = await pipeline.ContentAsync();
             Assert.Contains("<span id=\"source\">simulator</span>", dom, StringComparison.Ordinal);
             Assert.DoesNotMatch("<span id=\"updated\">(never|unreachable)</span>", dom); // the script fetched /api/status
             foreach (var service in new[] { "ingest", "sparkjob", "processor", "airflow" })
