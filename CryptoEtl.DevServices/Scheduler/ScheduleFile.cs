@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Cronos;
@@ -8,49 +7,13 @@ namespace CryptoEtl.DevServices.Scheduler;
 
 /// <summary>
 /// Reads and validates a schedule file exactly as docker/airflow/dags/crypto_etl_tasks.py does (see docker/airflow/README.md
-/// for the rules and their order): the first problem found is reported, naming its field.
+/// for the rules and their order): each field against the shared JSON Schema (<see cref="ScheduleSchema"/>), then what a
+/// schema cannot say; the first problem found is reported, naming its field.
 /// </summary>
 public static partial class ScheduleFile
 {
-    public const int MaxSeconds = 604_800;
-    public static readonly string[] Stages = ["ticks", "candles", "latest", "alerts"];
-
-    private enum Kind
-    {
-        DagId,
-        Text,
-        Cron,
-        TimeZone,
-        Boolean,
-        Integer,
-        Stages,
-        Environments,
-    }
-
-    private sealed record FieldRule(string Name, bool Required, Kind Kind, int Low = 0, int High = 0);
-
-    private static readonly FieldRule[] Fields =
-    [
-        new("dag_id", true, Kind.DagId),
-        new("description", false, Kind.Text),
-        new("cron", true, Kind.Cron),
-        new("timezone", true, Kind.TimeZone),
-        new("catchup", true, Kind.Boolean),
-        new("max_active_runs", true, Kind.Integer, 1, 1000),
-        new("retries", true, Kind.Integer, 0, 20),
-        new("retry_delay_seconds", true, Kind.Integer, 1, MaxSeconds),
-        new("retry_exponential_backoff", true, Kind.Boolean),
-        new("max_retry_delay_seconds", true, Kind.Integer, 1, MaxSeconds),
-        new("ingest_timeout_seconds", true, Kind.Integer, 1, MaxSeconds),
-        new("poll_interval_seconds", true, Kind.Integer, 1, MaxSeconds),
-        new("freshness_sla_seconds", true, Kind.Integer, 1, MaxSeconds),
-        new("freshness_stages", false, Kind.Stages),
-        new("environments", false, Kind.Environments),
-    ];
-
-    private static readonly string[] FieldNames = Fields.Select(f => f.Name).ToArray();
+    private static readonly string[] FieldNames = [.. ScheduleSchema.Fields];
     private static readonly string[] Overridable = FieldNames.Where(n => n is not ("dag_id" or "environments")).ToArray();
-    private static readonly JsonSerializerOptions Compact = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static PipelineSchedule Load(string path, string? environment = null)
     {
@@ -82,29 +45,29 @@ public static partial class ScheduleFile
     {
         if (document.ValueKind != JsonValueKind.Object)
         {
-            throw new ScheduleException(path, $"the top level must be a JSON object, got {TypeOf(document)}");
+            throw new ScheduleException(path, $"the top level must be a JSON object, got {ScheduleSchema.TypeOf(document)}");
         }
 
         CheckNames(path, document, "", FieldNames, null);
         var values = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-        foreach (var rule in Fields)
+        foreach (var field in FieldNames)
         {
-            if (!document.TryGetProperty(rule.Name, out var value))
+            if (!document.TryGetProperty(field, out var value))
             {
-                if (rule.Required)
+                if (ScheduleSchema.Required.Contains(field))
                 {
-                    throw new ScheduleException(path, "is required", rule.Name);
+                    throw new ScheduleException(path, "is required", field);
                 }
 
                 continue;
             }
 
-            if (rule.Kind != Kind.Environments && Problem(rule, value) is { } problem)
+            if (field != "environments" && Problem(field, value) is { } problem)
             {
-                throw new ScheduleException(path, problem, rule.Name);
+                throw new ScheduleException(path, problem, field);
             }
 
-            values[rule.Name] = value;
+            values[field] = value;
         }
 
         if (CrossFieldProblem(values) is { } cross)
@@ -117,7 +80,7 @@ public static partial class ScheduleFile
         {
             if (environments.ValueKind != JsonValueKind.Object)
             {
-                throw new ScheduleException(path, $"must be an object mapping environment names to overrides, {Got(environments)}", "environments");
+                throw new ScheduleException(path, ScheduleSchema.Message("environments", "type", environments), "environments");
             }
 
             if (FirstDuplicate(environments) is { } repeated)
@@ -128,28 +91,28 @@ public static partial class ScheduleFile
             foreach (var entry in environments.EnumerateObject())
             {
                 var prefix = $"environments.{entry.Name}";
-                if (!EnvironmentName().IsMatch(entry.Name))
+                if (!ScheduleSchema.EnvironmentName.IsMatch(entry.Name))
                 {
                     throw new ScheduleException(path, "environment names must be 1-64 letters, digits, '_', '.' or '-'", prefix);
                 }
 
                 if (entry.Value.ValueKind != JsonValueKind.Object)
                 {
-                    throw new ScheduleException(path, $"must be an object of field overrides, {Got(entry.Value)}", prefix);
+                    throw new ScheduleException(path, $"must be an object of field overrides, {ScheduleSchema.Got(entry.Value)}", prefix);
                 }
 
                 CheckNames(path, entry.Value, prefix + ".", Overridable, "cannot be overridden per environment");
                 var merged = new Dictionary<string, JsonElement>(values, StringComparer.Ordinal);
-                foreach (var rule in Fields)
+                foreach (var field in FieldNames)
                 {
-                    if (entry.Value.TryGetProperty(rule.Name, out var value))
+                    if (entry.Value.TryGetProperty(field, out var value))
                     {
-                        if (Problem(rule, value) is { } problem)
+                        if (Problem(field, value) is { } problem)
                         {
-                            throw new ScheduleException(path, problem, $"{prefix}.{rule.Name}");
+                            throw new ScheduleException(path, problem, $"{prefix}.{field}");
                         }
 
-                        merged[rule.Name] = value;
+                        merged[field] = value;
                     }
                 }
 
@@ -228,51 +191,25 @@ public static partial class ScheduleFile
         return obj.EnumerateObject().Select(p => p.Name).FirstOrDefault(name => !seen.Add(name));
     }
 
-    private static string? Problem(FieldRule rule, JsonElement value)
+    /// <summary>The problem with one field's value, or null: the schema's rules in its message order, then what it cannot say.</summary>
+    private static string? Problem(string field, JsonElement value)
     {
-        if (rule.Kind is Kind.Text or Kind.DagId or Kind.Cron or Kind.TimeZone && value.ValueKind != JsonValueKind.String)
+        if (ScheduleSchema.Problem(field, value) is { } problem)
         {
-            return $"must be a string, {Got(value)}";
+            return problem;
         }
 
-        switch (rule.Kind)
+        if (ScheduleSchema.IsIntegerField(field) && ScheduleSchema.TypeOf(value) != "integer")
         {
-            case Kind.DagId when !DagId().IsMatch(value.GetString()!):
-                return $"must be 1-250 letters, digits, '_', '.' or '-', {Got(value)}";
-            case Kind.Cron when CronProblem(value.GetString()!) is { } problem:
-                return $"must be a standard 5-field cron expression, got {Shown(value)}: {problem}";
-            case Kind.TimeZone:
-                return TimeZoneProblem(value);
-            case Kind.Boolean when value.ValueKind is not (JsonValueKind.True or JsonValueKind.False):
-                return $"must be true or false, {Got(value)}";
-            case Kind.Integer:
-                if (TypeOf(value) != "integer")
-                {
-                    return $"must be a whole number written without a fraction or exponent, {Got(value)}";
-                }
-
-                return value.TryGetInt64(out var number) && number >= rule.Low && number <= rule.High
-                    ? null
-                    : string.Create(CultureInfo.InvariantCulture, $"must be between {rule.Low} and {rule.High}, got {value.GetRawText()}");
-            case Kind.Stages:
-                if (value.ValueKind != JsonValueKind.Array || value.GetArrayLength() == 0)
-                {
-                    return $"must be a non-empty array of stage names ({string.Join(", ", Stages)}), {Got(value)}";
-                }
-
-                foreach (var stage in value.EnumerateArray())
-                {
-                    if (stage.ValueKind != JsonValueKind.String || !Stages.Contains(stage.GetString()))
-                    {
-                        return $"unknown stage {Shown(stage)} (known: {string.Join(", ", Stages)})";
-                    }
-                }
-
-                var names = value.EnumerateArray().Select(s => s.GetString()).ToList();
-                return names.Distinct().Count() != names.Count ? $"lists a stage more than once, {Got(value)}" : null;
+            return ScheduleSchema.Message(field, "type", value); // 3.0 and 1e3: integers to a schema, not to a whole-number field
         }
 
-        return null;
+        return field switch
+        {
+            "cron" when CronProblem(value.GetString()!) is { } cron => $"must be a standard 5-field cron expression, got {ScheduleSchema.Shown(value)}: {cron}",
+            "timezone" => TimeZoneProblem(value),
+            _ => null,
+        };
     }
 
     private static (string Field, string Problem)? CrossFieldProblem(Dictionary<string, JsonElement> values)
@@ -299,11 +236,6 @@ public static partial class ScheduleFile
             return null;
         }
 
-        if (!TimeZoneShape().IsMatch(name))
-        {
-            return $"must be an IANA time zone name such as \"UTC\" or \"Europe/Lisbon\", got {Shown(value)}";
-        }
-
         try
         {
             TimeZoneInfo.FindSystemTimeZoneById(name);
@@ -311,7 +243,7 @@ public static partial class ScheduleFile
         }
         catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
         {
-            return $"unknown time zone {Shown(value)} (an IANA name such as \"UTC\" or \"Europe/Lisbon\")";
+            return $"unknown time zone {ScheduleSchema.Shown(value)} (an IANA name such as \"UTC\" or \"Europe/Lisbon\")";
         }
     }
 
@@ -404,37 +336,6 @@ public static partial class ScheduleFile
 
         return values.Count == 2 && values[0] > values[1] ? $"range '{first.Value}-{last.Value}' runs backwards" : null;
     }
-
-    private static string TypeOf(JsonElement value) => value.ValueKind switch
-    {
-        JsonValueKind.Null => "null",
-        JsonValueKind.True or JsonValueKind.False => "boolean",
-        JsonValueKind.Number => IntegerLiteral().IsMatch(value.GetRawText()) ? "integer" : "number",
-        JsonValueKind.String => "string",
-        JsonValueKind.Array => "array",
-        _ => "object",
-    };
-
-    private static string Got(JsonElement value) => value.ValueKind == JsonValueKind.Null ? "got null" : $"got {TypeOf(value)} {Shown(value)}";
-
-    /// <summary>The value as compact JSON, cut to 57 characters and "..." when longer than 60.</summary>
-    private static string Shown(JsonElement value)
-    {
-        var text = JsonSerializer.Serialize(value, Compact);
-        return text.Length <= 60 ? text : text[..57] + "...";
-    }
-
-    [GeneratedRegex("^-?[0-9]+$")]
-    private static partial Regex IntegerLiteral();
-
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,250}$")]
-    private static partial Regex DagId();
-
-    [GeneratedRegex("^[A-Za-z0-9_.-]{1,64}$")]
-    private static partial Regex EnvironmentName();
-
-    [GeneratedRegex("^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")]
-    private static partial Regex TimeZoneShape();
 
     [GeneratedRegex("^(?:(\\*)|([A-Za-z0-9]+)(?:-([A-Za-z0-9]+))?)(?:/([0-9]+))?$")]
     private static partial Regex CronItem();

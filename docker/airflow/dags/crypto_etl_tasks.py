@@ -1,7 +1,8 @@
 """Task logic of the crypto_etl DAG, free of Airflow so it can be tested (and run) anywhere.
 
-Standard library only (Python 3.8+). The DAG file (crypto_etl.py) wraps these functions in Airflow tasks; the
-embedded .NET scheduler reads the same schedule file with the same rules (see ../README.md).
+The standard library (Python 3.8+) and jsonschema (a dependency of Airflow itself; Debian's python3-jsonschema). The DAG
+file (crypto_etl.py) wraps these functions in Airflow tasks; the embedded .NET scheduler reads the same schedule file
+against the same JSON Schema (crypto_etl_schedule.schema.json) with the same rules (see ../README.md).
 
 Public API:
     load_schedule(path, environment=None) -> dict       validated schedule, ScheduleError naming the field
@@ -21,6 +22,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+
+import jsonschema
 
 try:  # Python 3.9+; on 3.8 time zone names are only checked for shape.
     import zoneinfo as _zoneinfo
@@ -123,33 +126,21 @@ class StaleData(CryptoEtlError):
 # The schedule file
 # --------------------------------------------------------------------------------------------------------------------
 
-_SECONDS_MAX = 604800  # 7 days: every *_seconds field lies in 1..604800
-
-# name -> (required, kind, low, high). Validation visits fields in this order and reports the first problem.
-SCHEDULE_FIELDS = (
-    ("dag_id", True, "dag_id", None, None),
-    ("description", False, "string", None, None),
-    ("cron", True, "cron", None, None),
-    ("timezone", True, "timezone", None, None),
-    ("catchup", True, "boolean", None, None),
-    ("max_active_runs", True, "integer", 1, 1000),
-    ("retries", True, "integer", 0, 20),
-    ("retry_delay_seconds", True, "integer", 1, _SECONDS_MAX),
-    ("retry_exponential_backoff", True, "boolean", None, None),
-    ("max_retry_delay_seconds", True, "integer", 1, _SECONDS_MAX),
-    ("ingest_timeout_seconds", True, "integer", 1, _SECONDS_MAX),
-    ("poll_interval_seconds", True, "integer", 1, _SECONDS_MAX),
-    ("freshness_sla_seconds", True, "integer", 1, _SECONDS_MAX),
-    ("freshness_stages", False, "stages", None, None),
-    ("environments", False, "environments", None, None),
-)
-_FIELD_NAMES = tuple(f[0] for f in SCHEDULE_FIELDS)
+# The schedule file's JSON Schema, next to this module: the fields (in the order they are checked), which are required,
+# each field's rules and the message for each rule. What a schema cannot say is below: duplicate names, cron syntax,
+# whether a time zone exists, integers written with a fraction, the cross-field rules and the environments.
+SCHEDULE_SCHEMA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "crypto_etl_schedule.schema.json")
+with open(SCHEDULE_SCHEMA_FILE, encoding="utf-8") as _schema_file:
+    SCHEDULE_SCHEMA = json.load(_schema_file)
+_PROPERTIES = SCHEDULE_SCHEMA["properties"]
+_FIELD_NAMES = tuple(_PROPERTIES)
+_REQUIRED = frozenset(SCHEDULE_SCHEMA["required"])
+_FIELD_VALIDATORS = {name: jsonschema.Draft7Validator(field) for name, field in _PROPERTIES.items()}
 _NOT_OVERRIDABLE = ("dag_id", "environments")
 _DEFAULTS = {"description": "", "freshness_stages": list(DEFAULT_FRESHNESS_STAGES), "environments": {}}
 
-_DAG_ID = re.compile(r"^[A-Za-z0-9_.-]{1,250}$")
-_ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-_TIMEZONE_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
+_ENVIRONMENT_NAME = re.compile(_PROPERTIES["environments"]["propertyNames"]["pattern"])
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 class _JsonObject(dict):
@@ -260,10 +251,9 @@ def _cron_item_problem(item, low, high, names):
 
 
 def _timezone_problem(name):
+    """Whether a name of the right shape (the schema checks that) is a time zone this machine knows."""
     if name == "UTC":
         return None
-    if not _TIMEZONE_SHAPE.match(name):
-        return "must be an IANA time zone name such as \"UTC\" or \"Europe/Lisbon\", got {}".format(_shown(name))
     unknown = "unknown time zone {} (an IANA name such as \"UTC\" or \"Europe/Lisbon\")".format(_shown(name))
     if _zoneinfo is not None:
         try:
@@ -279,33 +269,31 @@ def _timezone_problem(name):
     return None
 
 
-def _value_problem(kind, low, high, value):
-    """The problem with one field's value, or None. Types first, then ranges."""
-    if kind in ("string", "dag_id", "cron", "timezone") and not isinstance(value, str):
-        return "must be a string, " + _got(value)
-    if kind == "dag_id" and not _DAG_ID.match(value):
-        return "must be 1-250 letters, digits, '_', '.' or '-', " + _got(value)
-    if kind == "cron":
+def _message(name, rule, value, item=None):
+    """The schema's message for a field's rule, its placeholders filled."""
+    field = _PROPERTIES[name]
+    values = {"got": _got(value), "shown": _shown(value), "minimum": str(field.get("minimum")),
+              "maximum": str(field.get("maximum")), "enum": ", ".join(field.get("items", {}).get("enum", ())),
+              "item": _shown(item)}
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], field["x-messages"][rule])
+
+
+def _value_problem(name, value):
+    """The problem with one field's value, or None: the schema's rules in its message order, then what it cannot say."""
+    failed = {}
+    for error in _FIELD_VALIDATORS[name].iter_errors(value):
+        failed.setdefault("/".join(str(p) for p in error.relative_schema_path), error)
+    for rule in _PROPERTIES[name].get("x-messages", {}):
+        if rule in failed:
+            return _message(name, rule, value, failed[rule].instance)
+    if _PROPERTIES[name].get("type") == "integer" and not isinstance(value, int):
+        return _message(name, "type", value)  # 3.0 and 1e3: integers to a schema, not to a whole-number field
+    if name == "cron":
         problem = cron_problem(value)
         if problem:
             return "must be a standard 5-field cron expression, got {}: {}".format(_shown(value), problem)
-    if kind == "timezone":
+    if name == "timezone":
         return _timezone_problem(value)
-    if kind == "boolean" and not isinstance(value, bool):
-        return "must be true or false, " + _got(value)
-    if kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, int):
-            return "must be a whole number written without a fraction or exponent, " + _got(value)
-        if not low <= value <= high:
-            return "must be between {} and {}, got {}".format(low, high, value)
-    if kind == "stages":
-        if not isinstance(value, list) or not value:
-            return "must be a non-empty array of stage names ({}), {}".format(", ".join(STAGES), _got(value))
-        for stage in value:
-            if stage not in STAGES:
-                return "unknown stage {} (known: {})".format(_shown(stage), ", ".join(STAGES))
-        if len(set(value)) != len(value):
-            return "lists a stage more than once, " + _got(value)
     return None
 
 
@@ -339,16 +327,16 @@ def validate_schedule(document, path="<schedule>", environment=None):
     _check_object(path, document, "", _FIELD_NAMES)
 
     base = {}
-    for name, required, kind, low, high in SCHEDULE_FIELDS:
+    for name in _FIELD_NAMES:
         if name not in document:
-            if required:
+            if name in _REQUIRED:
                 raise ScheduleError(path, "is required", name)
             base[name] = json.loads(json.dumps(_DEFAULTS[name]))
             continue
-        if kind == "environments":
+        if name == "environments":
             base[name] = document[name]
             continue
-        problem = _value_problem(kind, low, high, document[name])
+        problem = _value_problem(name, document[name])
         if problem:
             raise ScheduleError(path, problem, name)
         base[name] = document[name]
@@ -358,8 +346,7 @@ def validate_schedule(document, path="<schedule>", environment=None):
 
     environments = base.pop("environments")
     if not isinstance(environments, dict):
-        raise ScheduleError(path, "must be an object mapping environment names to overrides, " + _got(environments),
-                            "environments")
+        raise ScheduleError(path, _message("environments", "type", environments), "environments")
     overridable = tuple(n for n in _FIELD_NAMES if n not in _NOT_OVERRIDABLE)
     effective = {}
     for key in getattr(environments, "duplicates", ()):
@@ -372,9 +359,9 @@ def validate_schedule(document, path="<schedule>", environment=None):
             raise ScheduleError(path, "must be an object of field overrides, " + _got(overrides), prefix)
         _check_object(path, overrides, prefix + ".", overridable, "cannot be overridden per environment")
         merged = dict(base)
-        for name, _required, kind, low, high in SCHEDULE_FIELDS:
+        for name in _FIELD_NAMES:
             if name in overrides:
-                problem = _value_problem(kind, low, high, overrides[name])
+                problem = _value_problem(name, overrides[name])
                 if problem:
                     raise ScheduleError(path, problem, "{}.{}".format(prefix, name))
                 merged[name] = overrides[name]

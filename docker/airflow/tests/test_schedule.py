@@ -10,11 +10,29 @@ import shutil
 import tempfile
 import unittest
 
+import jsonschema
 from fakes import SCHEDULE_FILE
 
 import crypto_etl_tasks as tasks
 
 CASES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schedule_cases.json")
+
+
+class ScheduleSchemaTest(unittest.TestCase):
+    """The schedule's JSON Schema is a valid draft-07 schema that the real file and every accepted case follow."""
+
+    def test_the_schema_is_valid_and_the_real_file_follows_it(self):
+        jsonschema.Draft7Validator.check_schema(tasks.SCHEDULE_SCHEMA)
+        with open(SCHEDULE_FILE, encoding="utf-8") as handle:
+            jsonschema.validate(json.load(handle), tasks.SCHEDULE_SCHEMA)
+
+    def test_every_accepted_case_follows_the_schema(self):
+        with open(CASES_FILE, encoding="utf-8") as handle:
+            cases = [c for c in json.load(handle)["cases"] if "expect" in c]
+        self.assertGreater(len(cases), 5)
+        for case in cases:
+            with self.subTest(case["name"]):
+                jsonschema.validate(case["document"], tasks.SCHEDULE_SCHEMA)
 
 
 class ScheduleFileTest(unittest.TestCase):

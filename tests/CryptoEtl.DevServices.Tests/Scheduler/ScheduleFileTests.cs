@@ -5,7 +5,8 @@ namespace CryptoEtl.DevServices.Tests.Scheduler;
 
 /// <summary>
 /// The embedded scheduler reads the schedule file exactly as the Airflow DAG's Python module does: both run the shared
-/// test vectors in docker/airflow/tests/schedule_cases.json (the Python side in docker/airflow/tests/test_schedule.py).
+/// test vectors in docker/airflow/tests/schedule_cases.json (the Python side in docker/airflow/tests/test_schedule.py),
+/// each against the same JSON Schema (docker/airflow/dags/crypto_etl_schedule.schema.json).
 /// </summary>
 public sealed class ScheduleFileTests
 {
@@ -50,6 +51,22 @@ public sealed class ScheduleFileTests
         {
             Assert.StartsWith(@case.GetProperty("error_starts_with").GetString(), error.Problem, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void The_shipped_schedule_and_every_accepted_case_follow_the_schema_as_a_whole()
+    {
+        var schema = Json.Schema.JsonSchema.FromText(File.ReadAllText(Path.Combine(Directory, "crypto_etl_schedule.schema.json")),
+            new Json.Schema.BuildOptions { Dialect = Json.Schema.Dialect.Draft07 });
+        using var shipped = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "crypto_etl_schedule.json")));
+        using var cases = JsonDocument.Parse(File.ReadAllText(Path.Combine(Directory, "schedule_cases.json")));
+        var accepted = cases.RootElement.GetProperty("cases").EnumerateArray().Where(c => c.TryGetProperty("expect", out _)).Select(c => c.GetProperty("document")).ToList();
+
+        Assert.True(schema.Evaluate(shipped.RootElement).IsValid);
+        Assert.True(accepted.Count > 5);
+        Assert.All(accepted, document => Assert.True(schema.Evaluate(document).IsValid, document.GetRawText()));
+        using var typo = JsonDocument.Parse("""{"dag_id": "x", "retires": 3}""");
+        Assert.False(schema.Evaluate(typo.RootElement).IsValid); // the schema is not a rubber stamp
     }
 
     [Fact]
