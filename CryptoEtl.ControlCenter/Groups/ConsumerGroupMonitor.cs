@@ -28,7 +28,7 @@ public sealed record GroupView(string Group, IReadOnlyList<string> Topics, IRead
 /// Samples the watched groups' lag and every topic's end offsets in the background (for the charts: lag, and records
 /// produced per second), and describes a group on request.
 /// </summary>
-public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, IOptions<ConsumerGroupsOptions> options, TopicBrowser topics, TimeProvider clock,
+public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, IOptions<ConsumerGroupsOptions> options, TopicBrowser topicBrowser, TimeProvider clock,
     ILogger<ConsumerGroupMonitor> logger) : BackgroundService
 {
     private readonly ConsumerGroupLag _lag = new(KafkaConnection.BootstrapServers(configuration));
@@ -56,9 +56,9 @@ public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, I
         using var timer = new PeriodicTimer(options.Value.LagSampleInterval, clock);
         do
         {
-            foreach (var (group, groupTopics) in options.Value.Groups)
+            foreach (var (group, topics) in options.Value.Groups)
             {
-                if (await _lag.MeasureAsync(group, groupTopics) is { } measured)
+                if (await _lag.MeasureAsync(group, topics) is { } measured)
                 {
                     _history.Record(group, new LagSample(clock.GetUtcNow(), measured.Total));
                 }
@@ -91,7 +91,7 @@ public sealed partial class ConsumerGroupMonitor(IConfiguration configuration, I
         try
         {
             var at = clock.GetUtcNow();
-            foreach (var topic in topics.List())
+            foreach (var topic in topicBrowser.List())
             {
                 _produced.Record(topic.Name, new ProducedSample(at, topic.Partitions.Sum(p => p.High)));
             }
