@@ -27,6 +27,8 @@ public sealed class ConsoleBrowser : IAsyncDisposable
             Assert.Skip($"Chromium is not installed here ({Chromium}; apt-get install chromium, which .ci/run does).");
         }
 
+        // The page refreshes each section every 2-30 s, and a run's data (candles, rates) may come a few seconds later.
+        Assertions.SetDefaultExpectTimeout(20_000);
         var playwright = await Playwright.CreateAsync();
         return new ConsoleBrowser(playwright, await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Args = ["--no-sandbox"] }), console);
     }
