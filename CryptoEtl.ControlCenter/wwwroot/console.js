@@ -38,15 +38,27 @@ async function refreshDeadLetters() {
       cell(l.error), cell(l.source), cell(l.preview, 'preview')])));
   } catch (e) { document.getElementById('deadletter-total').textContent = 'unreachable'; }
 }
+let browsing = null;
 async function browse(topic) {
-  const response = await fetch(`/api/topics/${encodeURIComponent(topic)}/messages?limit=20`);
+  if (topic !== browsing) document.getElementById('browse-form').reset();
+  browsing = topic;
+  const query = new URLSearchParams({ limit: document.getElementById('browse-limit').value || '20' });
+  for (const [name, id] of [['partition', 'browse-partition'], ['offset', 'browse-offset'], ['key', 'browse-key']]) {
+    const value = document.getElementById(id).value;
+    if (value !== '') query.set(name, value);
+  }
+  const response = await fetch(`/api/topics/${encodeURIComponent(topic)}/messages?${query}`);
   const body = await response.json();
   document.getElementById('browse').hidden = false;
-  document.getElementById('browse-title').textContent = response.ok ? `${topic}: the newest ${body.length} records` : (body.detail ?? response.statusText);
+  const which = query.has('offset') ? `${body.length} records from offset ${query.get('offset')} of partition ${query.get('partition')}` : `the newest ${body.length} records`;
+  document.getElementById('browse-title').textContent = response.ok
+    ? `${topic}: ${which}${query.has('key') ? ` with key ${query.get('key')}` : ''}` : `${topic}: ${body.detail ?? response.statusText}`;
   document.querySelector('#messages tbody').replaceChildren(...(response.ok ? body : []).map(m => row([
     cell(`${m.partition}@${m.offset}`), cell(new Date(m.timestamp).toLocaleString()), cell(m.key),
+    cell(m.headers.map(h => `${h.key}=${h.value ?? ''}`).join(' '), 'preview'),
     cell(m.value ? JSON.stringify(m.value) : `${m.undecodable}: ${m.raw}`, 'preview')])));
 }
+document.getElementById('browse-form').onsubmit = e => { e.preventDefault(); if (browsing) browse(browsing); };
 async function refreshTopics() {
   try {
     const response = await fetch('/api/topics');

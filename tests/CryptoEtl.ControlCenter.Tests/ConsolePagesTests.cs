@@ -24,6 +24,31 @@ public sealed class ConsolePagesTests(ConsoleFixture console) : ConsolePageTest(
     }
 
     [Fact]
+    public async Task The_record_browser_reads_from_an_offset_filters_by_key_shows_headers_and_says_what_is_wrong_with_a_bad_offset()
+    {
+        var page = await Browser.OpenAsync("topics");
+        await page.Locator("#topics tr", new() { HasText = Topics.Ticks }).GetByRole(AriaRole.Button, new() { Name = "Browse" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#browse-title")).ToHaveTextAsync($"{Topics.Ticks}: the newest 5 records");
+
+        // Partition 0 holds btc@0, eth@1, btc@2: from offset 1, only btc's second tick has the key.
+        await page.Locator("#browse-partition").FillAsync("0");
+        await page.Locator("#browse-offset").FillAsync("1");
+        await page.Locator("#browse-key").FillAsync("btc");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#browse-title")).ToHaveTextAsync($"{Topics.Ticks}: 1 records from offset 1 of partition 0 with key btc");
+        var record = page.Locator("#messages tbody tr");
+        await Assertions.Expect(record).ToHaveCountAsync(1);
+        await Assertions.Expect(record.Locator("td").Nth(0)).ToHaveTextAsync("0@2");
+        await Assertions.Expect(record.Locator("td").Nth(3)).ToHaveTextAsync("run_id=run-1"); // headers
+        await Assertions.Expect(record.Locator("td").Nth(4)).ToContainTextAsync("\"price\":101");
+
+        await page.Locator("#browse-offset").FillAsync("99");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Show" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#browse-title")).ToHaveTextAsync($"{Topics.Ticks}: offset must be between 0 and 3 for partition 0 (got 99).");
+        await Assertions.Expect(page.Locator("#messages tbody tr")).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task The_groups_page_shows_each_groups_lag_per_partition()
     {
         var page = await Browser.OpenAsync("groups");
