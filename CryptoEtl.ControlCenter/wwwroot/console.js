@@ -1,12 +1,12 @@
 // The control center page: each section polls its API (no framework, nothing from a CDN); #market, #topics, ... show one page.
 const cell = (text, cls) => { const td = document.createElement('td'); td.textContent = text ?? ''; if (cls) td.className = cls; return td; };
 const row = cells => { const tr = document.createElement('tr'); tr.append(...cells); return tr; };
+const svg = (name, attributes) => { const e = document.createElementNS('http://www.w3.org/2000/svg', name); for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, v); return e; };
+async function getJson(path) { const r = await fetch(path); if (!r.ok) throw new Error(r.statusText); return r.json(); }
 const action = (text, onclick) => { const button = document.createElement('button'); button.textContent = text; button.onclick = onclick; const td = document.createElement('td'); td.append(button); return td; };
 async function refresh() {
   try {
-    const response = await fetch('/api/status');
-    if (!response.ok) throw new Error(response.statusText);
-    const status = await response.json();
+    const status = await getJson('/api/status');
     document.getElementById('source').textContent = status.source;
     document.getElementById('updated').textContent = new Date().toLocaleTimeString();
     document.querySelector('#services tbody').replaceChildren(...status.services.map(s => row([cell(s.name), cell(s.url), cell(s.health, s.health)])));
@@ -26,9 +26,7 @@ async function replay(stage, reason) {
 }
 async function refreshDeadLetters() {
   try {
-    const response = await fetch('/api/deadletters');
-    if (!response.ok) throw new Error(response.statusText);
-    const summary = await response.json();
+    const summary = await getJson('/api/deadletters');
     document.getElementById('deadletter-total').textContent = `${summary.total} in the dead-letter topic; the newest ${summary.read} grouped:`;
     document.querySelector('#deadletter-groups tbody').replaceChildren(...summary.groups.map(g => {
       return row([cell(g.stage), cell(g.reason), cell(g.count), cell(new Date(g.newest).toLocaleString()), action('Replay', () => replay(g.stage, g.reason))]);
@@ -61,9 +59,7 @@ async function browse(topic) {
 document.getElementById('browse-form').onsubmit = e => { e.preventDefault(); if (browsing) browse(browsing); };
 async function refreshTopics() {
   try {
-    const response = await fetch('/api/topics');
-    if (!response.ok) throw new Error(response.statusText);
-    const topics = await response.json();
+    const topics = await getJson('/api/topics');
     document.querySelector('#topics tbody').replaceChildren(...topics.map(t => {
       const rate = t.produced.length ? t.produced[t.produced.length - 1].perSecond : null;
       return row([cell(t.name), cell(t.partitions.length), cell(t.messages), cell(rate == null ? '' : rate.toFixed(1)),
@@ -72,20 +68,14 @@ async function refreshTopics() {
   } catch (e) { }
 }
 function sparkline(values) {
-  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
-  svg.setAttribute('width', '160'); svg.setAttribute('height', '24');
   const max = Math.max(1, ...values);
-  const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
-  line.setAttribute('points', values.map((v, i) => `${values.length < 2 ? 0 : i * 160 / (values.length - 1)},${23 - v * 22 / max}`).join(' '));
-  line.setAttribute('fill', 'none'); line.setAttribute('stroke', '#1a73e8');
-  svg.append(line);
-  const td = document.createElement('td'); td.append(svg); return td;
+  const chart = svg('svg', { width: 160, height: 24 });
+  chart.append(svg('polyline', { points: values.map((v, i) => `${values.length < 2 ? 0 : i * 160 / (values.length - 1)},${23 - v * 22 / max}`).join(' '), fill: 'none', stroke: '#1a73e8' }));
+  const td = document.createElement('td'); td.append(chart); return td;
 }
 async function refreshGroups() {
   try {
-    const response = await fetch('/api/groups');
-    if (!response.ok) throw new Error(response.statusText);
-    const groups = await response.json();
+    const groups = await getJson('/api/groups');
     document.querySelector('#groups tbody').replaceChildren(...groups.map(g => row([cell(g.group), cell(g.topics.join(', ')),
       cell(g.lag ?? 'unknown'), sparkline(g.history.map(s => s.lag)),
       cell(g.members ? g.members.map(m => `${m.clientId}@${m.host}: ${m.assignment.join(' ')}`).join('; ') : g.membersUnavailable)])));
@@ -95,9 +85,7 @@ async function refreshGroups() {
 }
 async function refreshSchemas() {
   try {
-    const response = await fetch('/api/schemas');
-    if (!response.ok) throw new Error(response.statusText);
-    const subjects = await response.json();
+    const subjects = await getJson('/api/schemas');
     document.querySelector('#schemas tbody').replaceChildren(...subjects.map(s => {
       const buttons = action(`Show v${s.latestVersion}`, () => { const pre = document.getElementById('schema'); pre.hidden = false; pre.className = 'preview'; pre.textContent = `${s.subject} v${s.latestVersion} (id ${s.latestId})\n${s.latest}`; });
       if (s.versions.length > 1) {
@@ -122,9 +110,7 @@ async function showDiff(subject, from, to) {
     return span;
   }));
 }
-const svg = (name, attributes) => { const e = document.createElementNS('http://www.w3.org/2000/svg', name); for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, v); return e; };
 let chartCoin = new URLSearchParams(location.search).get('coin'); // ?coin=bitcoin opens its chart; else the largest coin's
-async function getJson(path) { const r = await fetch(path); if (!r.ok) throw new Error(r.statusText); return r.json(); }
 async function refreshMarket() {
   try {
     const coins = await getJson('/api/market/coins');
