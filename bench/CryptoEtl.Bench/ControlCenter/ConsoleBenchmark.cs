@@ -24,7 +24,7 @@ internal sealed class ConsoleBenchmark(BenchEnvironment environment, int records
     {
         AnsiConsole.MarkupLine($"[bold]console benchmark[/]: {records:N0} ticks in {Topics.Ticks}; each request {Repeats} times after a warm-up");
         await LoadAsync();
-        using var console = await ServiceProcess.StartAsync("CryptoEtl.ControlCenter", [], new Dictionary<string, string>
+        await using var console = await ServiceProcess.StartAsync("CryptoEtl.ControlCenter", [], new Dictionary<string, string>
         {
             ["ConnectionStrings__kafka"] = environment.Bootstrap,
             ["ConnectionStrings__schema-registry"] = environment.RegistryUrl,

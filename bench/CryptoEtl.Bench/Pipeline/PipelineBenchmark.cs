@@ -67,7 +67,7 @@ internal sealed class PipelineBenchmark(BenchEnvironment environment, PipelineBe
         {
             foreach (var service in services)
             {
-                service.Dispose();
+                await service.DisposeAsync();
             }
 
             Directory.Delete(_state, recursive: true);
@@ -119,7 +119,11 @@ internal sealed class PipelineBenchmark(BenchEnvironment environment, PipelineBe
         }
         catch
         {
-            started.ForEach(s => s.Dispose());
+            foreach (var service in started)
+            {
+                await service.DisposeAsync();
+            }
+
             throw;
         }
     }
@@ -144,15 +148,15 @@ internal sealed class PipelineBenchmark(BenchEnvironment environment, PipelineBe
                     await Task.Delay(LagSampleInterval, CancellationToken.None);
                     Array.ForEach(services, s => s.EnsureRunning());
                     var at = clock.Elapsed;
-                    jobLag.Add((at, (await lag.MeasureAsync(JobGroup, [Topics.Snapshots]))?.Total ?? -1));
+                    // The job's partitions give both its lag and how many snapshots Ingest has published (their ends).
+                    var snapshots = await lag.MeasurePartitionsAsync(JobGroup, [Topics.Snapshots]);
+                    jobLag.Add((at, snapshots?.Sum(p => p.Lag) ?? -1));
                     loaderLag.Add((at, (await lag.MeasureAsync(LoaderGroup, LoaderTopics))?.Total ?? -1));
-                    var published = environment.EndOffsets(Topics.Snapshots);
-                    if (at < settings.Settle)
+                    if (snapshots is not null)
                     {
-                        publishedAtSettle = published;
+                        publishedAtEnd = snapshots.Sum(p => p.End);
+                        publishedAtSettle = at < settings.Settle ? publishedAtEnd : publishedAtSettle;
                     }
-
-                    publishedAtEnd = published;
                     task.Value = Math.Min(at.TotalSeconds, settings.Step.TotalSeconds);
                     task.Description = $"{label,8}: job lag {jobLag[^1].Lag,7:N0} · loader lag {loaderLag[^1].Lag,7:N0} · {freshness.Count:N0} served";
                 }
