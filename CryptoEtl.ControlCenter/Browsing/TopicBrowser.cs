@@ -7,8 +7,11 @@ namespace CryptoEtl.ControlCenter.Browsing;
 
 public sealed record PartitionOffsets(int Partition, long Low, long High);
 
-/// <summary>A topic: its partitions' oldest and end offsets, and how many records it holds now.</summary>
-public sealed record TopicView(string Name, long Messages, IReadOnlyList<PartitionOffsets> Partitions);
+/// <summary>A topic: its partitions' oldest and end offsets, how many records it holds now, and (in the topic list) its produce rate between samples.</summary>
+public sealed record TopicView(string Name, long Messages, IReadOnlyList<PartitionOffsets> Partitions)
+{
+    public IReadOnlyList<Groups.RateSample> Produced { get; init; } = [];
+}
 
 /// <summary>One record: coordinates, key and headers as text (or labelled hex), and the value decoded through the registry.</summary>
 public sealed record MessageView(int Partition, long Offset, DateTimeOffset Timestamp, string? Key, IReadOnlyList<KeyValuePair<string, string?>> Headers,

@@ -2,9 +2,6 @@ using CryptoEtl.ControlCenter.Groups;
 
 namespace CryptoEtl.ControlCenter.Browsing;
 
-/// <summary>A topic as the topic list shows it: its offsets and record count, and its produce rate between samples.</summary>
-public sealed record TopicRow(string Name, long Messages, IReadOnlyList<PartitionOffsets> Partitions, IReadOnlyList<RateSample> Produced);
-
 public static class TopicEndpoints
 {
     public static IServiceCollection AddTopicBrowser(this IServiceCollection services) =>
@@ -17,7 +14,7 @@ public static class TopicEndpoints
     public static void MapTopicBrowser(this WebApplication app)
     {
         app.MapGet("/api/topics", (TopicBrowser browser, ConsumerGroupMonitor monitor) =>
-                TypedResults.Ok(browser.List().Select(t => new TopicRow(t.Name, t.Messages, t.Partitions, monitor.ProducedPerSecond(t.Name))).ToList()))
+                TypedResults.Ok(browser.List().Select(t => t with { Produced = monitor.ProducedPerSecond(t.Name) }).ToList()))
             .WithSummary("Every topic with its partitions' oldest and end offsets, and records produced per second over the last minutes");
 
         app.MapGet("/api/topics/{topic}/messages", async (string topic, int? partition, long? offset, int? limit, string? key, TopicBrowser browser, CancellationToken cancellation) =>

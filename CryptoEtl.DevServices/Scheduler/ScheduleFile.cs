@@ -12,8 +12,8 @@ namespace CryptoEtl.DevServices.Scheduler;
 /// </summary>
 public static partial class ScheduleFile
 {
-    private static readonly string[] FieldNames = [.. ScheduleSchema.Fields];
-    private static readonly string[] Overridable = FieldNames.Where(n => n is not ("dag_id" or "environments")).ToArray();
+    private static readonly IReadOnlyList<string> FieldNames = ScheduleSchema.Fields;
+    private static readonly IReadOnlyList<string> Overridable = [.. FieldNames.Where(n => n is not ("dag_id" or "environments"))];
 
     public static PipelineSchedule Load(string path, string? environment = null)
     {
@@ -165,7 +165,7 @@ public static partial class ScheduleFile
         };
     }
 
-    private static void CheckNames(string path, JsonElement obj, string prefix, string[] allowed, string? notAllowedProblem)
+    private static void CheckNames(string path, JsonElement obj, string prefix, IReadOnlyList<string> allowed, string? notAllowedProblem)
     {
         if (FirstDuplicate(obj) is { } repeated)
         {

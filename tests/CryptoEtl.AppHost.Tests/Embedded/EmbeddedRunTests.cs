@@ -7,6 +7,7 @@ using CryptoEtl.ControlCenter.Tests;
 using CryptoEtl.Contracts;
 using CryptoEtl.Processor.Api;
 using CryptoEtl.TestSupport;
+using static Microsoft.Playwright.Assertions;
 
 namespace CryptoEtl.AppHost.Tests.Embedded;
 
@@ -44,15 +45,15 @@ public sealed class EmbeddedRunTests
         {
             await using var browser = await ConsoleBrowser.StartAsync(new Uri(app.Endpoints["control-center"]));
             var market = await browser.OpenAsync("market");
-            await Microsoft.Playwright.Assertions.Expect(market.Locator("#chart rect[data-candle]").First).ToBeAttachedAsync(); // the largest coin's candles
+            await Expect(market.Locator("#chart rect[data-candle]").First).ToBeAttachedAsync(); // the largest coin's candles
             await ConsoleBrowser.SaveAsync(market, "embedded-market");
             var pipeline = await browser.OpenAsync("pipeline");
             foreach (var filled in new[] { "#dag-runs tbody tr", "#ingest-runs tbody tr", "#services tbody tr", "#topics tbody tr", "#groups tbody tr", "#schemas tbody tr", "#coins tbody tr" })
             {
-                await Microsoft.Playwright.Assertions.Expect(pipeline.Locator(filled).First).ToBeAttachedAsync();
+                await Expect(pipeline.Locator(filled).First).ToBeAttachedAsync();
             }
 
-            await Microsoft.Playwright.Assertions.Expect(pipeline.Locator("#deadletter-total")).Not.ToHaveTextAsync("?");
+            await Expect(pipeline.Locator("#deadletter-total")).Not.ToHaveTextAsync("?");
             await ConsoleBrowser.SaveAsync(pipeline, "embedded-pipeline");
             var dom = await pipeline.ContentAsync();
             Assert.Contains("<span id=\"source\">simulator</span>", dom, StringComparison.Ordinal);
