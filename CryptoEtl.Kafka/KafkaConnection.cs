@@ -43,11 +43,11 @@ public static class KafkaConnection
     }
 
     /// <summary>A consumer-group member that commits explicitly, only after the work it covers is durable.</summary>
-    public static ConsumerConfig Consumer(IConfiguration configuration, string clientId, string groupId)
+    public static ConsumerConfig Consumer(IConfiguration configuration, string clientId, string? groupId, string connectionName = ConnectionName)
     {
         var config = new ConsumerConfig
         {
-            BootstrapServers = BootstrapServers(configuration),
+            BootstrapServers = BootstrapServers(configuration, connectionName),
             ClientId = clientId,
             GroupId = groupId,
             EnableAutoCommit = false,

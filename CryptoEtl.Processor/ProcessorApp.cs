@@ -1,10 +1,10 @@
 using Confluent.SchemaRegistry;
+using CryptoEtl.Kafka;
+using CryptoEtl.Kafka.Stages;
 using CryptoEtl.Processor.Api;
 using CryptoEtl.Processor.Loading;
 using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Telemetry;
-using CryptoEtl.Kafka;
-using CryptoEtl.ServiceDefaults.Options;
 using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.Processor;
@@ -18,20 +18,12 @@ public static class ProcessorApp
         builder.AddServiceDefaults();
         builder.Services.AddOpenApi();
 
-        var configuration = builder.Configuration;
-        builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<LoaderStatus>();
         builder.Services.AddSingleton<ProcessorTelemetry>();
-        builder.Services.AddValidatedOptions<LoaderOptions>(LoaderOptions.Section, o => o.Problems());
-        builder.Services.AddMarketStore(configuration);
+        builder.Services.AddMarketStore(builder.Configuration);
         builder.AddSchemaRegistryClient();
-        builder.Services.AddConsumerGroupLag(configuration);
+        builder.AddKafkaBatchStage<Loader, LoaderOptions>("loader", LoaderOptions.Section, Loader.Create);
+        builder.Services.AddConsumerGroupLag(builder.Configuration);
         builder.Services.AddSingleton<ConsumerLagProbe>();
-        builder.Services.AddSingleton<LoaderService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<LoaderService>());
-        builder.Services.AddHealthChecks()
-            .AddKafka(configuration)
-            .AddCheck<LoaderService>("loader", tags: ["ready"]);
 
         configure?.Invoke(builder);
 

@@ -1,6 +1,7 @@
 using Confluent.SchemaRegistry;
 using CryptoEtl.Contracts;
 using CryptoEtl.Kafka;
+using CryptoEtl.Kafka.Stages;
 using CryptoEtl.ServiceDefaults.Options;
 using CryptoEtl.SparkJob.Local;
 using CryptoEtl.SparkJob.SparkConnect;
@@ -19,18 +20,11 @@ public static class SparkJobApp
     {
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults();
-        var configuration = builder.Configuration;
-        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<SparkJobTelemetry>();
         builder.Services.AddValidatedOptions<TransformOptions>(TransformOptions.Section, o => o.Problems());
-        builder.Services.AddValidatedOptions<LocalExecutorOptions>(LocalExecutorOptions.Section, o => o.Problems());
         builder.AddSchemaRegistryClient();
-        builder.Services.AddSingleton<LocalExecutorService>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<LocalExecutorService>());
-        builder.Services.AddConsumerGroupLag(configuration);
-        builder.Services.AddHealthChecks()
-            .AddKafka(configuration)
-            .AddCheck<LocalExecutorService>("executor", tags: ["ready"]);
+        builder.AddKafkaBatchStage<LocalExecutor, LocalExecutorOptions>("executor", LocalExecutorOptions.Section, LocalExecutor.Create);
+        builder.Services.AddConsumerGroupLag(builder.Configuration);
 
         var app = builder.Build();
         app.UseExceptionHandler();

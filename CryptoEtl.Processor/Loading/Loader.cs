@@ -5,28 +5,28 @@ using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.Kafka;
+using CryptoEtl.Kafka.Stages;
 using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Telemetry;
-using CryptoEtl.Kafka;
 
 namespace CryptoEtl.Processor.Loading;
 
 /// <summary>
-/// Loads the job's outputs into the store: a consumer group on the ticks, candles and alerts topics, read in batches
-/// (by count and time), decoded, reduced to one write per document, written in bulk, and committed only after the
-/// store acknowledged the batch. Undecodable records go to the dead-letter topic and the partition moves on. While the
-/// store refuses writes, consumption is paused and the same batch is retried with backoff; nothing is committed, so
-/// nothing is lost, even if the process dies meanwhile.
+/// Loads the job's outputs into the store, as the sink of a <see cref="KafkaBatchStage"/> reading the ticks, candles and
+/// alerts topics: a batch is decoded, reduced to one write per document and written in bulk; its offsets are committed
+/// only after the store acknowledged it. Undecodable records go to the dead-letter topic and the partition moves on.
+/// While the store refuses writes, the stage pauses consumption and tries the same batch again with backoff; nothing is
+/// committed, so nothing is lost, even if the process dies meanwhile.
 /// </summary>
-public sealed class Loader : IDisposable
+public sealed class Loader : BatchSink
 {
     public const string Stage = "load";
+    public const string ServiceName = "processor";
     public static readonly string[] InputTopics = [Topics.Ticks, Topics.Candles, Topics.Alerts];
 
-    private readonly ConsumerConfig _consumerConfig;
     private readonly IMarketStore _store;
     private readonly LoaderOptions _options;
-    private readonly LoaderStatus _status;
     private readonly ProcessorTelemetry _telemetry;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
@@ -36,13 +36,16 @@ public sealed class Loader : IDisposable
     private readonly ContractDecoder<Candle> _candles;
     private readonly ContractDecoder<MarketAlert> _alerts;
 
-    public Loader(ConsumerConfig consumerConfig, ProducerConfig producerConfig, ISchemaRegistryClient registry, IMarketStore store,
-        LoaderOptions options, LoaderStatus status, ProcessorTelemetry telemetry, TimeProvider clock, ILogger logger)
+    // The batch being written, decoded once (its bad records dead-lettered once) however many tries its write takes.
+    private Decoded? _decoded;
+    private bool _writing;
+    private WriteSummary? _summary;
+
+    public Loader(ProducerConfig producerConfig, ISchemaRegistryClient registry, IMarketStore store, LoaderOptions options,
+        ProcessorTelemetry telemetry, TimeProvider clock, ILogger logger)
     {
-        _consumerConfig = consumerConfig;
         _store = store;
         _options = options;
-        _status = status;
         _telemetry = telemetry;
         _clock = clock;
         _logger = logger;
@@ -53,54 +56,77 @@ public sealed class Loader : IDisposable
         _alerts = new ContractDecoder<MarketAlert>(registry, clock);
     }
 
-    /// <summary>Consumes until cancelled (blocking: run it on its own thread).</summary>
-    public void Run(CancellationToken cancellation)
+    /// <summary>The loader of the Processor service, from its configuration and services.</summary>
+    public static Loader Create(IServiceProvider services, LoaderOptions options) => new(
+        KafkaConnection.Producer(services.GetRequiredService<IConfiguration>(), ServiceName),
+        services.GetRequiredService<ISchemaRegistryClient>(), services.GetRequiredService<IMarketStore>(), options,
+        services.GetRequiredService<ProcessorTelemetry>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<Loader>>());
+
+    public override IReadOnlyList<string> Subscription => InputTopics;
+
+    public override async Task PrepareAsync(CancellationToken cancellation)
     {
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(_consumerConfig).SetLogHandler(KafkaLogging.To(_logger)).Build();
-        consumer.Subscribe(InputTopics);
-        _logger.Started(_consumerConfig.GroupId, _store.Description);
-        _status.Health.Running = true;
-        try
-        {
-            while (!cancellation.IsCancellationRequested)
-            {
-                var batch = Collect(consumer, cancellation);
-                if (batch.Count > 0)
-                {
-                    Load(consumer, batch, cancellation);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            _status.Health.Running = false;
-            consumer.Close();
-        }
+        await _store.InitializeAsync(cancellation);
+        _logger.Started(_options.ConsumerGroup, _store.Description);
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Writes the batch. After <see cref="LoaderOptions.PoisonAfterFailures"/> refusals it writes the records one at a
+    /// time: if the store takes some, or refuses each for what it is, those records are the problem, not the store,
+    /// and they are dead-lettered (<c>store_rejected</c>); if it takes none and the errors may pass, the store is down,
+    /// and the batch waits for it.
+    /// </summary>
+    public override IReadOnlyDictionary<TopicPartition, long> Write(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, BatchAttempt attempt, CancellationToken cancellation)
+    {
+        using var activity = KafkaTracing.StartProcess(ProcessorTelemetry.Source, string.Join(",", InputTopics), _options.ConsumerGroup,
+            batch.Take(256).Select(r => KafkaTracing.Extract(r.Message.Headers)), batch.Count);
+        _writing = false;
+        if (!attempt.IsRetry || _decoded is null)
+        {
+            _decoded = null;
+            _decoded = Decode(batch, cancellation);
+        }
+
+        _writing = true;
+        _summary = attempt.SuspectsPoison ? WriteOneByOne(_decoded.Records, cancellation) : _store.WriteAsync(_decoded.Batch, cancellation).GetAwaiter().GetResult();
+        return NextOffsets(batch);
+    }
+
+    public override string Failed(Exception error, int records, BatchAttempt attempt, TimeSpan delay)
+    {
+        _telemetry.WriteFailures.Add(1);
+        _logger.WriteFailed(records, attempt.Number, delay, error.Message);
+        return _writing ? $"the store refuses writes: {error.Message}" : $"the batch cannot be decoded: {error.Message}";
+    }
+
+    public override void Completed(int records, TimeSpan elapsed)
+    {
+        var summary = _summary!;
+        foreach (var (collection, count) in summary.Written)
+        {
+            _telemetry.DocumentsWritten.Add(count, new KeyValuePair<string, object?>("collection", collection));
+        }
+
+        foreach (var (collection, count) in summary.Stale)
+        {
+            _telemetry.StaleSkipped.Add(count, new KeyValuePair<string, object?>("collection", collection));
+        }
+
+        _telemetry.BatchDuration.Record(elapsed.TotalSeconds);
+        _logger.BatchWritten(records, elapsed, string.Join(", ", summary.Written.Select(kv => $"{kv.Key} {kv.Value}")));
+    }
+
+    public override void Dispose()
     {
         _deadLetterProducer.Flush(TimeSpan.FromSeconds(10));
         _deadLetters.Dispose();
         _deadLetterProducer.Dispose();
+        base.Dispose();
     }
 
-    private List<ConsumeResult<byte[]?, byte[]?>> Collect(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellation)
+    /// <summary>Decodes each record (dead-lettering those that cannot be) and reduces them to one write per document.</summary>
+    private Decoded Decode(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> records, CancellationToken cancellation)
     {
-        var batch = new List<ConsumeResult<byte[]?, byte[]?>>();
-        consumer.Collect(batch, _options.MaxBatchSize, _options.BatchInterval, cancellation);
-        return batch;
-    }
-
-    private void Load(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> records, CancellationToken cancellation)
-    {
-        var started = Stopwatch.GetTimestamp();
-        using var activity = KafkaTracing.StartProcess(ProcessorTelemetry.Source, string.Join(",", InputTopics), _consumerConfig.GroupId,
-            records.Take(256).Select(r => KafkaTracing.Extract(r.Message.Headers)), records.Count);
-
         var decoded = new List<(ConsumeResult<byte[]?, byte[]?> Record, StoreBatch Alone)>();
         foreach (var record in records)
         {
@@ -116,19 +142,7 @@ public sealed class Loader : IDisposable
             }
         }
 
-        var batch = StoreBatch.Reduce(decoded.SelectMany(d => d.Alone.Ticks), decoded.SelectMany(d => d.Alone.Candles), decoded.SelectMany(d => d.Alone.Alerts));
-        var summary = WriteUntilStored(consumer, batch, decoded, cancellation);
-
-        var offsets = records.GroupBy(r => r.TopicPartition)
-            .Where(g => consumer.Assignment.Contains(g.Key)) // a partition revoked meanwhile is its new owner's to commit
-            .Select(g => new TopicPartitionOffset(g.Key, g.Max(r => r.Offset.Value) + 1))
-            .ToList();
-        if (offsets.Count > 0)
-        {
-            consumer.Commit(offsets);
-        }
-
-        Record(consumer, records.Count, summary, Stopwatch.GetElapsedTime(started));
+        return new Decoded(decoded, StoreBatch.Reduce(decoded.SelectMany(d => d.Alone.Ticks), decoded.SelectMany(d => d.Alone.Candles), decoded.SelectMany(d => d.Alone.Alerts)));
     }
 
     /// <summary>Decodes one record and hands it on, or returns why it cannot be loaded.</summary>
@@ -149,44 +163,6 @@ public sealed class Loader : IDisposable
         _logger.DeadLettered(record.Topic, record.Partition.Value, record.Offset.Value, failure.Reason);
         _deadLetters.PublishAsync(DeadLetters.FromMessage(Stage, failure.Reason, failure.Error, record, _clock.GetUtcNow()), cancellation).GetAwaiter().GetResult();
         _telemetry.DeadLetters.Add(1, new KeyValuePair<string, object?>("reason", failure.Reason));
-    }
-
-    /// <summary>
-    /// Writes the batch, pausing consumption and retrying with backoff for as long as the store refuses it. After
-    /// <see cref="LoaderOptions.PoisonAfterFailures"/> refusals it writes the records one at a time: if the store takes
-    /// some, or refuses each for what it is, those records are the problem, not the store, and they are dead-lettered
-    /// (<c>store_rejected</c>); if it takes none and the errors may pass, the store is down, and the batch waits for it.
-    /// </summary>
-    private WriteSummary WriteUntilStored(IConsumer<byte[]?, byte[]?> consumer, StoreBatch batch,
-        IReadOnlyList<(ConsumeResult<byte[]?, byte[]?> Record, StoreBatch Alone)> records, CancellationToken cancellation)
-    {
-        for (var attempt = 1; ; attempt++)
-        {
-            try
-            {
-                var summary = attempt > _options.PoisonAfterFailures ? WriteOneByOne(records, cancellation) : _store.WriteAsync(batch, cancellation).GetAwaiter().GetResult();
-                if (attempt > 1)
-                {
-                    consumer.Resume(consumer.Assignment);
-                    _logger.StoreRecovered(attempt);
-                }
-
-                return summary;
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
-            {
-                if (attempt == 1)
-                {
-                    consumer.Pause(consumer.Assignment);
-                }
-
-                var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelay.TotalMilliseconds, 200 * Math.Pow(2, Math.Min(attempt, 12))));
-                _status.Health.Failed($"the store refuses writes: {e.Message}");
-                _telemetry.WriteFailures.Add(1);
-                _logger.WriteFailed(batch.Count, attempt, delay, e.Message);
-                WaitPolling(consumer, delay, cancellation);
-            }
-        }
     }
 
     /// <summary>
@@ -233,41 +209,5 @@ public sealed class Loader : IDisposable
         }
     }
 
-    /// <summary>Waits while still polling (paused partitions return nothing) so the group does not drop this member.</summary>
-    private static void WaitPolling(IConsumer<byte[]?, byte[]?> consumer, TimeSpan delay, CancellationToken cancellation)
-    {
-        var until = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
-        while (Stopwatch.GetTimestamp() < until)
-        {
-            cancellation.ThrowIfCancellationRequested();
-            if (consumer.Consume(TimeSpan.FromMilliseconds(100)) is { IsPartitionEOF: false } unexpected)
-            {
-                // A partition assigned during the pause is not paused yet: pause it and read its record again later.
-                consumer.Pause([unexpected.TopicPartition]);
-                consumer.Seek(unexpected.TopicPartitionOffset);
-            }
-        }
-    }
-
-    private void Record(IConsumer<byte[]?, byte[]?> consumer, int records, WriteSummary summary, TimeSpan elapsed)
-    {
-        foreach (var (collection, count) in summary.Written)
-        {
-            _telemetry.DocumentsWritten.Add(count, new KeyValuePair<string, object?>("collection", collection));
-        }
-
-        foreach (var (collection, count) in summary.Stale)
-        {
-            _telemetry.StaleSkipped.Add(count, new KeyValuePair<string, object?>("collection", collection));
-        }
-
-        _telemetry.BatchDuration.Record(elapsed.TotalSeconds);
-        foreach (var topic in InputTopics)
-        {
-            _status.LagByTopic[topic] = consumer.OfAssignment(topic);
-        }
-
-        _status.Health.Succeeded();
-        _logger.BatchWritten(records, elapsed, string.Join(", ", summary.Written.Select(kv => $"{kv.Key} {kv.Value}")));
-    }
+    private sealed record Decoded(IReadOnlyList<(ConsumeResult<byte[]?, byte[]?> Record, StoreBatch Alone)> Records, StoreBatch Batch);
 }

@@ -5,11 +5,8 @@ internal static partial class ProcessorLog
     [LoggerMessage(1, LogLevel.Information, "Loader started: group {Group}, store {Store}")]
     public static partial void Started(this ILogger logger, string group, string store);
 
-    [LoggerMessage(2, LogLevel.Warning, "The store refused a batch of {Count} documents; consumption paused, retry {Attempt} in {Delay}: {Error}")]
+    [LoggerMessage(2, LogLevel.Warning, "A batch of {Count} records could not be stored; consumption paused, try {Attempt} in {Delay}: {Error}")]
     public static partial void WriteFailed(this ILogger logger, int count, int attempt, TimeSpan delay, string error);
-
-    [LoggerMessage(3, LogLevel.Information, "The store accepts writes again after {Attempts} attempt(s); consumption resumed")]
-    public static partial void StoreRecovered(this ILogger logger, int attempts);
 
     [LoggerMessage(4, LogLevel.Warning, "Dead-lettered a record from {Topic} [{Partition}] @{Offset}: {Reason}")]
     public static partial void DeadLettered(this ILogger logger, string topic, int partition, long offset, string reason);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using CryptoEtl.Processor.Loading;
+using CryptoEtl.Kafka.Stages;
 
 namespace CryptoEtl.Processor.Telemetry;
 
@@ -11,7 +11,7 @@ public sealed class ProcessorTelemetry : IDisposable
 
     private readonly Meter _meter;
 
-    public ProcessorTelemetry(IMeterFactory meters, LoaderStatus status)
+    public ProcessorTelemetry(IMeterFactory meters, BatchStageStatus status)
     {
         _meter = meters.Create(Name);
         DocumentsWritten = _meter.CreateCounter<long>("cryptoetl.processor.documents.written", "{document}", "Documents written, by collection.");

@@ -8,23 +8,28 @@ using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.Contracts.Serialization;
 using CryptoEtl.Kafka;
+using CryptoEtl.Kafka.Stages;
+using CryptoEtl.ServiceDefaults.State;
 using CryptoEtl.SparkJob.Telemetry;
 using CryptoEtl.SparkJob.Transform;
+using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.SparkJob.Local;
 
 /// <summary>
-/// Runs the transformation on one machine as a member of a consumer group on the snapshots topic, in micro-batches:
-/// read up to MaxBatchSize records or for BatchInterval; decode, transform and encode each partition's records in
-/// parallel; wait until every output is acknowledged; then checkpoint each partition's state with the offset it covers
-/// and commit that offset. A failed batch (registry or Kafka down) restarts from the checkpoints after a backoff, so
-/// nothing is lost and, since outputs are deterministic, repeats are harmless downstream.
+/// Runs the transformation on one machine, as the sink of a <see cref="KafkaBatchStage"/> on the snapshots topic, in
+/// micro-batches: decode, transform and encode each partition's records in parallel; wait until every output is
+/// acknowledged; then checkpoint each partition's state with the offset it covers, which the stage commits. A failed
+/// batch (registry or Kafka down) is tried again from the checkpoints after a backoff, so nothing is lost and, since
+/// outputs are deterministic, repeats are harmless downstream.
 /// </summary>
-public sealed class LocalExecutor : IDisposable
+public sealed class LocalExecutor : BatchSink
 {
     public const string Stage = "transform";
+    public const string ServiceName = "sparkjob";
 
-    private readonly ConsumerConfig _consumerConfig;
+    private static readonly string[] Input = [Topics.Snapshots];
+
     private readonly LocalExecutorOptions _options;
     private readonly StreamTransform _transform;
     private readonly CheckpointStore _checkpoints;
@@ -35,17 +40,10 @@ public sealed class LocalExecutor : IDisposable
     private readonly ILogger _logger;
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}";
     private readonly ConcurrentDictionary<int, PartitionState> _states = new();
-    private readonly List<ConsumeResult<byte[]?, byte[]?>> _pending = [];
 
-    // Offsets already covered by a durable checkpoint but not yet committed to the group (a commit fails during a
-    // rebalance, and a partition taken over from a checkpoint may have nothing new to process). The checkpoint is what
-    // the job resumes from; the commit is what lag monitoring and a job without checkpoints read, so it is retried.
-    private readonly ConcurrentDictionary<int, long> _uncommitted = new();
-
-    public LocalExecutor(ConsumerConfig consumerConfig, ProducerConfig producerConfig, ISchemaRegistryClient registry, TransformOptions transform,
+    public LocalExecutor(ProducerConfig producerConfig, ISchemaRegistryClient registry, TransformOptions transform,
         LocalExecutorOptions options, string checkpointDirectory, SparkJobTelemetry telemetry, TimeProvider clock, ILogger logger)
     {
-        _consumerConfig = consumerConfig;
         _options = options;
         _transform = new StreamTransform(transform);
         _checkpoints = new CheckpointStore(checkpointDirectory, options.FsyncCheckpoints);
@@ -54,89 +52,64 @@ public sealed class LocalExecutor : IDisposable
         _telemetry = telemetry;
         _clock = clock;
         _logger = logger;
-        Health = new StageHealth(clock);
-        _logger.Started(consumerConfig.GroupId, checkpointDirectory, string.Join(",", _transform.Intervals.Select(i => i.Name)), transform.AllowedLateness);
+        _logger.Started(options.ConsumerGroup, checkpointDirectory, string.Join(",", _transform.Intervals.Select(i => i.Name)), transform.AllowedLateness);
     }
 
-    /// <summary>Whether batches succeed, for /health.</summary>
-    public StageHealth Health { get; }
+    /// <summary>The executor of the job's service, from its configuration and services.</summary>
+    public static LocalExecutor Create(IServiceProvider services, LocalExecutorOptions options)
+    {
+        var configuration = services.GetRequiredService<IConfiguration>();
+        var checkpoints = options.CheckpointDir is { Length: > 0 } dir ? Path.GetFullPath(dir) : DefaultCheckpointDirectory(StateDirectory.Resolve(configuration, ServiceName));
+        return new LocalExecutor(KafkaConnection.Producer(configuration, ServiceName), services.GetRequiredService<ISchemaRegistryClient>(),
+            services.GetRequiredService<IOptions<TransformOptions>>().Value, options, checkpoints, services.GetRequiredService<SparkJobTelemetry>(),
+            services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<LocalExecutor>>());
+    }
+
+    /// <summary>Where the checkpoints live unless LocalExecutor:CheckpointDir says otherwise.</summary>
+    public static string DefaultCheckpointDirectory(string stateDirectory) => Path.Combine(stateDirectory, "checkpoints");
 
     /// <summary>Partitions this instance owns right now.</summary>
     public IReadOnlyCollection<int> OwnedPartitions => _states.Keys.Order().ToList();
 
-    /// <summary>Consumes until cancelled (blocking: run it on its own thread).</summary>
-    public void Run(CancellationToken cancellation)
+    public override IReadOnlyList<string> Subscription => Input;
+
+    public override bool Owns(TopicPartition partition) => _states.ContainsKey(partition.Partition.Value);
+
+    /// <summary>
+    /// Transforms the batch and checkpoints it. A retry starts again from the checkpoints: the in-memory state may be
+    /// ahead of what is durable. After <see cref="BatchStageOptions.PoisonAfterFailures"/> failed tries for a reason
+    /// retrying does not cure (<see cref="TransientFailures"/>), the records are taken one at a time instead.
+    /// </summary>
+    public override IReadOnlyDictionary<TopicPartition, long> Write(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, BatchAttempt attempt, CancellationToken cancellation)
     {
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(_consumerConfig)
-            .SetLogHandler(KafkaLogging.To(_logger))
-            .SetPartitionsAssignedHandler((c, partitions) => partitions.Select(p => Assign(c, p)).ToList())
-            .SetPartitionsRevokedHandler((_, partitions) => Release(partitions.Select(p => p.TopicPartition)))
-            .SetPartitionsLostHandler((_, partitions) => Release(partitions.Select(p => p.TopicPartition)))
-            .Build();
-        consumer.Subscribe(Topics.Snapshots);
-        var failures = 0;
-        Health.Running = true;
-        try
+        if (attempt.SuspectsPoison && attempt.LastError is { } error && !TransientFailures.IsTransient(error))
         {
-            while (!cancellation.IsCancellationRequested)
-            {
-                var batch = Collect(consumer, cancellation);
-                if (batch.Count == 0)
-                {
-                    CommitCheckpointed(consumer);
-                    continue;
-                }
+            _logger.IsolatingBatch(batch.Count, attempt.Number - 1, error.Message);
+            return IsolatePoison(batch, cancellation);
+        }
 
-                try
-                {
-                    ProcessBatch(consumer, batch, cancellation);
-                    failures = 0;
-                }
-                catch (Exception e) when (e is not OperationCanceledException)
-                {
-                    failures++;
-                    _telemetry.BatchFailures.Add(1);
-                    Health.Failed(e.Message);
-                    if (failures >= _options.PoisonAfterFailures && !TransientFailures.IsTransient(e))
-                    {
-                        // Retrying cannot cure this one: find the record that causes it, set it aside, and move on.
-                        _logger.IsolatingBatch(batch.Count, failures, e.Message);
-                        IsolatePoison(consumer, batch, cancellation);
-                        failures = 0;
-                        continue;
-                    }
-
-                    var delay = TimeSpan.FromMilliseconds(Math.Min(_options.MaxRetryDelay.TotalMilliseconds, 250 * Math.Pow(2, Math.Min(failures, 10))));
-                    _logger.BatchFailed(delay, e.Describe());
-                    cancellation.WaitHandle.WaitOne(delay);
-                    RestartFromCheckpoints(consumer);
-                }
-            }
-        }
-        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
-        {
-        }
-        finally
-        {
-            Health.Running = false;
-            consumer.Close();
-        }
+        return ProcessBatch(attempt.IsRetry ? FromCheckpoints(batch) : batch, cancellation);
     }
 
-    public void Dispose() => _output.Dispose();
-
-    /// <summary>Reads the next micro-batch (a rebalance during the read removes revoked partitions' records from it).</summary>
-    private List<ConsumeResult<byte[]?, byte[]?>> Collect(IConsumer<byte[]?, byte[]?> consumer, CancellationToken cancellation)
+    public override string Failed(Exception error, int records, BatchAttempt attempt, TimeSpan delay)
     {
-        consumer.Collect(_pending, _options.MaxBatchSize, _options.BatchInterval, cancellation, r => _states.ContainsKey(r.Partition.Value));
-        return [.. _pending];
+        _telemetry.BatchFailures.Add(1);
+        _logger.BatchFailed(delay, error.Describe());
+        return error.Message;
     }
 
-    private void ProcessBatch(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken cancellation)
+    public override void Dispose()
+    {
+        _output.Dispose();
+        base.Dispose();
+    }
+
+    private Dictionary<TopicPartition, long> ProcessBatch(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken cancellation)
     {
         var started = Stopwatch.GetTimestamp();
-        var byPartition = batch.GroupBy(r => r.Partition.Value).Select(g => (Partition: g.Key, Records: g.ToList())).ToList();
-        using var activity = KafkaTracing.StartProcess(SparkJobTelemetry.Source, Topics.Snapshots, _consumerConfig.GroupId,
+        var byPartition = batch.Where(r => _states.ContainsKey(r.Partition.Value)).GroupBy(r => r.Partition.Value)
+            .Select(g => (Partition: g.Key, Records: g.ToList())).ToList();
+        using var activity = KafkaTracing.StartProcess(SparkJobTelemetry.Source, Topics.Snapshots, _options.ConsumerGroup,
             batch.Take(256).Select(r => KafkaTracing.Extract(r.Message.Headers)), batch.Count);
 
         var results = new PartitionResult[byPartition.Count];
@@ -148,14 +121,28 @@ public sealed class LocalExecutor : IDisposable
 
         _output.WaitForDeliveries(cancellation);
 
+        var durable = new Dictionary<TopicPartition, long>();
         foreach (var (partition, records) in byPartition)
         {
-            Checkpoint(partition, records[^1].Offset.Value + 1);
+            Checkpoint(partition, records[^1].Offset.Value + 1, durable);
         }
 
-        CommitCheckpointed(consumer);
-        Record(batch.Count, results, Stopwatch.GetElapsedTime(started), consumer);
-        Health.Succeeded();
+        Record(batch.Count, results, Stopwatch.GetElapsedTime(started));
+        return durable;
+    }
+
+    /// <summary>The in-memory state of the batch's partitions as checkpointed, and the batch's records after the checkpoints.</summary>
+    private List<ConsumeResult<byte[]?, byte[]?>> FromCheckpoints(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch)
+    {
+        var resumeAt = new Dictionary<int, long>();
+        foreach (var partition in batch.Select(r => r.TopicPartition).Distinct().Where(p => _states.ContainsKey(p.Partition.Value)))
+        {
+            var checkpoint = _checkpoints.Load(partition);
+            _states[partition.Partition.Value] = checkpoint?.State ?? new PartitionState();
+            resumeAt[partition.Partition.Value] = checkpoint?.NextOffset ?? 0;
+        }
+
+        return [.. batch.Where(r => resumeAt.TryGetValue(r.Partition.Value, out var next) && r.Offset.Value >= next)];
     }
 
     /// <summary>
@@ -164,10 +151,11 @@ public sealed class LocalExecutor : IDisposable
     /// checkpointed on its own; a record whose processing, delivery or checkpoint fails is dead-lettered
     /// (<c>processing_failed</c>, with the error) and its partition moves on from the state before it.
     /// </summary>
-    private void IsolatePoison(IConsumer<byte[]?, byte[]?> consumer, List<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken cancellation)
+    private Dictionary<TopicPartition, long> IsolatePoison(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken cancellation)
     {
         var started = Stopwatch.GetTimestamp();
         var results = new List<PartitionResult>();
+        var durable = new Dictionary<TopicPartition, long>();
         foreach (var records in batch.GroupBy(r => r.Partition.Value))
         {
             var partition = new TopicPartition(Topics.Snapshots, records.Key);
@@ -185,7 +173,7 @@ public sealed class LocalExecutor : IDisposable
                     _states[records.Key] = _checkpoints.Load(partition)?.State ?? new PartitionState();
                     var result = ProcessPartition(records.Key, [record], null);
                     _output.WaitForDeliveries(cancellation);
-                    Checkpoint(records.Key, record.Offset.Value + 1);
+                    Checkpoint(records.Key, record.Offset.Value + 1, durable);
                     results.Add(result);
                 }
                 catch (Exception e) when (e is not OperationCanceledException && !TransientFailures.IsTransient(e))
@@ -194,19 +182,21 @@ public sealed class LocalExecutor : IDisposable
                     _states[records.Key] = _checkpoints.Load(partition)?.State ?? new PartitionState();
                     _output.DeadLetter(DeadLetters.FromMessage(Stage, DeadLetterReasons.ProcessingFailed, e.Describe(), record, _clock.GetUtcNow()));
                     _output.WaitForDeliveries(cancellation);
-                    Checkpoint(records.Key, record.Offset.Value + 1);
+                    Checkpoint(records.Key, record.Offset.Value + 1, durable);
                     results.Add(new PartitionResult(0, 0, 0, 0, 0, [DeadLetterReasons.ProcessingFailed]));
                 }
             }
         }
 
-        CommitCheckpointed(consumer);
-        Record(batch.Count, [.. results], Stopwatch.GetElapsedTime(started), consumer);
-        Health.Succeeded();
+        Record(batch.Count, [.. results], Stopwatch.GetElapsedTime(started));
+        return durable;
     }
 
-    /// <summary>Saves a partition's state as covering every record before <paramref name="next"/>, unless another instance is further ahead.</summary>
-    private void Checkpoint(int partition, long next)
+    /// <summary>
+    /// Saves a partition's state as covering every record before <paramref name="next"/> and adds that offset to
+    /// <paramref name="durable"/>, unless another instance is further ahead: then the partition is let go.
+    /// </summary>
+    private void Checkpoint(int partition, long next, Dictionary<TopicPartition, long> durable)
     {
         if (!_states.TryGetValue(partition, out var state))
         {
@@ -215,13 +205,12 @@ public sealed class LocalExecutor : IDisposable
 
         if (_checkpoints.Save(new TopicPartition(Topics.Snapshots, partition), new PartitionCheckpoint(next, state, _clock.GetUtcNow(), _owner)))
         {
-            _uncommitted[partition] = next;
+            durable[new TopicPartition(Topics.Snapshots, partition)] = next;
         }
         else
         {
             _logger.Fenced(partition);
             _states.TryRemove(partition, out _);
-            _uncommitted.TryRemove(partition, out _);
         }
     }
 
@@ -270,31 +259,8 @@ public sealed class LocalExecutor : IDisposable
         return new PartitionResult(output.Ticks.Count, output.Candles.Count, output.Alerts.Count, output.Late.Count, output.Duplicates, rejected);
     }
 
-    /// <summary>Commits the checkpointed offsets of owned partitions; a failure (a rebalance in progress) leaves them for the next try.</summary>
-    private void CommitCheckpointed(IConsumer<byte[]?, byte[]?> consumer)
-    {
-        var offsets = _uncommitted.Where(e => _states.ContainsKey(e.Key))
-            .Select(e => new TopicPartitionOffset(Topics.Snapshots, e.Key, e.Value)).ToList();
-        if (offsets.Count == 0)
-        {
-            return;
-        }
-
-        try
-        {
-            consumer.Commit(offsets);
-            foreach (var offset in offsets)
-            {
-                _uncommitted.TryRemove(new KeyValuePair<int, long>(offset.Partition.Value, offset.Offset.Value));
-            }
-        }
-        catch (KafkaException e)
-        {
-            _logger.CommitDeferred(offsets.Count, e.Error.Reason);
-        }
-    }
-
-    private TopicPartitionOffset Assign(IConsumer<byte[]?, byte[]?> consumer, TopicPartition partition)
+    /// <summary>A partition resumes from its checkpoint, when it has one that fits the log.</summary>
+    public override Offset Assigned(IConsumer<byte[]?, byte[]?> consumer, TopicPartition partition)
     {
         var checkpoint = _checkpoints.Load(partition);
         if (checkpoint is not null && consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).High is { IsSpecial: false } end && checkpoint.NextOffset > end.Value)
@@ -307,43 +273,20 @@ public sealed class LocalExecutor : IDisposable
         }
 
         _states[partition.Partition.Value] = checkpoint?.State ?? new PartitionState();
-        if (checkpoint is not null)
-        {
-            _uncommitted[partition.Partition.Value] = checkpoint.NextOffset;
-        }
-
         var offset = checkpoint is null ? Offset.Unset : new Offset(checkpoint.NextOffset);
         _logger.Assigned(partition.Partition.Value, checkpoint is null ? "committed or earliest" : checkpoint.NextOffset.ToString(CultureInfo.InvariantCulture),
             checkpoint is null ? "no checkpoint" : $"checkpoint of {checkpoint.Owner} at {checkpoint.WrittenAt:O}");
-        return new TopicPartitionOffset(partition, offset);
+        return offset;
     }
 
-    private void Release(IEnumerable<TopicPartition> partitions)
+    /// <summary>The partition's next owner resumes from its checkpoint.</summary>
+    public override void Released(TopicPartition partition)
     {
-        foreach (var partition in partitions)
-        {
-            // Records of a revoked partition not processed yet belong to its next owner, which resumes from the checkpoint.
-            _pending.RemoveAll(r => r.Partition == partition.Partition);
-            _states.TryRemove(partition.Partition.Value, out _);
-            _uncommitted.TryRemove(partition.Partition.Value, out _);
-            _logger.Revoked(partition.Partition.Value);
-        }
+        _states.TryRemove(partition.Partition.Value, out _);
+        _logger.Revoked(partition.Partition.Value);
     }
 
-    /// <summary>After a failed batch the in-memory state is ahead of what is durable: reload it and re-read from there.</summary>
-    private void RestartFromCheckpoints(IConsumer<byte[]?, byte[]?> consumer)
-    {
-        foreach (var partition in consumer.Assignment)
-        {
-            var checkpoint = _checkpoints.Load(partition);
-            _states[partition.Partition.Value] = checkpoint?.State ?? new PartitionState();
-            var committed = consumer.Committed([partition], TimeSpan.FromSeconds(10)).Single().Offset;
-            consumer.Seek(new TopicPartitionOffset(partition,
-                checkpoint is not null ? new Offset(checkpoint.NextOffset) : committed.IsSpecial ? Offset.Beginning : committed));
-        }
-    }
-
-    private void Record(int records, PartitionResult[] results, TimeSpan elapsed, IConsumer<byte[]?, byte[]?> consumer)
+    private void Record(int records, PartitionResult[] results, TimeSpan elapsed)
     {
         var ticks = results.Sum(r => r.Ticks);
         var candles = results.Sum(r => r.Candles);
@@ -362,7 +305,6 @@ public sealed class LocalExecutor : IDisposable
         }
 
         _telemetry.BatchDuration.Record(elapsed.TotalSeconds);
-        _telemetry.Lag = consumer.OfAssignment();
         _logger.BatchDone(records, ticks, candles, alerts, late, results.Sum(r => r.Rejected.Count + r.Late), elapsed);
     }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using CryptoEtl.Kafka.Stages;
 
 namespace CryptoEtl.SparkJob.Telemetry;
 
@@ -9,9 +10,8 @@ public sealed class SparkJobTelemetry : IDisposable
     public const string Name = "CryptoEtl.SparkJob";
 
     private readonly Meter _meter;
-    private long _lag;
 
-    public SparkJobTelemetry(IMeterFactory meters)
+    public SparkJobTelemetry(IMeterFactory meters, BatchStageStatus status)
     {
         _meter = meters.Create(Name);
         RecordsIn = _meter.CreateCounter<long>("cryptoetl.sparkjob.records.in", "{record}", "Snapshots read.");
@@ -21,7 +21,7 @@ public sealed class SparkJobTelemetry : IDisposable
         DeadLettered = _meter.CreateCounter<long>("cryptoetl.sparkjob.deadlettered", "{record}", "Records sent to the dead-letter topic, by reason.");
         BatchDuration = _meter.CreateHistogram<double>("cryptoetl.sparkjob.batch.duration", "s", "From a batch's first record to its checkpoint.");
         BatchFailures = _meter.CreateCounter<long>("cryptoetl.sparkjob.batch.failures", "{batch}", "Batches that failed and were retried from the checkpoint.");
-        _meter.CreateObservableGauge("cryptoetl.sparkjob.lag", () => Interlocked.Read(ref _lag), "{record}", "Records behind the end of the snapshots topic.");
+        _meter.CreateObservableGauge("cryptoetl.sparkjob.lag", () => status.LagByTopic.Values.Sum(), "{record}", "Records behind the end of the snapshots topic.");
     }
 
     public static ActivitySource Source { get; } = new(Name);
@@ -39,12 +39,6 @@ public sealed class SparkJobTelemetry : IDisposable
     public Histogram<double> BatchDuration { get; }
 
     public Counter<long> BatchFailures { get; }
-
-    public long Lag
-    {
-        get => Interlocked.Read(ref _lag);
-        set => Interlocked.Exchange(ref _lag, value);
-    }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using CryptoEtl.Kafka;
+using CryptoEtl.Kafka.Stages;
 using CryptoEtl.TestSupport;
 
 namespace CryptoEtl.ServiceDefaults.Tests;

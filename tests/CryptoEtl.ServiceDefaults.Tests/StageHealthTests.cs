@@ -1,4 +1,5 @@
 using CryptoEtl.Kafka;
+using CryptoEtl.Kafka.Stages;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Time.Testing;
 

@@ -2,6 +2,7 @@ using Confluent.Kafka;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.Kafka.Stages;
 using CryptoEtl.SparkJob.Local;
 using CryptoEtl.SparkJob.Telemetry;
 using CryptoEtl.SparkJob.Transform;
@@ -130,20 +131,22 @@ internal sealed class ExecutorHarness : IAsyncDisposable
 
     /// <summary>Runs a local executor in this process until the returned handle is disposed.</summary>
     /// <param name="maxMessageBytes">The producer's message.max.bytes (librdkafka's default when null).</param>
-    public RunningExecutor RunInProcess(LocalExecutorOptions? options = null, int? maxMessageBytes = null)
+    public RunningStage RunInProcess(LocalExecutorOptions? options = null, int? maxMessageBytes = null)
     {
         var settings = options ?? new LocalExecutorOptions { BatchInterval = TimeSpan.FromMilliseconds(200), MaxBatchSize = 500, FsyncCheckpoints = false };
         settings.ConsumerGroup = Group;
+        var status = new BatchStageStatus();
         var executor = new LocalExecutor(
-            new ConsumerConfig
-            {
-                BootstrapServers = Infrastructure.BootstrapServers, GroupId = Group, EnableAutoCommit = false, EnableAutoOffsetStore = false,
-                AutoOffsetReset = AutoOffsetReset.Earliest, PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky, SessionTimeoutMs = 6000,
-            },
             new ProducerConfig { BootstrapServers = Infrastructure.BootstrapServers, EnableIdempotence = true, LingerMs = 5, MessageMaxBytes = maxMessageBytes },
             Infrastructure.Registry, new TransformOptions(), settings, Checkpoints,
-            new SparkJobTelemetry(new TestMeterFactory()), TimeProvider.System, Logger);
-        return new RunningExecutor(executor);
+            new SparkJobTelemetry(new TestMeterFactory(), status), TimeProvider.System, Logger);
+        var stage = new KafkaBatchStage("local executor", executor, settings, status, Logger);
+        var consumer = new ConsumerConfig
+        {
+            BootstrapServers = Infrastructure.BootstrapServers, GroupId = Group, EnableAutoCommit = false, EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest, PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky, SessionTimeoutMs = 6000,
+        };
+        return new RunningStage(stage, consumer);
     }
 
     public static async Task<T> Decode<T>(ConsumeResult<byte[]?, byte[]?> record, string topic, Confluent.SchemaRegistry.ISchemaRegistryClient registry) where T : IAvroContract<T>
@@ -156,29 +159,6 @@ internal sealed class ExecutorHarness : IAsyncDisposable
     public async ValueTask DisposeAsync() => await Infrastructure.DisposeAsync();
 
     private Task<T> Decode<T>(ConsumeResult<byte[]?, byte[]?> record, string topic) where T : IAvroContract<T> => Decode<T>(record, topic, Infrastructure.Registry);
-}
-
-internal sealed class RunningExecutor : IDisposable
-{
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Thread _thread;
-
-    public RunningExecutor(LocalExecutor executor)
-    {
-        Executor = executor;
-        _thread = new Thread(() => executor.Run(_stop.Token)) { IsBackground = true, Name = "local-executor" };
-        _thread.Start();
-    }
-
-    public LocalExecutor Executor { get; }
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _thread.Join(TimeSpan.FromSeconds(30));
-        Executor.Dispose();
-        _stop.Dispose();
-    }
 }
 
 internal sealed class TestMeterFactory : System.Diagnostics.Metrics.IMeterFactory

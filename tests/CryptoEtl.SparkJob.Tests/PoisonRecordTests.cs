@@ -48,7 +48,7 @@ public sealed class PoisonRecordTests : IAsyncLifetime
         using (var running = _harness.RunInProcess())
         {
             await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
-            Assert.Equal(HealthStatus.Healthy, running.Executor.Health.Check().Status);
+            Assert.Equal(HealthStatus.Healthy, running.Status.Health.Check().Status);
         }
 
         var letter = Assert.Single(await _harness.DeadLettersAsync());
@@ -78,7 +78,7 @@ public sealed class PoisonRecordTests : IAsyncLifetime
         using (var running = _harness.RunInProcess(maxMessageBytes: 1000))
         {
             await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
-            Assert.Equal(HealthStatus.Healthy, running.Executor.Health.Check().Status);
+            Assert.Equal(HealthStatus.Healthy, running.Status.Health.Check().Status);
         }
 
         var letter = Assert.Single(await _harness.DeadLettersAsync());

@@ -6,9 +6,11 @@ using CryptoEtl.Bench.Pipeline;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.Kafka.Stages;
 using CryptoEtl.Processor.Loading;
 using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Telemetry;
+using CryptoEtl.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 
@@ -129,16 +131,13 @@ internal sealed class LoadBenchmark(BenchEnvironment environment, ILoadTarget ta
     /// </summary>
     private void RunLoader(ProgressTask task, string name)
     {
-        var status = new LoaderStatus();
+        var status = new BatchStageStatus();
         var store = target.OpenStore(name);
         store.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
-        var consumer = environment.ConsumerConfig($"bench-{name}");
-        using var loader = new Loader(consumer, environment.ProducerConfig(), environment.Registry, store,
-            new LoaderOptions { MaxBatchSize = BatchSize, BatchInterval = TimeSpan.FromMilliseconds(500) }, status,
+        var options = new LoaderOptions { ConsumerGroup = $"bench-{name}", MaxBatchSize = BatchSize, BatchInterval = TimeSpan.FromMilliseconds(500) };
+        var loader = new Loader(environment.ProducerConfig(), environment.Registry, store, options,
             new ProcessorTelemetry(new NoMeters(), status), TimeProvider.System, NullLogger.Instance);
-        using var stop = new CancellationTokenSource();
-        var thread = new Thread(() => loader.Run(stop.Token)) { IsBackground = true };
-        thread.Start();
+        var running = new RunningStage(new KafkaBatchStage("loader", loader, options, status, NullLogger.Instance), environment.ConsumerConfig(options.ConsumerGroup));
         long lag;
         do
         {
@@ -148,8 +147,7 @@ internal sealed class LoadBenchmark(BenchEnvironment environment, ILoadTarget ta
         }
         while (lag > 0);
 
-        stop.Cancel();
-        thread.Join();
+        running.Dispose();
         store.DisposeAsync().AsTask().GetAwaiter().GetResult();
     }
 

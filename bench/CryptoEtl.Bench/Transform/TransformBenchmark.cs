@@ -7,9 +7,11 @@ using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Serialization;
 using CryptoEtl.Kafka;
+using CryptoEtl.Kafka.Stages;
 using CryptoEtl.SparkJob.Local;
 using CryptoEtl.SparkJob.Telemetry;
 using CryptoEtl.SparkJob.Transform;
+using CryptoEtl.TestSupport;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
 
@@ -291,15 +293,15 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
     private const string ExecutorGroup = "bench-local";
 
     /// <summary>The executor as the service runs it, with a 50 ms batch interval (batches fill by size under load).</summary>
-    private RunningBenchExecutor StartExecutor()
+    private RunningStage StartExecutor()
     {
-        var batchInterval = TimeSpan.FromMilliseconds(50);
         var consumer = environment.ConsumerConfig(ExecutorGroup);
         consumer.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
-        var executor = new LocalExecutor(consumer, environment.ProducerConfig(), environment.Registry, new TransformOptions(),
-            new LocalExecutorOptions { MaxBatchSize = 20_000, BatchInterval = batchInterval, ConsumerGroup = ExecutorGroup },
-            _checkpoints, new SparkJobTelemetry(new NoMeters()), TimeProvider.System, NullLogger.Instance);
-        return new RunningBenchExecutor(executor);
+        var options = new LocalExecutorOptions { MaxBatchSize = 20_000, BatchInterval = TimeSpan.FromMilliseconds(50), ConsumerGroup = ExecutorGroup };
+        var status = new BatchStageStatus();
+        var executor = new LocalExecutor(environment.ProducerConfig(), environment.Registry, new TransformOptions(), options,
+            _checkpoints, new SparkJobTelemetry(new NoMeters(), status), TimeProvider.System, NullLogger.Instance);
+        return new RunningStage(new KafkaBatchStage("local executor", executor, options, status, NullLogger.Instance), consumer);
     }
 
     internal static void Produce(IProducer<byte[], byte[]> producer, string topic, byte[] key, byte[] value, Timestamp? timestamp = null)
@@ -321,27 +323,6 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
             {
                 producer.Poll(TimeSpan.FromMilliseconds(10));
             }
-        }
-    }
-
-    private sealed class RunningBenchExecutor : IDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly Thread _thread;
-        private readonly LocalExecutor _executor;
-
-        public RunningBenchExecutor(LocalExecutor executor)
-        {
-            _executor = executor;
-            _thread = new Thread(() => executor.Run(_stop.Token)) { IsBackground = true };
-            _thread.Start();
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _thread.Join();
-            _executor.Dispose();
         }
     }
 

@@ -1,6 +1,7 @@
 using Confluent.Kafka;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.Kafka.Stages;
 using CryptoEtl.Processor.Loading;
 using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Storage.LiteDb;
@@ -69,19 +70,19 @@ internal sealed class LoaderHarness : IAsyncDisposable
         return letters;
     }
 
-    public RunningLoader Run(IMarketStore store, LoaderStatus? status = null)
+    public RunningStage Run(IMarketStore store)
     {
-        status ??= new LoaderStatus();
+        var status = new BatchStageStatus();
+        var options = new LoaderOptions { ConsumerGroup = Group, MaxBatchSize = 200, BatchInterval = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(300) };
         var loader = new Loader(
-            new ConsumerConfig
-            {
-                BootstrapServers = Infrastructure.BootstrapServers, GroupId = Group, EnableAutoCommit = false, EnableAutoOffsetStore = false,
-                AutoOffsetReset = AutoOffsetReset.Earliest, SessionTimeoutMs = 6000, FetchWaitMaxMs = 50,
-            },
             new ProducerConfig { BootstrapServers = Infrastructure.BootstrapServers, EnableIdempotence = true },
-            Infrastructure.Registry, store, new LoaderOptions { MaxBatchSize = 200, BatchInterval = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(300) },
-            status, new ProcessorTelemetry(new TestMeters(), status), TimeProvider.System, NullLogger.Instance);
-        return new RunningLoader(loader, status);
+            Infrastructure.Registry, store, options, new ProcessorTelemetry(new TestMeters(), status), TimeProvider.System, NullLogger.Instance);
+        var consumer = new ConsumerConfig
+        {
+            BootstrapServers = Infrastructure.BootstrapServers, GroupId = Group, EnableAutoCommit = false, EnableAutoOffsetStore = false,
+            AutoOffsetReset = AutoOffsetReset.Earliest, SessionTimeoutMs = 6000, FetchWaitMaxMs = 50,
+        };
+        return new RunningStage(new KafkaBatchStage("loader", loader, options, status, NullLogger.Instance), consumer);
     }
 
     public async Task<LiteDbMarketStore> OpenStoreAsync()
@@ -92,31 +93,6 @@ internal sealed class LoaderHarness : IAsyncDisposable
     }
 
     public async ValueTask DisposeAsync() => await Infrastructure.DisposeAsync();
-}
-
-internal sealed class RunningLoader : IDisposable
-{
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Thread _thread;
-    private readonly Loader _loader;
-
-    public RunningLoader(Loader loader, LoaderStatus status)
-    {
-        _loader = loader;
-        Status = status;
-        _thread = new Thread(() => loader.Run(_stop.Token)) { IsBackground = true };
-        _thread.Start();
-    }
-
-    public LoaderStatus Status { get; }
-
-    public void Dispose()
-    {
-        _stop.Cancel();
-        _thread.Join(TimeSpan.FromSeconds(30));
-        _loader.Dispose();
-        _stop.Dispose();
-    }
 }
 
 internal sealed class TestMeters : System.Diagnostics.Metrics.IMeterFactory

@@ -88,13 +88,13 @@ public sealed class LoaderTests : IAsyncLifetime
 
         await Eventually.TrueAsync(() => store.Refused >= 3, TimeSpan.FromSeconds(30), "refused writes");
         Assert.Equal(10, _harness.Lag());
-        Assert.NotNull(running.Status.StoreError);
+        Assert.NotNull(running.Status.Health.Error);
 
         store.Down = false;
         await _harness.WaitUntilLoadedAsync();
 
         var counts = await store.CountsAsync(Cancel);
         Assert.Equal((3L, 1L, 1L), (counts[Collections.Ticks], counts[Collections.Candles], counts[Collections.Alerts]));
-        Assert.Null(running.Status.StoreError);
+        Assert.Null(running.Status.Health.Error);
     }
 }

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace CryptoEtl.Kafka;
+namespace CryptoEtl.Kafka.Stages;
 
 /// <summary>
 /// Whether a stage's batches go through, for /health: unhealthy while the stage is not running, and while its batches

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Confluent.Kafka;
 
-namespace CryptoEtl.Kafka;
+namespace CryptoEtl.Kafka.Stages;
 
 /// <summary>How a consumer stage reads its input: in batches closed by size or by time, whichever comes first.</summary>
 public static class ConsumerBatches

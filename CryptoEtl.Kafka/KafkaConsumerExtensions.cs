@@ -1,0 +1,34 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CryptoEtl.Kafka;
+
+/// <summary>A consumer-group member, wired in one call as Aspire.Confluent.Kafka's <c>AddKafkaConsumer</c> does.</summary>
+public static class KafkaConsumerExtensions
+{
+    /// <summary>
+    /// Registers one <see cref="IConsumer{TKey,TValue}"/> for the service (built on first use, closed by its owner,
+    /// disposed with the container): the cluster from <c>ConnectionStrings:{connectionName}</c>, the settings of
+    /// <see cref="KafkaConnection.Consumer"/>, librdkafka's log in the service's log, and the "kafka" readiness check.
+    /// <paramref name="configureSettings"/> sets what needs services (the group id from options, say);
+    /// <paramref name="configureBuilder"/> sets handlers and deserializers.
+    /// </summary>
+    public static IHostApplicationBuilder AddKafkaConsumer<TKey, TValue>(this IHostApplicationBuilder builder, string connectionName,
+        Action<IServiceProvider, ConsumerConfig>? configureSettings = null, Action<IServiceProvider, ConsumerBuilder<TKey, TValue>>? configureBuilder = null)
+    {
+        builder.Services.AddSingleton(sp =>
+        {
+            var config = KafkaConnection.Consumer(sp.GetRequiredService<IConfiguration>(), builder.Environment.ApplicationName, groupId: null, connectionName);
+            configureSettings?.Invoke(sp, config);
+            var consumer = new ConsumerBuilder<TKey, TValue>(config)
+                .SetLogHandler(KafkaLogging.To(sp.GetRequiredService<ILoggerFactory>().CreateLogger($"Kafka.Consumer.{connectionName}")));
+            configureBuilder?.Invoke(sp, consumer);
+            return consumer.Build();
+        });
+        builder.Services.AddHealthChecks().AddKafka(builder.Configuration, connectionName);
+        return builder;
+    }
+}
