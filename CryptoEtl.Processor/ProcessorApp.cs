@@ -19,7 +19,7 @@ public static class ProcessorApp
         builder.Services.AddOpenApi();
 
         builder.Services.AddSingleton<ProcessorTelemetry>();
-        builder.Services.AddMarketStore(builder.Configuration);
+        builder.AddMarketStore();
         builder.AddSchemaRegistryClient();
         builder.AddKafkaBatchStage<Loader, LoaderOptions>("loader", LoaderOptions.Section, Loader.Create);
         builder.Services.AddConsumerGroupLag(builder.Configuration);

@@ -35,6 +35,9 @@ public interface IMarketStore : IAsyncDisposable
     /// <summary>The newest event time in each collection (null when empty).</summary>
     Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation);
 
+    /// <summary>Answers when the store does (a cheap round trip, for /health); throws when it does not.</summary>
+    Task PingAsync(CancellationToken cancellation);
+
     /// <summary>Documents per collection.</summary>
     Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation);
 

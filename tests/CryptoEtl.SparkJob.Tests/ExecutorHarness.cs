@@ -141,12 +141,7 @@ internal sealed class ExecutorHarness : IAsyncDisposable
             Infrastructure.Registry, new TransformOptions(), settings, Checkpoints,
             new SparkJobTelemetry(new TestMeterFactory(), status), TimeProvider.System, Logger);
         var stage = new KafkaBatchStage("local executor", executor, settings, status, Logger);
-        var consumer = new ConsumerConfig
-        {
-            BootstrapServers = Infrastructure.BootstrapServers, GroupId = Group, EnableAutoCommit = false, EnableAutoOffsetStore = false,
-            AutoOffsetReset = AutoOffsetReset.Earliest, PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky, SessionTimeoutMs = 6000,
-        };
-        return new RunningStage(stage, consumer);
+        return new RunningStage(stage, Infrastructure.ConsumerConfig(Group));
     }
 
     public static async Task<T> Decode<T>(ConsumeResult<byte[]?, byte[]?> record, string topic, Confluent.SchemaRegistry.ISchemaRegistryClient registry) where T : IAvroContract<T>

@@ -55,6 +55,13 @@ public sealed class EmbeddedInfrastructure : IAsyncDisposable
             .SetLogHandler((_, _) => { })
             .Build();
 
+    /// <summary>A stage's consumer settings, as the services have them (explicit commits, cooperative rebalances), with short timeouts.</summary>
+    public ConsumerConfig ConsumerConfig(string group) => new()
+    {
+        BootstrapServers = BootstrapServers, GroupId = group, EnableAutoCommit = false, EnableAutoOffsetStore = false, AutoOffsetReset = AutoOffsetReset.Earliest,
+        PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky, SessionTimeoutMs = 6000, FetchWaitMaxMs = 50,
+    };
+
     public IConsumer<byte[]?, byte[]?> RawConsumer(string group) =>
         new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
         {

@@ -220,6 +220,8 @@ public sealed class LiteDbMarketStore : IMarketStore
         };
     });
 
+    public Task PingAsync(CancellationToken cancellation) => Locked(() => _database.GetCollectionNames().Count());
+
     public Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation) =>
         Locked<IReadOnlyDictionary<string, long>>(() => Collections.All.ToDictionary(c => c, c => _database.GetCollection(c).LongCount()));
 

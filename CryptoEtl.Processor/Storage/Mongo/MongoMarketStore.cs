@@ -107,6 +107,9 @@ public sealed class MongoMarketStore : IMarketStore
         };
     }
 
+    public Task PingAsync(CancellationToken cancellation) =>
+        _database.RunCommandAsync<BsonDocument>(new BsonDocument("ping", 1), cancellationToken: cancellation);
+
     public async Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation)
     {
         var counts = new Dictionary<string, long>();

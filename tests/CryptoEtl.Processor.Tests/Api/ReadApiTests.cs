@@ -4,9 +4,11 @@ using System.Text.Json;
 using CryptoEtl.Contracts;
 using CryptoEtl.DevServices.Hosting;
 using CryptoEtl.Processor.Api;
+using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Tests.Loading;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using static CryptoEtl.Processor.Tests.Samples;
 
 namespace CryptoEtl.Processor.Tests.Api;
@@ -167,5 +169,26 @@ public sealed class ReadApiTests : IAsyncLifetime
 
         Assert.True(openApi.GetProperty("paths").TryGetProperty("/api/coins/{id}/candles", out _));
         Assert.Equal("Healthy", await _http.GetStringAsync(new Uri("/health", UriKind.Relative), Cancel));
+    }
+
+    [Fact]
+    public async Task Health_covers_the_store_the_loader_kafka_and_the_registry_each_by_name()
+    {
+        var report = await _app.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(Cancel);
+
+        Assert.Equal(["kafka", "loader", "mongodb", "schema-registry", "self"], report.Entries.Keys.Order(StringComparer.Ordinal));
+        Assert.All(report.Entries.Values, e => Assert.Equal(HealthStatus.Healthy, e.Status));
+        Assert.StartsWith("LiteDB ", report.Entries["mongodb"].Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_store_that_does_not_answer_is_unhealthy_and_says_which_store()
+    {
+        var store = new OutageStore(_app.Services.GetRequiredService<IMarketStore>()) { Down = true };
+
+        var result = await new MarketStoreHealthCheck(store).CheckHealthAsync(new HealthCheckContext(), Cancel);
+
+        Assert.Equal(HealthStatus.Unhealthy, result.Status);
+        Assert.Matches("^LiteDB .+ does not answer: .*simulated outage", result.Description);
     }
 }

@@ -77,12 +77,7 @@ internal sealed class LoaderHarness : IAsyncDisposable
         var loader = new Loader(
             new ProducerConfig { BootstrapServers = Infrastructure.BootstrapServers, EnableIdempotence = true },
             Infrastructure.Registry, store, options, new ProcessorTelemetry(new TestMeters(), status), TimeProvider.System, NullLogger.Instance);
-        var consumer = new ConsumerConfig
-        {
-            BootstrapServers = Infrastructure.BootstrapServers, GroupId = Group, EnableAutoCommit = false, EnableAutoOffsetStore = false,
-            AutoOffsetReset = AutoOffsetReset.Earliest, SessionTimeoutMs = 6000, FetchWaitMaxMs = 50,
-        };
-        return new RunningStage(new KafkaBatchStage("loader", loader, options, status, NullLogger.Instance), consumer);
+        return new RunningStage(new KafkaBatchStage("loader", loader, options, status, NullLogger.Instance), Infrastructure.ConsumerConfig(Group));
     }
 
     public async Task<LiteDbMarketStore> OpenStoreAsync()
@@ -154,6 +149,8 @@ internal sealed class OutageStore(IMarketStore inner) : IMarketStore
         inner.TicksAsync(coinId, from, to, limit, cancellation);
 
     public Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation) => inner.NewestAsync(cancellation);
+
+    public Task PingAsync(CancellationToken cancellation) => Down ? throw new TimeoutException("the store did not answer (simulated outage)") : inner.PingAsync(cancellation);
 
     public Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation) => inner.CountsAsync(cancellation);
 
