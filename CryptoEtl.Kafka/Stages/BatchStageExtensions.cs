@@ -11,7 +11,7 @@ public static class BatchStageExtensions
 {
     /// <summary>
     /// Adds the service's Kafka batch stage in one call: its options (section <paramref name="section"/>, checked at
-    /// start-up), its sink (made by <paramref name="createSink"/>), its consumer (<see cref="KafkaConsumerExtensions.AddKafkaConsumer{TKey,TValue}"/>
+    /// start-up), its sink (made by <paramref name="createSink"/>), its consumer (<see cref="KafkaClientExtensions.AddKafkaConsumer{TKey,TValue}"/>
     /// in the options' consumer group), the hosted service that runs it, its <see cref="BatchStageStatus"/>, and a
     /// readiness check named <paramref name="name"/> that is unhealthy while its batches fail.
     /// </summary>

@@ -6,9 +6,31 @@ using Microsoft.Extensions.Logging;
 
 namespace CryptoEtl.Kafka;
 
-/// <summary>A consumer-group member, wired in one call as Aspire.Confluent.Kafka's <c>AddKafkaConsumer</c> does.</summary>
-public static class KafkaConsumerExtensions
+/// <summary>Long-lived Kafka clients, each wired in one call as Aspire.Confluent.Kafka's <c>AddKafkaProducer</c> and <c>AddKafkaConsumer</c> do.</summary>
+public static class KafkaClientExtensions
 {
+    /// <summary>
+    /// Registers one <see cref="IProducer{TKey,TValue}"/> for the service (built on first use, flushed by its owner,
+    /// disposed with the container): the cluster from <c>ConnectionStrings:{connectionName}</c>, the settings of
+    /// <see cref="KafkaConnection.Producer"/>, librdkafka's log in the service's log, and the "kafka" readiness check.
+    /// <paramref name="configureBuilder"/> sets what needs services, such as serializers.
+    /// </summary>
+    public static IHostApplicationBuilder AddKafkaProducer<TKey, TValue>(this IHostApplicationBuilder builder, string connectionName,
+        Action<IServiceProvider, ProducerBuilder<TKey, TValue>>? configureBuilder = null)
+    {
+        builder.Services.AddSingleton(sp =>
+        {
+            var configuration = sp.GetRequiredService<IConfiguration>();
+            var config = KafkaConnection.Producer(configuration, builder.Environment.ApplicationName, connectionName);
+            var producer = new ProducerBuilder<TKey, TValue>(config)
+                .SetLogHandler(KafkaLogging.To(sp.GetRequiredService<ILoggerFactory>().CreateLogger($"Kafka.Producer.{connectionName}")));
+            configureBuilder?.Invoke(sp, producer);
+            return producer.Build();
+        });
+        builder.Services.AddHealthChecks().AddKafka(builder.Configuration, connectionName);
+        return builder;
+    }
+
     /// <summary>
     /// Registers one <see cref="IConsumer{TKey,TValue}"/> for the service (built on first use, closed by its owner,
     /// disposed with the container): the cluster from <c>ConnectionStrings:{connectionName}</c>, the settings of

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.ServiceDefaults.Tests;
 
-public sealed class KafkaProducerExtensionsTests
+public sealed class KafkaClientExtensionsTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
@@ -32,5 +32,37 @@ public sealed class KafkaProducerExtensionsTests
         Assert.Equal(PersistenceStatus.Persisted, report.Status);
         Assert.Equal("kafka", Assert.Single(checks).Name);
         Assert.Equal(HealthStatus.Healthy, health.Entries["kafka"].Status);
+    }
+
+    [Fact]
+    public async Task One_call_gives_a_consumer_in_its_group_with_aspire_named_settings_and_the_kafka_check()
+    {
+        await using var infrastructure = await EmbeddedInfrastructure.StartAsync(createPipelineTopics: false);
+        infrastructure.Broker.CreateTopic("in", 1);
+        using (var producer = infrastructure.RawProducer())
+        {
+            await producer.ProduceAsync("in", new Message<byte[]?, byte[]?> { Value = "v"u8.ToArray() }, Cancel);
+        }
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["ConnectionStrings:kafka"] = infrastructure.BootstrapServers;
+        builder.Configuration["Aspire:Confluent:Kafka:Consumer:Config:FetchWaitMaxMs"] = "50";
+        var configured = new List<ConsumerConfig>();
+        builder.AddKafkaConsumer<byte[]?, byte[]?>("kafka", (_, config) =>
+        {
+            config.GroupId = "client-test";
+            configured.Add(config);
+        });
+        using var host = builder.Build();
+
+        using var consumer = host.Services.GetRequiredService<IConsumer<byte[]?, byte[]?>>();
+        consumer.Subscribe("in");
+        var record = consumer.Consume(TimeSpan.FromSeconds(30));
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(Cancel);
+
+        Assert.Equal("v"u8.ToArray(), record?.Message.Value);
+        Assert.Equal(("client-test", 50, false), (configured[0].GroupId, configured[0].FetchWaitMaxMs, configured[0].EnableAutoCommit));
+        Assert.Equal(HealthStatus.Healthy, health.Entries["kafka"].Status);
+        consumer.Close();
     }
 }
