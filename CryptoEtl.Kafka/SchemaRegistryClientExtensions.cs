@@ -16,11 +16,13 @@ public static class SchemaRegistryClientExtensions
     /// </summary>
     public static IHostApplicationBuilder AddSchemaRegistryClient(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<ISchemaRegistryClient>(sp =>
-            new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = KafkaConnection.SchemaRegistryUrl(sp.GetRequiredService<IConfiguration>()) }));
+        builder.Services.AddSingleton<ISchemaRegistryClient>(sp => CreateSchemaRegistryClient(KafkaConnection.SchemaRegistryUrl(sp.GetRequiredService<IConfiguration>())));
         builder.Services.AddHealthChecks().AddCheck<SchemaRegistryHealthCheck>(KafkaConnection.SchemaRegistryConnectionName, tags: ["ready"]);
         return builder;
     }
+
+    /// <summary>The client for a registry at <paramref name="url"/>, for a command that runs without a host; a service uses <see cref="AddSchemaRegistryClient"/>.</summary>
+    public static CachedSchemaRegistryClient CreateSchemaRegistryClient(string url) => new(new SchemaRegistryConfig { Url = url });
 }
 
 /// <summary>Healthy when the registry lists its subjects in time.</summary>

@@ -41,7 +41,7 @@ public static class ReplayCommand
             }
 
             using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
-            using var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl });
+            using var registry = SchemaRegistryClientExtensions.CreateSchemaRegistryClient(registryUrl);
             var filter = new ReplayFilter(parse.GetValue(stage), parse.GetValue(reason), parse.GetValue(includeFailed));
             await parse.InvocationConfiguration.Output.WriteLineAsync($"Replaying dead letters ({filter}) from {servers}...");
             var result = await new DeadLetterReplay(servers, registry, loggers.CreateLogger("replay")).ReplayAsync(filter, parse.GetValue(dryRun), cancellation);

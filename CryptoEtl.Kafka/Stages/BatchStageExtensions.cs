@@ -12,7 +12,8 @@ public static class BatchStageExtensions
     /// <summary>
     /// Adds the service's Kafka batch stage in one call: its options (section <paramref name="section"/>, checked at
     /// start-up), its sink (made by <paramref name="createSink"/>), its consumer (<see cref="KafkaClientExtensions.AddKafkaConsumer{TKey,TValue}"/>
-    /// in the options' consumer group), the hosted service that runs it, its <see cref="BatchStageStatus"/>, and a
+    /// in the options' consumer group), the producer its sink writes outputs and dead letters with
+    /// (<see cref="KafkaClientExtensions.AddKafkaProducer{TKey,TValue}"/>), the hosted service that runs it, its <see cref="BatchStageStatus"/>, and a
     /// readiness check named <paramref name="name"/> that is unhealthy while its batches fail.
     /// </summary>
     public static IHostApplicationBuilder AddKafkaBatchStage<TSink, TOptions>(this IHostApplicationBuilder builder, string name, string section,
@@ -29,6 +30,7 @@ public static class BatchStageExtensions
         builder.AddKafkaConsumer<byte[]?, byte[]?>(connectionName,
             (sp, config) => config.GroupId = sp.GetRequiredService<IOptions<TOptions>>().Value.ConsumerGroup,
             (sp, consumer) => sp.GetRequiredService<KafkaBatchStage>().Attach(consumer));
+        builder.AddKafkaProducer<byte[]?, byte[]?>(connectionName);
         builder.Services.AddSingleton<BatchStageService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<BatchStageService>());
         builder.Services.AddHealthChecks().AddCheck<BatchStageService>(name, tags: ["ready"]);

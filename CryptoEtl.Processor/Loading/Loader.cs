@@ -30,7 +30,7 @@ public sealed class Loader : BatchSink
     private readonly ProcessorTelemetry _telemetry;
     private readonly TimeProvider _clock;
     private readonly ILogger _logger;
-    private readonly IProducer<byte[], byte[]> _deadLetterProducer;
+    private readonly IProducer<byte[]?, byte[]?> _producer;
     private readonly DeadLetterPublisher _deadLetters;
     private readonly ContractDecoder<PriceTick> _ticks;
     private readonly ContractDecoder<Candle> _candles;
@@ -41,7 +41,8 @@ public sealed class Loader : BatchSink
     private bool _writing;
     private WriteSummary? _summary;
 
-    public Loader(ProducerConfig producerConfig, ISchemaRegistryClient registry, IMarketStore store, LoaderOptions options,
+    /// <param name="producer">The service's producer, for dead letters; <paramref name="maxMessageBytes"/> is its <c>message.max.bytes</c>.</param>
+    public Loader(IProducer<byte[]?, byte[]?> producer, int? maxMessageBytes, ISchemaRegistryClient registry, IMarketStore store, LoaderOptions options,
         ProcessorTelemetry telemetry, TimeProvider clock, ILogger logger)
     {
         _store = store;
@@ -49,8 +50,8 @@ public sealed class Loader : BatchSink
         _telemetry = telemetry;
         _clock = clock;
         _logger = logger;
-        _deadLetterProducer = new ProducerBuilder<byte[], byte[]>(producerConfig).SetLogHandler(KafkaLogging.To(logger)).Build();
-        _deadLetters = new DeadLetterPublisher(_deadLetterProducer, registry, producerConfig.MessageMaxBytes);
+        _producer = producer;
+        _deadLetters = new DeadLetterPublisher(producer, registry, maxMessageBytes);
         _ticks = new ContractDecoder<PriceTick>(registry, clock);
         _candles = new ContractDecoder<Candle>(registry, clock);
         _alerts = new ContractDecoder<MarketAlert>(registry, clock);
@@ -58,7 +59,7 @@ public sealed class Loader : BatchSink
 
     /// <summary>The loader of the Processor service, from its configuration and services.</summary>
     public static Loader Create(IServiceProvider services, LoaderOptions options) => new(
-        KafkaConnection.Producer(services.GetRequiredService<IConfiguration>(), ServiceName),
+        services.GetRequiredService<IProducer<byte[]?, byte[]?>>(), KafkaConnection.Producer(services.GetRequiredService<IConfiguration>(), ServiceName).MessageMaxBytes,
         services.GetRequiredService<ISchemaRegistryClient>(), services.GetRequiredService<IMarketStore>(), options,
         services.GetRequiredService<ProcessorTelemetry>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<Loader>>());
 
@@ -118,9 +119,8 @@ public sealed class Loader : BatchSink
 
     public override void Dispose()
     {
-        _deadLetterProducer.Flush(TimeSpan.FromSeconds(10));
+        _producer.Flush(TimeSpan.FromSeconds(10));
         _deadLetters.Dispose();
-        _deadLetterProducer.Dispose();
         base.Dispose();
     }
 

@@ -41,13 +41,14 @@ public sealed class LocalExecutor : BatchSink
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}";
     private readonly ConcurrentDictionary<int, PartitionState> _states = new();
 
-    public LocalExecutor(ProducerConfig producerConfig, ISchemaRegistryClient registry, TransformOptions transform,
+    /// <param name="producer">The service's producer, for outputs and dead letters; <paramref name="maxMessageBytes"/> is its <c>message.max.bytes</c>.</param>
+    public LocalExecutor(IProducer<byte[]?, byte[]?> producer, int? maxMessageBytes, ISchemaRegistryClient registry, TransformOptions transform,
         LocalExecutorOptions options, string checkpointDirectory, SparkJobTelemetry telemetry, TimeProvider clock, ILogger logger)
     {
         _options = options;
         _transform = new StreamTransform(transform);
         _checkpoints = new CheckpointStore(checkpointDirectory, options.FsyncCheckpoints);
-        _output = new OutputWriter(producerConfig, registry, logger);
+        _output = new OutputWriter(producer, maxMessageBytes, registry);
         _decoder = new ContractDecoder<MarketSnapshot>(registry, clock);
         _telemetry = telemetry;
         _clock = clock;
@@ -60,7 +61,8 @@ public sealed class LocalExecutor : BatchSink
     {
         var configuration = services.GetRequiredService<IConfiguration>();
         var checkpoints = options.CheckpointDir is { Length: > 0 } dir ? Path.GetFullPath(dir) : DefaultCheckpointDirectory(StateDirectory.Resolve(configuration, ServiceName));
-        return new LocalExecutor(KafkaConnection.Producer(configuration, ServiceName), services.GetRequiredService<ISchemaRegistryClient>(),
+        return new LocalExecutor(services.GetRequiredService<IProducer<byte[]?, byte[]?>>(), KafkaConnection.Producer(configuration, ServiceName).MessageMaxBytes,
+            services.GetRequiredService<ISchemaRegistryClient>(),
             services.GetRequiredService<IOptions<TransformOptions>>().Value, options, checkpoints, services.GetRequiredService<SparkJobTelemetry>(),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<LocalExecutor>>());
     }

@@ -11,7 +11,7 @@ using CryptoEtl.Kafka;
 namespace CryptoEtl.SparkJob.Local;
 
 /// <summary>
-/// Writes the job's outputs with one idempotent producer: values are encoded (Confluent Avro) on the calling thread, so
+/// Writes the job's outputs with the service's idempotent producer (it stays the service's: this flushes it, never disposes it): values are encoded (Confluent Avro) on the calling thread, so
 /// partitions encode in parallel, and produced as bytes. <see cref="WaitForDeliveries"/> settles a batch.
 /// </summary>
 public sealed class OutputWriter : IDisposable
@@ -26,10 +26,11 @@ public sealed class OutputWriter : IDisposable
     private long _failed;
     private Error? _firstError;
 
-    public OutputWriter(ProducerConfig config, ISchemaRegistryClient registry, ILogger logger)
+    /// <param name="maxMessageBytes">The producer's <c>message.max.bytes</c> (librdkafka's default when null), which dead letters are cut to.</param>
+    public OutputWriter(IProducer<byte[]?, byte[]?> producer, int? maxMessageBytes, ISchemaRegistryClient registry)
     {
-        _producer = new ProducerBuilder<byte[]?, byte[]?>(config).SetLogHandler(KafkaLogging.To(logger)).Build();
-        _maxMessageBytes = config.MessageMaxBytes ?? DeadLetters.DefaultMaxMessageBytes;
+        _producer = producer;
+        _maxMessageBytes = maxMessageBytes ?? DeadLetters.DefaultMaxMessageBytes;
         _ticks = new ContractSerializer<PriceTick>(registry);
         _candles = new ContractSerializer<Candle>(registry);
         _alerts = new ContractSerializer<MarketAlert>(registry);
@@ -68,11 +69,7 @@ public sealed class OutputWriter : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        _producer.Flush(TimeSpan.FromSeconds(30));
-        _producer.Dispose();
-    }
+    public void Dispose() => _producer.Flush(TimeSpan.FromSeconds(30));
 
     private void Send<T>(string topic, string key, ContractSerializer<T> serializer, T value, Activity? trace) where T : IAvroContract<T>
     {

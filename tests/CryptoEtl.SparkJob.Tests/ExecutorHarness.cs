@@ -136,12 +136,11 @@ internal sealed class ExecutorHarness : IAsyncDisposable
         var settings = options ?? new LocalExecutorOptions { BatchInterval = TimeSpan.FromMilliseconds(200), MaxBatchSize = 500, FsyncCheckpoints = false };
         settings.ConsumerGroup = Group;
         var status = new BatchStageStatus();
-        var executor = new LocalExecutor(
-            new ProducerConfig { BootstrapServers = Infrastructure.BootstrapServers, EnableIdempotence = true, LingerMs = 5, MessageMaxBytes = maxMessageBytes },
-            Infrastructure.Registry, new TransformOptions(), settings, Checkpoints,
+        var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = Infrastructure.BootstrapServers, EnableIdempotence = true, LingerMs = 5, MessageMaxBytes = maxMessageBytes }).SetLogHandler((_, _) => { }).Build();
+        var executor = new LocalExecutor(producer, maxMessageBytes, Infrastructure.Registry, new TransformOptions(), settings, Checkpoints,
             new SparkJobTelemetry(new TestMeterFactory(), status), TimeProvider.System, Logger);
         var stage = new KafkaBatchStage("local executor", executor, settings, status, Logger);
-        return new RunningStage(stage, Infrastructure.ConsumerConfig(Group));
+        return new RunningStage(stage, Infrastructure.ConsumerConfig(Group), producer);
     }
 
     public static async Task<T> Decode<T>(ConsumeResult<byte[]?, byte[]?> record, string topic, Confluent.SchemaRegistry.ISchemaRegistryClient registry) where T : IAvroContract<T>

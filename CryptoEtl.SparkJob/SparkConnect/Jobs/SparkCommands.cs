@@ -136,7 +136,7 @@ public static class SparkCommands
         }
 
         SparkSchemas schemas;
-        using (var registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = registryUrl, RequestTimeoutMs = 30_000 }))
+        using (var registry = SchemaRegistryClientExtensions.CreateSchemaRegistryClient(registryUrl))
         {
             try
             {

@@ -135,9 +135,10 @@ internal sealed class LoadBenchmark(BenchEnvironment environment, ILoadTarget ta
         var store = target.OpenStore(name);
         store.InitializeAsync(CancellationToken.None).GetAwaiter().GetResult();
         var options = new LoaderOptions { ConsumerGroup = $"bench-{name}", MaxBatchSize = BatchSize, BatchInterval = TimeSpan.FromMilliseconds(500) };
-        var loader = new Loader(environment.ProducerConfig(), environment.Registry, store, options,
+        var producer = new ProducerBuilder<byte[]?, byte[]?>(environment.ProducerConfig()).Build();
+        var loader = new Loader(producer, null, environment.Registry, store, options,
             new ProcessorTelemetry(new NoMeters(), status), TimeProvider.System, NullLogger.Instance);
-        var running = new RunningStage(new KafkaBatchStage("loader", loader, options, status, NullLogger.Instance), environment.ConsumerConfig(options.ConsumerGroup));
+        var running = new RunningStage(new KafkaBatchStage("loader", loader, options, status, NullLogger.Instance), environment.ConsumerConfig(options.ConsumerGroup), producer);
         long lag;
         do
         {

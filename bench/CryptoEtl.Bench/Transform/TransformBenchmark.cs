@@ -299,9 +299,10 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
         consumer.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
         var options = new LocalExecutorOptions { MaxBatchSize = 20_000, BatchInterval = TimeSpan.FromMilliseconds(50), ConsumerGroup = ExecutorGroup };
         var status = new BatchStageStatus();
-        var executor = new LocalExecutor(environment.ProducerConfig(), environment.Registry, new TransformOptions(), options,
+        var producer = new ProducerBuilder<byte[]?, byte[]?>(environment.ProducerConfig()).Build();
+        var executor = new LocalExecutor(producer, null, environment.Registry, new TransformOptions(), options,
             _checkpoints, new SparkJobTelemetry(new NoMeters(), status), TimeProvider.System, NullLogger.Instance);
-        return new RunningStage(new KafkaBatchStage("local executor", executor, options, status, NullLogger.Instance), consumer);
+        return new RunningStage(new KafkaBatchStage("local executor", executor, options, status, NullLogger.Instance), consumer, producer);
     }
 
     internal static void Produce(IProducer<byte[], byte[]> producer, string topic, byte[] key, byte[] value, Timestamp? timestamp = null)

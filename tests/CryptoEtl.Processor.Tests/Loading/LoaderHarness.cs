@@ -74,10 +74,9 @@ internal sealed class LoaderHarness : IAsyncDisposable
     {
         var status = new BatchStageStatus();
         var options = new LoaderOptions { ConsumerGroup = Group, MaxBatchSize = 200, BatchInterval = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(300) };
-        var loader = new Loader(
-            new ProducerConfig { BootstrapServers = Infrastructure.BootstrapServers, EnableIdempotence = true },
-            Infrastructure.Registry, store, options, new ProcessorTelemetry(new TestMeters(), status), TimeProvider.System, NullLogger.Instance);
-        return new RunningStage(new KafkaBatchStage("loader", loader, options, status, NullLogger.Instance), Infrastructure.ConsumerConfig(Group));
+        var producer = Infrastructure.RawProducer();
+        var loader = new Loader(producer, null, Infrastructure.Registry, store, options, new ProcessorTelemetry(new TestMeters(), status), TimeProvider.System, NullLogger.Instance);
+        return new RunningStage(new KafkaBatchStage("loader", loader, options, status, NullLogger.Instance), Infrastructure.ConsumerConfig(Group), producer);
     }
 
     public async Task<LiteDbMarketStore> OpenStoreAsync()
