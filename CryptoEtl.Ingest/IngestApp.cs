@@ -28,7 +28,7 @@ public static class IngestApp
         var configuration = builder.Configuration;
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IngestTelemetry>();
-        builder.Services.AddValidatedOptions<IngestOptions>(IngestOptions.Section, o => o.Problems());
+        builder.Services.AddValidatedOptions<IngestOptions, IngestOptionsValidator>(IngestOptions.Section);
         builder.Services.AddCoinGeckoClient();
 
         builder.AddSchemaRegistryClient();

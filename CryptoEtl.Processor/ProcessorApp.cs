@@ -21,7 +21,7 @@ public static class ProcessorApp
         builder.Services.AddSingleton<ProcessorTelemetry>();
         builder.AddMarketStore();
         builder.AddSchemaRegistryClient();
-        builder.AddKafkaBatchStage<Loader, LoaderOptions>("loader", LoaderOptions.Section, Loader.Create);
+        builder.AddKafkaBatchStage<Loader, LoaderOptions, LoaderOptionsValidator>("loader", LoaderOptions.Section, Loader.Create);
         builder.Services.AddConsumerGroupLag(builder.Configuration);
         builder.Services.AddSingleton<ConsumerLagProbe>();
 

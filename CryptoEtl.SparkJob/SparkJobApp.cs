@@ -21,9 +21,9 @@ public static class SparkJobApp
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults();
         builder.Services.AddSingleton<SparkJobTelemetry>();
-        builder.Services.AddValidatedOptions<TransformOptions>(TransformOptions.Section, o => o.Problems());
+        builder.Services.AddValidatedOptions<TransformOptions, TransformOptionsValidator>(TransformOptions.Section);
         builder.AddSchemaRegistryClient();
-        builder.AddKafkaBatchStage<LocalExecutor, LocalExecutorOptions>("executor", LocalExecutorOptions.Section, LocalExecutor.Create);
+        builder.AddKafkaBatchStage<LocalExecutor, LocalExecutorOptions, LocalExecutorOptionsValidator>("executor", LocalExecutorOptions.Section, LocalExecutor.Create);
         builder.Services.AddConsumerGroupLag(builder.Configuration);
 
         var app = builder.Build();
@@ -46,10 +46,10 @@ public static class SparkJobApp
             builder.Configuration[$"{SparkOptions.Section}:{nameof(SparkOptions.StopOnExit)}"] = "true";
         }
 
-        var configuration = builder.Configuration;
-        SparkOptions.ApplyConnectionString(configuration);
-        builder.Services.AddValidatedOptions<TransformOptions>(TransformOptions.Section, TransformPlans.Problems);
-        builder.Services.AddValidatedOptions<SparkOptions>(SparkOptions.Section, o => o.Problems());
+        builder.Services.AddValidatedOptions<TransformOptions, TransformOptionsValidator>(TransformOptions.Section);
+        builder.Services.AddSingleton<IValidateOptions<TransformOptions>, SparkTransformValidator>();
+        builder.Services.AddValidatedOptions<SparkOptions, SparkOptionsValidator>(SparkOptions.Section)
+            .PostConfigure<IConfiguration>((spark, configuration) => spark.ApplyConnectionString(configuration));
         builder.AddSchemaRegistryClient();
         builder.Services.AddSingleton<SparkConnectJobService>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<SparkConnectJobService>());

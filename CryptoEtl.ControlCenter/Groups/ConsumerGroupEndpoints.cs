@@ -6,7 +6,7 @@ public static class ConsumerGroupEndpoints
 {
     public static IServiceCollection AddConsumerGroups(this IServiceCollection services)
     {
-        services.AddValidatedOptions<ConsumerGroupsOptions>(ConsumerGroupsOptions.Section, o => o.Problems());
+        services.AddValidatedOptions<ConsumerGroupsOptions, ConsumerGroupsOptionsValidator>(ConsumerGroupsOptions.Section);
         services.AddSingleton<ConsumerGroupMonitor>();
         services.AddHostedService(sp => sp.GetRequiredService<ConsumerGroupMonitor>());
         return services;

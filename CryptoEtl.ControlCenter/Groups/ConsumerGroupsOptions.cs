@@ -1,9 +1,13 @@
+using System.ComponentModel.DataAnnotations;
 using CryptoEtl.Contracts;
+using CryptoEtl.ServiceDefaults.Options;
+using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.ControlCenter.Groups;
 
 /// <summary>The <c>ControlCenter</c> section: the consumer groups the console watches, the topics each reads, and the lag chart.</summary>
-public sealed class ConsumerGroupsOptions
+[SettingsSection(Section)]
+public sealed class ConsumerGroupsOptions : IValidatableObject
 {
     public const string Section = "ControlCenter";
 
@@ -15,31 +19,27 @@ public sealed class ConsumerGroupsOptions
     };
 
     /// <summary>How often lag is sampled for the chart, and how long samples are kept.</summary>
+    [Duration("between 1 second and 1 minute", Min = "00:00:01", Max = "00:01:00")]
     public TimeSpan LagSampleInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan LagHistory { get; set; } = TimeSpan.FromMinutes(10);
 
-    public IReadOnlyList<string> Problems()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        var problems = new List<string>();
         foreach (var (group, topics) in Groups)
         {
             if (string.IsNullOrWhiteSpace(group) || topics is null or { Length: 0 } || topics.Any(string.IsNullOrWhiteSpace))
             {
-                problems.Add($"{Section}:Groups:{group} must name at least one topic (ControlCenter__Groups__{group}__0=<topic>).");
+                yield return new ValidationResult($"{Section}:Groups:{group} must name at least one topic (ControlCenter__Groups__{group}__0=<topic>).");
             }
-        }
-
-        if (LagSampleInterval < TimeSpan.FromSeconds(1) || LagSampleInterval > TimeSpan.FromMinutes(1))
-        {
-            problems.Add($"{Section}:LagSampleInterval must be between 1 second and 1 minute (got {LagSampleInterval}).");
         }
 
         if (LagHistory < LagSampleInterval || LagHistory > TimeSpan.FromHours(24))
         {
-            problems.Add($"{Section}:LagHistory must be between LagSampleInterval and 24 hours (got {LagHistory}).");
+            yield return new ValidationResult($"{Section}:LagHistory must be between LagSampleInterval and 24 hours (got {LagHistory}).");
         }
-
-        return problems;
     }
 }
+
+[OptionsValidator]
+public sealed partial class ConsumerGroupsOptionsValidator : IValidateOptions<ConsumerGroupsOptions>;

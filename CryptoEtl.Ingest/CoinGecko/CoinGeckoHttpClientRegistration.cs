@@ -18,7 +18,7 @@ public static class CoinGeckoHttpClientRegistration
 {
     public static IServiceCollection AddCoinGeckoClient(this IServiceCollection services)
     {
-        services.AddValidatedOptions<CoinGeckoOptions>(CoinGeckoOptions.Section, o => o.Problems())
+        services.AddValidatedOptions<CoinGeckoOptions, CoinGeckoOptionsValidator>(CoinGeckoOptions.Section)
             // Aspire style: an AppHost points the client at an API or simulator with ConnectionStrings:coingecko.
             .PostConfigure<IConfiguration>((options, configuration) =>
                 options.BaseUrl ??= configuration.GetConnectionString("coingecko") is { Length: > 0 } url ? new Uri(url) : null);

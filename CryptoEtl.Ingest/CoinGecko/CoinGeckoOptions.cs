@@ -1,9 +1,13 @@
+using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
+using CryptoEtl.ServiceDefaults.Options;
+using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.Ingest.CoinGecko;
 
 /// <summary>The <c>CoinGecko</c> configuration section. Validated at start-up; the key is never logged.</summary>
-public sealed partial class CoinGeckoOptions
+[SettingsSection(Section)]
+public sealed partial class CoinGeckoOptions : IValidatableObject
 {
     public const string Section = "CoinGecko";
 
@@ -18,17 +22,21 @@ public sealed partial class CoinGeckoOptions
     public string VsCurrency { get; set; } = "usd";
 
     /// <summary>How many coins by market cap each run fetches.</summary>
+    [Between(1, 10_000)]
     public int TopN { get; set; } = 250;
 
     /// <summary>Coins per /coins/markets page (CoinGecko allows up to 250).</summary>
+    [Between(1, 250, Note = "CoinGecko's maximum")]
     public int PerPage { get; set; } = 250;
 
     /// <summary>Restrict runs to these coin ids (comma-separated in configuration); empty means the top N.</summary>
     public string? Ids { get; set; }
 
     /// <summary>Client-side limit; defaults to the plan's (public 10, demo 30, pro 500 calls a minute).</summary>
+    [Between(1, 100_000)]
     public int? RateLimitPerMinute { get; set; }
 
+    [Between(0, 50)]
     public int MaxRetries { get; set; } = 6;
 
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
@@ -60,53 +68,33 @@ public sealed partial class CoinGeckoOptions
     public override string ToString() =>
         $"plan {Plan}, {EffectiveBaseUrl}, top {TopN} in {VsCurrency}, {EffectiveRateLimit} calls/min, key {(string.IsNullOrEmpty(ApiKey) ? "none" : "set")}";
 
-    /// <summary>What is wrong with these settings, each naming its setting (checked at start-up).</summary>
-    public IReadOnlyList<string> Problems()
+    /// <summary>The rules a single bound cannot state: the key a plan needs, the URL, the currency code and the timeouts.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        var problems = new List<string>();
         if (Plan != CoinGeckoPlan.Public && string.IsNullOrWhiteSpace(ApiKey))
         {
-            problems.Add($"CoinGecko:ApiKey is required for the {Plan} plan (set CoinGecko__ApiKey).");
+            yield return new ValidationResult($"CoinGecko:ApiKey is required for the {Plan} plan (set CoinGecko__ApiKey).");
         }
 
         if (BaseUrl is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("http" or "https")))
         {
-            problems.Add($"CoinGecko:BaseUrl must be an absolute http(s) URL (got '{url}').");
+            yield return new ValidationResult($"CoinGecko:BaseUrl must be an absolute http(s) URL (got '{url}').");
         }
 
         if (!CurrencyCode().IsMatch(VsCurrency))
         {
-            problems.Add($"CoinGecko:VsCurrency must be a lower-case currency code such as usd (got '{VsCurrency}').");
-        }
-
-        if (TopN is < 1 or > 10_000)
-        {
-            problems.Add($"CoinGecko:TopN must be between 1 and 10000 (got {TopN}).");
-        }
-
-        if (PerPage is < 1 or > 250)
-        {
-            problems.Add($"CoinGecko:PerPage must be between 1 and 250, CoinGecko's maximum (got {PerPage}).");
-        }
-
-        if (EffectiveRateLimit is < 1 or > 100_000)
-        {
-            problems.Add($"CoinGecko:RateLimitPerMinute must be between 1 and 100000 (got {EffectiveRateLimit}).");
-        }
-
-        if (MaxRetries is < 0 or > 50)
-        {
-            problems.Add($"CoinGecko:MaxRetries must be between 0 and 50 (got {MaxRetries}).");
+            yield return new ValidationResult($"CoinGecko:VsCurrency must be a lower-case currency code such as usd (got '{VsCurrency}').");
         }
 
         if (AttemptTimeout <= TimeSpan.Zero || TotalTimeout < AttemptTimeout || RetryBaseDelay < TimeSpan.Zero)
         {
-            problems.Add("CoinGecko:AttemptTimeout must be positive, TotalTimeout at least AttemptTimeout, and RetryBaseDelay not negative.");
+            yield return new ValidationResult("CoinGecko:AttemptTimeout must be positive, TotalTimeout at least AttemptTimeout, and RetryBaseDelay not negative.");
         }
-
-        return problems;
     }
 
     [GeneratedRegex("^[a-z]{2,10}$")]
     internal static partial Regex CurrencyCode();
 }
+
+[OptionsValidator]
+public sealed partial class CoinGeckoOptionsValidator : IValidateOptions<CoinGeckoOptions>;

@@ -9,18 +9,20 @@ namespace CryptoEtl.Kafka.Stages;
 /// <summary>
 /// Hosts the service's batch stage on its own thread for the lifetime of the service, and reports its health. A stage
 /// that crashes stops the process with exit code 1, so the orchestrator restarts it from its committed offsets; it is
-/// never left running without its stage.
+/// never left running without its stage. The stage (its sink, its store) is built once the service runs, after the
+/// settings are checked, so that a bad setting is reported with the others instead of on its own.
 /// </summary>
-public sealed partial class BatchStageService(KafkaBatchStage stage, IServiceProvider services, IHostApplicationLifetime lifetime, ILogger<BatchStageService> logger)
-    : BackgroundService, IHealthCheck
+public sealed partial class BatchStageService(string name, BatchStageStatus status, IServiceProvider services, IHostApplicationLifetime lifetime,
+    ILogger<BatchStageService> logger) : BackgroundService, IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(stage.Status.Health.Check());
+        Task.FromResult(status.Health.Check());
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
         {
+            var stage = services.GetRequiredService<KafkaBatchStage>();
             await stage.Sink.PrepareAsync(stoppingToken);
             await Task.Factory.StartNew(() => stage.Run(services.GetRequiredService<IConsumer<byte[]?, byte[]?>>(), stoppingToken),
                 stoppingToken, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -30,7 +32,7 @@ public sealed partial class BatchStageService(KafkaBatchStage stage, IServicePro
         }
         catch (Exception e)
         {
-            StageStopped(logger, stage.Name, e.Describe());
+            StageStopped(logger, name, e.Describe());
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }

@@ -5,9 +5,10 @@ namespace CryptoEtl.Processor.Storage;
 
 /// <summary>
 /// Deletes ticks older than Store:TickRetention every few minutes. MongoDB does this itself with its TTL index; this
-/// service covers stores without TTL indexes (LiteDB) and is harmless on MongoDB.
+/// service covers stores without TTL indexes (LiteDB) and is harmless on MongoDB. The store is taken once the service
+/// runs, after the settings are checked, so that a bad setting is reported with the others instead of on its own.
 /// </summary>
-public sealed class RetentionService(IMarketStore store, IOptions<StoreOptions> options, TimeProvider clock, ILogger<RetentionService> logger) : BackgroundService
+public sealed class RetentionService(IServiceProvider services, IOptions<StoreOptions> options, TimeProvider clock, ILogger<RetentionService> logger) : BackgroundService
 {
     public static readonly TimeSpan Period = TimeSpan.FromMinutes(5);
 
@@ -18,6 +19,7 @@ public sealed class RetentionService(IMarketStore store, IOptions<StoreOptions> 
             return;
         }
 
+        var store = services.GetRequiredService<IMarketStore>();
         using var timer = new PeriodicTimer(Period, clock);
         do
         {

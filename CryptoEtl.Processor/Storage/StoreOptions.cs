@@ -1,37 +1,34 @@
+using System.ComponentModel.DataAnnotations;
+using CryptoEtl.ServiceDefaults.Options;
+using Microsoft.Extensions.Options;
+
 namespace CryptoEtl.Processor.Storage;
 
 /// <summary>The <c>Store</c> configuration section.</summary>
-public sealed class StoreOptions
+[SettingsSection(Section)]
+public sealed class StoreOptions : IValidatableObject
 {
     public const string Section = "Store";
 
     /// <summary>MongoDB database when the connection string names none.</summary>
+    [NotEmpty]
     public string Database { get; set; } = "cryptoetl";
 
     /// <summary>MongoDB write concern: majority (default) or a number of members (1, 2, ...).</summary>
     public string WriteConcern { get; set; } = "majority";
 
     /// <summary>Keep ticks this long after their event time (unset: forever). A TTL index on MongoDB, a periodic delete on LiteDB.</summary>
+    [Duration("at least a minute", Min = "00:01:00")]
     public TimeSpan? TickRetention { get; set; }
 
-    public IReadOnlyList<string> Problems()
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        var problems = new List<string>();
         if (WriteConcern != "majority" && !(int.TryParse(WriteConcern, out var w) && w >= 1))
         {
-            problems.Add($"Store:WriteConcern must be 'majority' or a number of members of at least 1 (got '{WriteConcern}'); unacknowledged writes would let offsets be committed for data that is not stored.");
+            yield return new ValidationResult($"Store:WriteConcern must be 'majority' or a number of members of at least 1 (got '{WriteConcern}'); unacknowledged writes would let offsets be committed for data that is not stored.");
         }
-
-        if (TickRetention is { } retention && retention < TimeSpan.FromMinutes(1))
-        {
-            problems.Add($"Store:TickRetention must be at least a minute (got {retention}).");
-        }
-
-        if (string.IsNullOrWhiteSpace(Database))
-        {
-            problems.Add("Store:Database must not be empty.");
-        }
-
-        return problems;
     }
 }
+
+[OptionsValidator]
+public sealed partial class StoreOptionsValidator : IValidateOptions<StoreOptions>;

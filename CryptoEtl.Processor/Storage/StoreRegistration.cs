@@ -21,7 +21,7 @@ public static class StoreRegistration
     /// </summary>
     public static IHostApplicationBuilder AddMarketStore(this IHostApplicationBuilder builder, string connectionName = MongoConnectionName)
     {
-        builder.Services.AddValidatedOptions<StoreOptions>(StoreOptions.Section, o => o.Problems());
+        builder.Services.AddValidatedOptions<StoreOptions, StoreOptionsValidator>(StoreOptions.Section);
         builder.Services.AddSingleton<IMarketStore>(sp =>
         {
             var configuration = sp.GetRequiredService<IConfiguration>();

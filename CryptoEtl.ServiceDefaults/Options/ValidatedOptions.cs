@@ -3,21 +3,23 @@ using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.ServiceDefaults.Options;
 
+/// <summary>
+/// The one options style: a settings class states its rules with DataAnnotations (<see cref="SettingRuleAttribute"/>s,
+/// and <c>IValidatableObject</c> for rules between settings), an <c>[OptionsValidator]</c> class generated beside it
+/// checks them, and the service checks them at start-up, so a bad setting stops it with messages that name the setting.
+/// </summary>
 public static class ValidatedOptions
 {
-    /// <summary>
-    /// Binds a settings class to a configuration section and checks it at start-up with its own list of problems, so a
-    /// bad setting stops the service with messages that name the setting.
-    /// </summary>
-    public static OptionsBuilder<T> AddValidatedOptions<T>(this IServiceCollection services, string section, Func<T, IReadOnlyList<string>> problems) where T : class
+    /// <summary>Binds <typeparamref name="T"/> to a configuration section and checks it with <typeparamref name="TValidator"/> at start-up.</summary>
+    public static OptionsBuilder<T> AddValidatedOptions<T, TValidator>(this IServiceCollection services, string section)
+        where T : class
+        where TValidator : class, IValidateOptions<T>
     {
-        services.AddSingleton<IValidateOptions<T>>(new ProblemsValidator<T>(problems));
+        services.AddSingleton<IValidateOptions<T>, TValidator>();
         return services.AddOptions<T>().BindConfiguration(section).ValidateOnStart();
     }
 
-    private sealed class ProblemsValidator<T>(Func<T, IReadOnlyList<string>> problems) : IValidateOptions<T> where T : class
-    {
-        public ValidateOptionsResult Validate(string? name, T options) =>
-            problems(options) is { Count: > 0 } found ? ValidateOptionsResult.Fail(found) : ValidateOptionsResult.Success;
-    }
+    /// <summary>What a validator finds wrong with settings checked outside the options system (a command line, a constructor).</summary>
+    public static IReadOnlyList<string> Problems<T>(this IValidateOptions<T> validator, T options) where T : class =>
+        validator.Validate(null, options).Failures?.ToList() ?? [];
 }

@@ -1,9 +1,12 @@
 using CryptoEtl.Kafka.Stages;
+using CryptoEtl.ServiceDefaults.Options;
+using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.SparkJob.Local;
 
 /// <summary>The <c>LocalExecutor</c> configuration section: the batch stage's settings, checkpoints and parallelism.</summary>
-public sealed class LocalExecutorOptions() : BatchStageOptions(Section, "cryptoetl-sparkjob")
+[SettingsSection(Section)]
+public sealed class LocalExecutorOptions() : BatchStageOptions("cryptoetl-sparkjob")
 {
     public const string Section = "LocalExecutor";
 
@@ -14,16 +17,9 @@ public sealed class LocalExecutorOptions() : BatchStageOptions(Section, "cryptoe
     public bool FsyncCheckpoints { get; set; } = true;
 
     /// <summary>Partitions processed in parallel (0: one per core).</summary>
+    [Between(0, 256)]
     public int Parallelism { get; set; }
-
-    public override IReadOnlyList<string> Problems()
-    {
-        var problems = new List<string>(base.Problems());
-        if (Parallelism is < 0 or > 256)
-        {
-            problems.Add($"LocalExecutor:Parallelism must be between 0 and 256 (got {Parallelism}).");
-        }
-
-        return problems;
-    }
 }
+
+[OptionsValidator]
+public sealed partial class LocalExecutorOptionsValidator : IValidateOptions<LocalExecutorOptions>;

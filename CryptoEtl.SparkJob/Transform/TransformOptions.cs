@@ -1,7 +1,12 @@
+using System.ComponentModel.DataAnnotations;
+using CryptoEtl.ServiceDefaults.Options;
+using Microsoft.Extensions.Options;
+
 namespace CryptoEtl.SparkJob.Transform;
 
 /// <summary>The <c>Transform</c> configuration section: the parameters of the one transformation both executors run.</summary>
-public sealed class TransformOptions
+[SettingsSection(Section)]
+public sealed class TransformOptions : IValidatableObject
 {
     public const string Section = "Transform";
 
@@ -9,6 +14,7 @@ public sealed class TransformOptions
     public string Intervals { get; set; } = "1m,5m,1h";
 
     /// <summary>Watermark = newest event time seen in the partition minus this. A window is final once the watermark passes its end.</summary>
+    [Duration("between 0 and 1 day", Max = "1.00:00:00")]
     public TimeSpan AllowedLateness { get; set; } = TimeSpan.FromMinutes(2);
 
     /// <summary>How many recent log returns a new return is compared with.</summary>
@@ -29,41 +35,43 @@ public sealed class TransformOptions
             .OrderBy(i => i.Milliseconds)
             .ToList();
 
-    public IReadOnlyList<string> Problems()
-    {
-        var problems = new List<string>();
-        try
-        {
-            var intervals = ParsedIntervals();
-            if (intervals.Count == 0)
-            {
-                problems.Add("Transform:Intervals needs at least one interval, e.g. 1m,5m,1h.");
-            }
-            else if (intervals.Select(i => i.Milliseconds).Distinct().Count() != intervals.Count)
-            {
-                problems.Add($"Transform:Intervals lists the same length twice ({Intervals}).");
-            }
-        }
-        catch (FormatException e)
-        {
-            problems.Add($"Transform:Intervals: {e.Message}");
-        }
+    /// <summary>What is wrong with these settings, for the executors that check them outside the options system.</summary>
+    public IReadOnlyList<string> Problems() => new TransformOptionsValidator().Problems(this);
 
-        if (AllowedLateness < TimeSpan.Zero || AllowedLateness > TimeSpan.FromDays(1))
+    /// <summary>The rules a single setting cannot state: the interval list's syntax, and the rules between settings.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (IntervalsProblem() is { } problem)
         {
-            problems.Add($"Transform:AllowedLateness must be between 0 and 1 day (got {AllowedLateness}).");
+            yield return new ValidationResult(problem);
         }
 
         if (ZScoreWindow is < 2 or > 10_000 || ZScoreMinReturns < 2 || ZScoreMinReturns > ZScoreWindow)
         {
-            problems.Add($"Transform:ZScoreWindow must be 2-10000 and ZScoreMinReturns between 2 and it (got {ZScoreWindow}, {ZScoreMinReturns}).");
+            yield return new ValidationResult($"Transform:ZScoreWindow must be 2-10000 and ZScoreMinReturns between 2 and it (got {ZScoreWindow}, {ZScoreMinReturns}).");
         }
 
         if (!(ZScoreThreshold > 0) || !(WindowMovePercent > 0))
         {
-            problems.Add("Transform:ZScoreThreshold and Transform:WindowMovePercent must be positive.");
+            yield return new ValidationResult("Transform:ZScoreThreshold and Transform:WindowMovePercent must be positive.");
         }
+    }
 
-        return problems;
+    private string? IntervalsProblem()
+    {
+        try
+        {
+            var intervals = ParsedIntervals();
+            return intervals.Count == 0 ? "Transform:Intervals needs at least one interval, e.g. 1m,5m,1h."
+                : intervals.Select(i => i.Milliseconds).Distinct().Count() != intervals.Count ? $"Transform:Intervals lists the same length twice ({Intervals})."
+                : null;
+        }
+        catch (FormatException e)
+        {
+            return $"Transform:Intervals: {e.Message}";
+        }
     }
 }
+
+[OptionsValidator]
+public sealed partial class TransformOptionsValidator : IValidateOptions<TransformOptions>;

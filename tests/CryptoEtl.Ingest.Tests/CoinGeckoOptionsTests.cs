@@ -1,4 +1,5 @@
 using CryptoEtl.Ingest.CoinGecko;
+using CryptoEtl.ServiceDefaults.Options;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -16,7 +17,7 @@ public sealed class CoinGeckoOptionsTests
         var options = new CoinGeckoOptions { Plan = plan, ApiKey = key };
 
         Assert.Equal((new Uri(url), rate, header), (options.EffectiveBaseUrl, options.EffectiveRateLimit, options.KeyHeader));
-        Assert.Empty(options.Problems());
+        Assert.Empty(new CoinGeckoOptionsValidator().Problems(options));
     }
 
     [Theory]
@@ -26,7 +27,7 @@ public sealed class CoinGeckoOptionsTests
     [InlineData(CoinGeckoPlan.Public, null, 250, 250, "US Dollar", "CoinGecko:VsCurrency must be a lower-case currency code")]
     public void Invalid_settings_are_refused_naming_the_setting(CoinGeckoPlan plan, string? key, int topN, int perPage, string currency, string message)
     {
-        var problems = new CoinGeckoOptions { Plan = plan, ApiKey = key, TopN = topN, PerPage = perPage, VsCurrency = currency }.Problems();
+        var problems = new CoinGeckoOptionsValidator().Problems(new CoinGeckoOptions { Plan = plan, ApiKey = key, TopN = topN, PerPage = perPage, VsCurrency = currency });
 
         Assert.Contains(problems, p => p.StartsWith(message, StringComparison.Ordinal));
     }

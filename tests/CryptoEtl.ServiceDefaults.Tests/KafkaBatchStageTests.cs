@@ -1,13 +1,15 @@
 using Confluent.Kafka;
 using CryptoEtl.Kafka.Stages;
+using CryptoEtl.ServiceDefaults.Options;
 using CryptoEtl.TestSupport;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.ServiceDefaults.Tests;
 
 /// <summary>The one batch-stage core of the local executor and the loader, with a sink that fails on demand, against the embedded broker.</summary>
-public sealed class KafkaBatchStageTests
+public sealed partial class KafkaBatchStageTests
 {
     private const string Group = "stage-test";
 
@@ -49,10 +51,12 @@ public sealed class KafkaBatchStageTests
     [Fact]
     public void The_retry_delay_is_capped_below_the_time_a_group_waits_for_a_member_that_does_not_poll()
     {
-        Assert.Empty(new TestOptions().Problems());
-        Assert.Equal(["Test:MaxRetryDelay must be between 0 and 2 minutes (got 00:05:00)."], new TestOptions { MaxRetryDelay = TimeSpan.FromMinutes(5) }.Problems());
+        var validator = new TestOptionsValidator();
+
+        Assert.Empty(validator.Problems(new TestOptions()));
+        Assert.Equal(["Test:MaxRetryDelay must be between 0 and 2 minutes (got 00:05:00)."], validator.Problems(new TestOptions { MaxRetryDelay = TimeSpan.FromMinutes(5) }));
         Assert.Equal(["Test:ConsumerGroup must not be empty.", "Test:MaxBatchSize must be between 1 and 1000000 (got 0)."],
-            new TestOptions { ConsumerGroup = " ", MaxBatchSize = 0 }.Problems());
+            validator.Problems(new TestOptions { ConsumerGroup = " ", MaxBatchSize = 0 }));
     }
 
     private static async Task ProduceAsync(EmbeddedInfrastructure infrastructure, int count)
@@ -64,7 +68,11 @@ public sealed class KafkaBatchStageTests
         }
     }
 
-    private sealed class TestOptions() : BatchStageOptions("Test", "test-group");
+    [SettingsSection("Test")]
+    private sealed class TestOptions() : BatchStageOptions("test-group");
+
+    [OptionsValidator]
+    private sealed partial class TestOptionsValidator : IValidateOptions<TestOptions>;
 
     /// <summary>Fails its first <c>failures</c> tries as a store that does not answer does, and records what each try was given.</summary>
     private sealed class FlakySink(int failures) : BatchSink

@@ -90,8 +90,8 @@ internal sealed class CommandContext : IDisposable
         TransformOptions transform;
         try
         {
-            SparkOptions.ApplyConnectionString(configuration);
             spark = configuration.GetSection(SparkOptions.Section).Get<SparkOptions>() ?? new SparkOptions();
+            spark.ApplyConnectionString(configuration);
             transform = configuration.GetSection(TransformOptions.Section).Get<TransformOptions>() ?? new TransformOptions();
         }
         catch (InvalidOperationException e)

@@ -2,6 +2,7 @@ using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.SparkJob.SparkConnect.Protocol;
 using CryptoEtl.SparkJob.Transform;
+using Microsoft.Extensions.Options;
 using static CryptoEtl.SparkJob.SparkConnect.Plans.Sql;
 
 namespace CryptoEtl.SparkJob.SparkConnect.Plans;
@@ -56,14 +57,13 @@ internal sealed class TransformPlans
         NamePrefix + "deadletters",
     ];
 
-    /// <summary>The transform settings the Spark plans cannot express.</summary>
-    public static IReadOnlyList<string> Problems(TransformOptions transform)
-    {
-        if (transform.Problems() is { Count: > 0 } problems)
-        {
-            return problems;
-        }
+    /// <summary>What is wrong with transform settings for the Spark engine: the transform's own rules, then what the Spark plans cannot express.</summary>
+    public static IReadOnlyList<string> Problems(TransformOptions transform) =>
+        transform.Problems() is { Count: > 0 } problems ? problems : SparkProblems(transform);
 
+    /// <summary>The transform settings the Spark plans cannot express (for settings that follow the transform's own rules).</summary>
+    internal static IReadOnlyList<string> SparkProblems(TransformOptions transform)
+    {
         var intervals = transform.ParsedIntervals();
         var longest = intervals[^1];
         return intervals.Where(i => longest.Milliseconds % i.Milliseconds != 0)
@@ -286,3 +286,11 @@ internal sealed class TransformPlans
 
 /// <summary>One streaming query of the job: its name, the topic it writes, and the plan that starts it.</summary>
 public sealed record SparkQuery(string Name, string Topic, string OutputMode, string CheckpointLocation, Plan Plan);
+
+/// <summary>Checks at the Spark engine's start-up what its plans cannot express, once the transform's own validator has passed the settings.</summary>
+public sealed class SparkTransformValidator : IValidateOptions<TransformOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TransformOptions options) =>
+        options.Problems().Count > 0 ? ValidateOptionsResult.Skip
+        : TransformPlans.SparkProblems(options) is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
+}
