@@ -90,7 +90,7 @@ public sealed class LocalExecutor : BatchSink
             return IsolatePoison(batch, cancellation);
         }
 
-        return ProcessBatch(attempt.IsRetry ? FromCheckpoints(batch) : batch, cancellation);
+        return attempt.IsRetry ? RetryFromCheckpoints(batch, cancellation) : ProcessBatch(batch, cancellation);
     }
 
     public override string Failed(Exception error, int records, BatchAttempt attempt, TimeSpan delay)
@@ -133,18 +133,27 @@ public sealed class LocalExecutor : BatchSink
         return durable;
     }
 
-    /// <summary>The in-memory state of the batch's partitions as checkpointed, and the batch's records after the checkpoints.</summary>
-    private List<ConsumeResult<byte[]?, byte[]?>> FromCheckpoints(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch)
+    /// <summary>
+    /// Tries a failed batch again: the in-memory state of its partitions goes back to their checkpoints, and only the
+    /// records after them are processed. A checkpoint the failed try did write is durable, so its offset is committed too.
+    /// </summary>
+    private Dictionary<TopicPartition, long> RetryFromCheckpoints(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, CancellationToken cancellation)
     {
-        var resumeAt = new Dictionary<int, long>();
-        foreach (var partition in batch.Select(r => r.TopicPartition).Distinct().Where(p => _states.ContainsKey(p.Partition.Value)))
+        var resumeAt = new Dictionary<TopicPartition, long>();
+        foreach (var partition in batch.Select(r => r.TopicPartition).Distinct().Where(Owns))
         {
             var checkpoint = _checkpoints.Load(partition);
             _states[partition.Partition.Value] = checkpoint?.State ?? new PartitionState();
-            resumeAt[partition.Partition.Value] = checkpoint?.NextOffset ?? 0;
+            resumeAt[partition] = checkpoint?.NextOffset ?? 0;
         }
 
-        return [.. batch.Where(r => resumeAt.TryGetValue(r.Partition.Value, out var next) && r.Offset.Value >= next)];
+        var durable = ProcessBatch([.. batch.Where(r => resumeAt.TryGetValue(r.TopicPartition, out var next) && r.Offset.Value >= next)], cancellation);
+        foreach (var (partition, next) in resumeAt.Where(r => r.Value > 0))
+        {
+            durable.TryAdd(partition, next);
+        }
+
+        return durable;
     }
 
     /// <summary>
