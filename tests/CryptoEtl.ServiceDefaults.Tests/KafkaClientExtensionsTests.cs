@@ -65,4 +65,42 @@ public sealed class KafkaClientExtensionsTests
         Assert.Equal(HealthStatus.Healthy, health.Entries["kafka"].Status);
         consumer.Close();
     }
+
+    [Fact]
+    public async Task The_clients_statistics_become_metrics_with_aspires_names()
+    {
+        await using var infrastructure = await EmbeddedInfrastructure.StartAsync(createPipelineTopics: false);
+        infrastructure.Broker.CreateTopic("out", 1);
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["ConnectionStrings:kafka"] = infrastructure.BootstrapServers;
+        builder.Configuration["Aspire:Confluent:Kafka:Producer:Config:StatisticsIntervalMs"] = "100";
+        builder.AddKafkaProducer<string, string>("kafka");
+        using var host = builder.Build();
+        var producer = host.Services.GetRequiredService<IProducer<string, string>>();
+        for (var i = 0; i < 3; i++)
+        {
+            await producer.ProduceAsync("out", new Message<string, string> { Key = "k", Value = $"v{i}" }, Cancel);
+        }
+
+        var published = new ConcurrentList<(long Value, string? Client)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == KafkaClientMetrics.MeterName && instrument.Name == "messaging.publish.messages")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            published.Add((value, tags.ToArray().FirstOrDefault(t => t.Key == "messaging.client_id").Value as string)));
+        listener.Start();
+
+        await Eventually.TrueAsync(() =>
+        {
+            listener.RecordObservableInstruments();
+            return published.Snapshot().Any(p => p.Value >= 3);
+        }, TimeSpan.FromSeconds(30), "the producer's statistics to count the 3 messages");
+
+        Assert.Contains(published.Snapshot(), p => p.Value >= 3 && p.Client == builder.Environment.ApplicationName);
+    }
 }
