@@ -8,17 +8,26 @@ using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.ServiceDefaults.Tests;
 
-public sealed class KafkaClientExtensionsTests
+/// <summary>The Kafka client integration against the embedded broker, with an "in" and an "out" topic.</summary>
+public sealed class KafkaClientExtensionsTests : IAsyncLifetime
 {
+    private EmbeddedInfrastructure _infrastructure = null!;
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _infrastructure = await EmbeddedInfrastructure.StartAsync(createPipelineTopics: false);
+        _infrastructure.Broker.CreateTopic("in", 1);
+        _infrastructure.Broker.CreateTopic("out", 1);
+    }
+
+    public async ValueTask DisposeAsync() => await _infrastructure.DisposeAsync();
 
     [Fact]
     public async Task One_call_gives_a_working_producer_and_one_kafka_readiness_check_however_many_clients_ask()
     {
-        await using var infrastructure = await EmbeddedInfrastructure.StartAsync(createPipelineTopics: false);
-        infrastructure.Broker.CreateTopic("out", 1);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["ConnectionStrings:kafka"] = infrastructure.BootstrapServers;
+        var builder = Builder();
         builder.AddKafkaProducer<string, string>("kafka");
         builder.AddKafkaProducer<byte[], byte[]>("kafka");
         builder.Services.AddHealthChecks().AddKafka(builder.Configuration);
@@ -37,15 +46,12 @@ public sealed class KafkaClientExtensionsTests
     [Fact]
     public async Task One_call_gives_a_consumer_in_its_group_with_aspire_named_settings_and_the_kafka_check()
     {
-        await using var infrastructure = await EmbeddedInfrastructure.StartAsync(createPipelineTopics: false);
-        infrastructure.Broker.CreateTopic("in", 1);
-        using (var producer = infrastructure.RawProducer())
+        using (var producer = _infrastructure.RawProducer())
         {
             await producer.ProduceAsync("in", new Message<byte[]?, byte[]?> { Value = "v"u8.ToArray() }, Cancel);
         }
 
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["ConnectionStrings:kafka"] = infrastructure.BootstrapServers;
+        var builder = Builder();
         builder.Configuration["Aspire:Confluent:Kafka:Consumer:Config:FetchWaitMaxMs"] = "50";
         var configured = new List<ConsumerConfig>();
         builder.AddKafkaConsumer<byte[]?, byte[]?>("kafka", (_, config) =>
@@ -69,10 +75,7 @@ public sealed class KafkaClientExtensionsTests
     [Fact]
     public async Task The_clients_statistics_become_metrics_with_aspires_names()
     {
-        await using var infrastructure = await EmbeddedInfrastructure.StartAsync(createPipelineTopics: false);
-        infrastructure.Broker.CreateTopic("out", 1);
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["ConnectionStrings:kafka"] = infrastructure.BootstrapServers;
+        var builder = Builder();
         builder.Configuration["Aspire:Confluent:Kafka:Producer:Config:StatisticsIntervalMs"] = "100";
         builder.AddKafkaProducer<string, string>("kafka");
         using var host = builder.Build();
@@ -102,5 +105,13 @@ public sealed class KafkaClientExtensionsTests
         }, TimeSpan.FromSeconds(30), "the producer's statistics to count the 3 messages");
 
         Assert.Contains(published.Snapshot(), p => p.Value >= 3 && p.Client == builder.Environment.ApplicationName);
+    }
+
+    /// <summary>A service's host builder, given the broker as its "kafka" connection string.</summary>
+    private HostApplicationBuilder Builder()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["ConnectionStrings:kafka"] = _infrastructure.BootstrapServers;
+        return builder;
     }
 }
