@@ -42,6 +42,10 @@ public static class KafkaConnection
         return config;
     }
 
+    /// <summary>The producers' <c>message.max.bytes</c> as configured (null: librdkafka's default), which dead letters are cut to.</summary>
+    public static int? MaxMessageBytes(IConfiguration configuration, string connectionName = ConnectionName) =>
+        Producer(configuration, clientId: "", connectionName).MessageMaxBytes;
+
     /// <summary>A consumer-group member that commits explicitly, only after the work it covers is durable.</summary>
     public static ConsumerConfig Consumer(IConfiguration configuration, string clientId, string? groupId, string connectionName = ConnectionName)
     {

@@ -25,7 +25,7 @@ public sealed class SnapshotPublisher : IDisposable
     public SnapshotPublisher(IProducer<string, MarketSnapshot> producer, ISchemaRegistryClient registry, IConfiguration configuration)
     {
         _producer = producer;
-        _deadLetters = new DeadLetterPublisher(_producer, registry, KafkaConnection.Producer(configuration, IngestApp.ServiceName).MessageMaxBytes);
+        _deadLetters = new DeadLetterPublisher(_producer, registry, KafkaConnection.MaxMessageBytes(configuration));
     }
 
     /// <summary>Waits for every delivery report; returns the snapshots Kafka acknowledged and the errors of the others.</summary>

@@ -19,7 +19,6 @@ public sealed partial class KafkaBatchStage
     /// <summary>About how long the first retry of a failed batch waits; each next one about twice as long.</summary>
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
 
-    private readonly string _name;
     private readonly BatchSink _sink;
     private readonly BatchStageOptions _options;
     private readonly ILogger _logger;
@@ -35,7 +34,7 @@ public sealed partial class KafkaBatchStage
 
     public KafkaBatchStage(string name, BatchSink sink, BatchStageOptions options, BatchStageStatus status, ILogger logger)
     {
-        _name = name;
+        Name = name;
         _sink = sink;
         _options = options;
         _logger = logger;
@@ -59,7 +58,7 @@ public sealed partial class KafkaBatchStage
             .Build();
     }
 
-    public string Name => _name;
+    public string Name { get; }
 
     public BatchSink Sink => _sink;
 
@@ -125,7 +124,7 @@ public sealed partial class KafkaBatchStage
         if (_attempt.IsRetry)
         {
             consumer.Resume(consumer.Assignment);
-            Recovered(_logger, _name, _attempt.Number);
+            Recovered(_logger, Name, _attempt.Number);
         }
 
         foreach (var (partition, next) in durable)
@@ -189,7 +188,7 @@ public sealed partial class KafkaBatchStage
         }
         catch (KafkaException e)
         {
-            CommitDeferred(_logger, _name, offsets.Count, e.Error.Reason);
+            CommitDeferred(_logger, Name, offsets.Count, e.Error.Reason);
         }
     }
 

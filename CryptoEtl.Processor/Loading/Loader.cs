@@ -22,7 +22,6 @@ namespace CryptoEtl.Processor.Loading;
 public sealed class Loader : BatchSink
 {
     public const string Stage = "load";
-    public const string ServiceName = "processor";
     public static readonly string[] InputTopics = [Topics.Ticks, Topics.Candles, Topics.Alerts];
 
     private readonly IMarketStore _store;
@@ -59,7 +58,7 @@ public sealed class Loader : BatchSink
 
     /// <summary>The loader of the Processor service, from its configuration and services.</summary>
     public static Loader Create(IServiceProvider services, LoaderOptions options) => new(
-        services.GetRequiredService<IProducer<byte[]?, byte[]?>>(), KafkaConnection.Producer(services.GetRequiredService<IConfiguration>(), ServiceName).MessageMaxBytes,
+        services.GetRequiredService<IProducer<byte[]?, byte[]?>>(), KafkaConnection.MaxMessageBytes(services.GetRequiredService<IConfiguration>()),
         services.GetRequiredService<ISchemaRegistryClient>(), services.GetRequiredService<IMarketStore>(), options,
         services.GetRequiredService<ProcessorTelemetry>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<Loader>>());
 
@@ -82,11 +81,12 @@ public sealed class Loader : BatchSink
         using var activity = KafkaTracing.StartProcess(ProcessorTelemetry.Source, string.Join(",", InputTopics), _options.ConsumerGroup,
             batch.Take(256).Select(r => KafkaTracing.Extract(r.Message.Headers)), batch.Count);
         _writing = false;
-        if (!attempt.IsRetry || _decoded is null)
+        if (!attempt.IsRetry)
         {
             _decoded = null;
-            _decoded = Decode(batch, cancellation);
         }
+
+        _decoded ??= Decode(batch, cancellation);
 
         _writing = true;
         _summary = attempt.SuspectsPoison ? WriteOneByOne(_decoded.Records, cancellation) : _store.WriteAsync(_decoded.Batch, cancellation).GetAwaiter().GetResult();

@@ -61,7 +61,7 @@ public sealed class LocalExecutor : BatchSink
     {
         var configuration = services.GetRequiredService<IConfiguration>();
         var checkpoints = options.CheckpointDir is { Length: > 0 } dir ? Path.GetFullPath(dir) : DefaultCheckpointDirectory(StateDirectory.Resolve(configuration, ServiceName));
-        return new LocalExecutor(services.GetRequiredService<IProducer<byte[]?, byte[]?>>(), KafkaConnection.Producer(configuration, ServiceName).MessageMaxBytes,
+        return new LocalExecutor(services.GetRequiredService<IProducer<byte[]?, byte[]?>>(), KafkaConnection.MaxMessageBytes(configuration),
             services.GetRequiredService<ISchemaRegistryClient>(),
             services.GetRequiredService<IOptions<TransformOptions>>().Value, options, checkpoints, services.GetRequiredService<SparkJobTelemetry>(),
             services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<LocalExecutor>>());

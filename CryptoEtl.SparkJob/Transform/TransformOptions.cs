@@ -57,7 +57,8 @@ public sealed class TransformOptions : IValidatableObject
         }
     }
 
-    private string? IntervalsProblem()
+    /// <summary>What is wrong with the interval list (null: it parses, non-empty, no repeats).</summary>
+    public string? IntervalsProblem()
     {
         try
         {

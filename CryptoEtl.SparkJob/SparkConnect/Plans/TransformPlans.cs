@@ -58,12 +58,16 @@ internal sealed class TransformPlans
     ];
 
     /// <summary>What is wrong with transform settings for the Spark engine: the transform's own rules, then what the Spark plans cannot express.</summary>
-    public static IReadOnlyList<string> Problems(TransformOptions transform) =>
-        transform.Problems() is { Count: > 0 } problems ? problems : SparkProblems(transform);
+    public static IReadOnlyList<string> Problems(TransformOptions transform) => [.. transform.Problems(), .. SparkProblems(transform)];
 
-    /// <summary>The transform settings the Spark plans cannot express (for settings that follow the transform's own rules).</summary>
+    /// <summary>The transform settings the Spark plans cannot express (nothing to say about intervals that do not parse: the transform's rules do).</summary>
     internal static IReadOnlyList<string> SparkProblems(TransformOptions transform)
     {
+        if (transform.IntervalsProblem() is not null)
+        {
+            return [];
+        }
+
         var intervals = transform.ParsedIntervals();
         var longest = intervals[^1];
         return intervals.Where(i => longest.Milliseconds % i.Milliseconds != 0)
@@ -287,10 +291,9 @@ internal sealed class TransformPlans
 /// <summary>One streaming query of the job: its name, the topic it writes, and the plan that starts it.</summary>
 public sealed record SparkQuery(string Name, string Topic, string OutputMode, string CheckpointLocation, Plan Plan);
 
-/// <summary>Checks at the Spark engine's start-up what its plans cannot express, once the transform's own validator has passed the settings.</summary>
+/// <summary>Checks at the Spark engine's start-up what its plans cannot express, beside the transform's own validator.</summary>
 public sealed class SparkTransformValidator : IValidateOptions<TransformOptions>
 {
     public ValidateOptionsResult Validate(string? name, TransformOptions options) =>
-        options.Problems().Count > 0 ? ValidateOptionsResult.Skip
-        : TransformPlans.SparkProblems(options) is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
+        TransformPlans.SparkProblems(options) is { Count: > 0 } problems ? ValidateOptionsResult.Fail(problems) : ValidateOptionsResult.Success;
 }
