@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CryptoEtl.ServiceDefaults.Failures;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -13,7 +14,9 @@ namespace Microsoft.Extensions.Hosting;
 /// bound (<c>?limit=abc</c>, malformed JSON) gets a 400 that names the parameter and what it must be, instead of a bare
 /// 400: minimal APIs throw <see cref="BadHttpRequestException"/>, and its message is about the request. Any other
 /// exception gets a 500 that says only that the request failed, and one log line with the exception's type and
-/// message: the exception handler middleware logs nothing more for an exception a handler took (.NET 10).
+/// message: the exception handler middleware logs nothing more for an exception a handler took (.NET 10). An outage of
+/// something the service depends on (<see cref="OutageException"/>: a store that is down or full) gets a 503 that names
+/// it, with Retry-After.
 /// </summary>
 public static partial class BadRequestProblems
 {
@@ -52,9 +55,20 @@ public static partial class BadRequestProblems
     {
         public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
         {
-            var problem = exception is BadHttpRequestException bad
-                ? new ProblemDetails { Status = bad.StatusCode, Title = "Bad request", Detail = Explain(bad.Message) }
-                : new ProblemDetails { Status = StatusCodes.Status500InternalServerError, Title = "The request failed" };
+            var problem = exception switch
+            {
+                BadHttpRequestException bad => new ProblemDetails { Status = bad.StatusCode, Title = "Bad request", Detail = Explain(bad.Message) },
+                OutageException outage => new ProblemDetails
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable, Title = "Unavailable", Detail = $"{outage.Dependency} is unavailable; try again shortly.",
+                },
+                _ => new ProblemDetails { Status = StatusCodes.Status500InternalServerError, Title = "The request failed" },
+            };
+            if (exception is OutageException)
+            {
+                context.Response.Headers.RetryAfter = "5";
+            }
+
             if (exception is not BadHttpRequestException)
             {
                 RequestFailed(logger, context.Request.Method, context.Request.Path, exception.GetType().Name, exception.Message);

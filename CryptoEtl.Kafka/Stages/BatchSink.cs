@@ -22,6 +22,15 @@ public abstract class BatchSink : IDisposable
     {
     }
 
+    /// <summary>
+    /// The partition's log was replaced (a broker that came back empty, a recreated topic): its offsets start again,
+    /// and what the sink kept about the old ones (a checkpoint's offset) no longer applies. The records of the new log
+    /// follow in the next batches.
+    /// </summary>
+    public virtual void LogReplaced(TopicPartition partition)
+    {
+    }
+
     /// <summary>Whether this stage still processes the partition's records (an assigned partition it was fenced from does not).</summary>
     public virtual bool Owns(TopicPartition partition) => true;
 
@@ -41,13 +50,17 @@ public abstract class BatchSink : IDisposable
 
     public virtual void Dispose() => GC.SuppressFinalize(this);
 
-    /// <summary>The offset after the last record of each partition: what a batch that is all durable commits.</summary>
+    /// <summary>
+    /// The offset after the last record of each partition: what a batch that is all durable commits. The last in the
+    /// batch's order, not the highest: after a replaced log, a batch can hold the old log's last records and then the
+    /// new log's first.
+    /// </summary>
     protected static Dictionary<TopicPartition, long> NextOffsets(IEnumerable<ConsumeResult<byte[]?, byte[]?>> records)
     {
         var next = new Dictionary<TopicPartition, long>();
         foreach (var record in records)
         {
-            next[record.TopicPartition] = Math.Max(next.GetValueOrDefault(record.TopicPartition), record.Offset.Value + 1);
+            next[record.TopicPartition] = record.Offset.Value + 1;
         }
 
         return next;

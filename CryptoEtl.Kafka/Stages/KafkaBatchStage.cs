@@ -12,12 +12,16 @@ namespace CryptoEtl.Kafka.Stages;
 /// offsets the sink returns only once the batch is durable. A batch that fails is tried again, with the same records,
 /// after an exponential backoff with jitter capped by <see cref="BatchStageOptions.MaxRetryDelay"/> (a Polly retry);
 /// meanwhile its partitions are paused, and rebalances are served before each try. Commits that fail (a rebalance in
-/// progress) are tried again after the next batch. Runs on one thread: rebalance handlers run inside <c>Consume</c>.
+/// progress) are tried again after the next batch. Records Kafka lost before the stage read them (evicted, or gone with
+/// a broker that came back empty) are noticed (<see cref="LogContinuity"/>), counted in <see cref="Status"/>, said in one
+/// warning, and a replaced log is read from its start. Runs on one thread: rebalance handlers run inside <c>Consume</c>.
 /// </summary>
 public sealed partial class KafkaBatchStage
 {
     /// <summary>About how long the first retry of a failed batch waits; each next one about twice as long.</summary>
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(500);
+
+    private static readonly TimeSpan StartCheckTimeout = TimeSpan.FromSeconds(10);
 
     private readonly BatchSink _sink;
     private readonly BatchStageOptions _options;
@@ -29,8 +33,17 @@ public sealed partial class KafkaBatchStage
     // start at an offset of the sink's own (a checkpoint) that the group has not committed.
     private readonly Dictionary<TopicPartition, long> _uncommitted = [];
 
+    private readonly LogContinuity _continuity = new();
+
+    // Where this member had read each partition up to, kept when the partition goes: after a broker came back empty
+    // the group's committed offsets are gone too, and only this says the new log starts below where reading was.
+    private readonly Dictionary<TopicPartition, long> _lastRead = [];
+
     private IConsumer<byte[]?, byte[]?>? _consumer;
     private BatchAttempt _attempt = BatchAttempt.First;
+
+    // Tries of the current batch that failed in a row for a reason other than an outage (Outages).
+    private int _suspectFailures;
 
     public KafkaBatchStage(string name, BatchSink sink, BatchStageOptions options, BatchStageStatus status, ILogger logger)
     {
@@ -88,12 +101,14 @@ public sealed partial class KafkaBatchStage
             while (!cancellation.IsCancellationRequested)
             {
                 consumer.Collect(_batch, _options.MaxBatchSize, _options.BatchInterval, cancellation, r => _sink.Owns(r.TopicPartition));
+                CheckContinuity();
                 if (_batch.Count > 0)
                 {
                     Process(consumer, cancellation);
                 }
 
                 Commit(consumer);
+                Observe(consumer);
             }
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
@@ -111,6 +126,7 @@ public sealed partial class KafkaBatchStage
         var started = Stopwatch.GetTimestamp();
         var records = _batch.Count;
         _attempt = BatchAttempt.First;
+        _suspectFailures = 0;
         var durable = _retries.Execute(token =>
         {
             if (_attempt.IsRetry)
@@ -132,16 +148,14 @@ public sealed partial class KafkaBatchStage
             _uncommitted[partition] = next;
         }
 
-        foreach (var topic in _sink.Subscription)
-        {
-            Status.LagByTopic[topic] = consumer.OfAssignment(topic);
-        }
-
         Status.Health.Succeeded();
         _sink.Completed(records, Stopwatch.GetElapsedTime(started));
     }
 
-    /// <summary>A try failed (<paramref name="failures"/> so far): pause reading, say so, and set up the next try.</summary>
+    /// <summary>
+    /// A try failed (<paramref name="failures"/> so far): pause reading, say so, and set up the next try. An outage is
+    /// waited out for as long as it lasts; only tries that fail in a row for another reason make the batch suspect.
+    /// </summary>
     private void Failed(Exception error, int failures, TimeSpan delay)
     {
         if (failures == 1)
@@ -149,7 +163,9 @@ public sealed partial class KafkaBatchStage
             _consumer!.Pause(_consumer.Assignment);
         }
 
-        _attempt = new BatchAttempt(failures + 1, error, failures >= _options.PoisonAfterFailures);
+        var outage = Outages.IsOutage(error);
+        _suspectFailures = outage ? 0 : _suspectFailures + 1;
+        _attempt = new BatchAttempt(failures + 1, error, _suspectFailures >= _options.PoisonAfterFailures, outage);
         Status.Health.Failed(_sink.Failed(error, _batch.Count, _attempt, delay));
     }
 
@@ -192,9 +208,42 @@ public sealed partial class KafkaBatchStage
         }
     }
 
+    /// <summary>
+    /// Where a partition just assigned starts: the sink's own offset (a checkpoint) or the group's committed one,
+    /// checked against the log's range now. Below its start, the records between were evicted and reading starts at
+    /// the log's start; beyond its end (or, with nothing committed, below where this member had read before), the log
+    /// was replaced and is read from its beginning.
+    /// </summary>
     private TopicPartitionOffset Assigned(IConsumer<byte[]?, byte[]?> consumer, TopicPartition partition)
     {
         var start = _sink.Assigned(consumer, partition);
+        _continuity.Forget(partition);
+        try
+        {
+            var committed = start.IsSpecial ? consumer.Committed([partition], StartCheckTimeout).Single().Offset : start;
+            var range = consumer.QueryWatermarkOffsets(partition, StartCheckTimeout);
+            var from = committed.IsSpecial ? _lastRead.GetValueOrDefault(partition) : committed.Value;
+            var found = LogContinuity.CheckStart(partition, from, range.Low.Value, range.High.Value);
+            if (committed.IsSpecial && found?.Kind != LogBreakKind.Replaced)
+            {
+                found = null; // nothing committed: a new group reads from the start, as it should
+            }
+
+            if (found is not null)
+            {
+                Lost([found]);
+                start = found.Kind == LogBreakKind.Replaced ? Offset.Beginning : range.Low;
+            }
+            else if (!committed.IsSpecial)
+            {
+                _continuity.Expect(partition, committed.Value);
+            }
+        }
+        catch (KafkaException e)
+        {
+            StartUnchecked(_logger, Name, partition.Topic, partition.Partition.Value, e.Error.Reason);
+        }
+
         if (!start.IsSpecial)
         {
             _uncommitted[partition] = start.Value;
@@ -210,12 +259,69 @@ public sealed partial class KafkaBatchStage
             // Records of a revoked partition not made durable yet are its next owner's, which reads them again.
             _batch.RemoveAll(r => r.TopicPartition == partition);
             _uncommitted.Remove(partition);
+            _continuity.Forget(partition);
             _sink.Released(partition);
+        }
+    }
+
+    /// <summary>Checks each record of the batch against where its partition should continue, and reports what Kafka lost.</summary>
+    private void CheckContinuity()
+    {
+        List<LogBreak>? breaks = null;
+        foreach (var record in _batch)
+        {
+            if (_continuity.Check(record.TopicPartition, record.Offset.Value) is { } found)
+            {
+                (breaks ??= []).Add(found);
+            }
+
+            _lastRead[record.TopicPartition] = record.Offset.Value + 1;
+        }
+
+        if (breaks is not null)
+        {
+            Lost(breaks);
+        }
+    }
+
+    /// <summary>Counts and reports records Kafka lost; a partition whose log was replaced forgets the offsets of the old one.</summary>
+    private void Lost(IReadOnlyCollection<LogBreak> breaks)
+    {
+        foreach (var replaced in breaks.Where(b => b.Kind == LogBreakKind.Replaced))
+        {
+            _uncommitted.Remove(replaced.Partition);
+            _sink.LogReplaced(replaced.Partition);
+        }
+
+        Status.Found(breaks);
+        RecordsLost(_logger, Name, breaks.Sum(b => b.Lost), string.Join("; ", breaks));
+    }
+
+    /// <summary>After each read: the lag behind the end of each input topic, and the ends seen (from the consumer's own fetches: no request).</summary>
+    private void Observe(IConsumer<byte[]?, byte[]?> consumer)
+    {
+        foreach (var partition in consumer.Assignment)
+        {
+            if (consumer.GetWatermarkOffsets(partition).High is { IsSpecial: false } end)
+            {
+                _continuity.SawEnd(partition, end.Value);
+            }
+        }
+
+        foreach (var topic in _sink.Subscription)
+        {
+            Status.LagByTopic[topic] = consumer.OfAssignment(topic);
         }
     }
 
     [LoggerMessage(1, LogLevel.Information, "The {Stage}'s batch went through after {Attempts} tries; reading resumed")]
     private static partial void Recovered(ILogger logger, string stage, int attempts);
+
+    [LoggerMessage(3, LogLevel.Warning, "Kafka lost {Lost} record(s) before the {Stage} read them: {Breaks}")]
+    private static partial void RecordsLost(ILogger logger, string stage, long lost, string breaks);
+
+    [LoggerMessage(4, LogLevel.Warning, "The {Stage} could not check where {Topic} [{Partition}] starts against the log: {Reason}")]
+    private static partial void StartUnchecked(ILogger logger, string stage, string topic, int partition, string reason);
 
     [LoggerMessage(2, LogLevel.Warning, "The {Stage}'s commit of {Partitions} partition offset(s) is deferred to the next batch: {Reason}")]
     private static partial void CommitDeferred(ILogger logger, string stage, int partitions, string reason);

@@ -9,6 +9,7 @@ using CryptoEtl.Kafka;
 using CryptoEtl.Kafka.Stages;
 using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Telemetry;
+using CryptoEtl.ServiceDefaults.Failures;
 
 namespace CryptoEtl.Processor.Loading;
 
@@ -71,10 +72,10 @@ public sealed class Loader : BatchSink
     }
 
     /// <summary>
-    /// Writes the batch. After <see cref="LoaderOptions.PoisonAfterFailures"/> refusals it writes the records one at a
-    /// time: if the store takes some, or refuses each for what it is, those records are the problem, not the store,
-    /// and they are dead-lettered (<c>store_rejected</c>); if it takes none and the errors may pass, the store is down,
-    /// and the batch waits for it.
+    /// Writes the batch. While the store is out (<see cref="Outages"/>) the stage waits and tries again, however long
+    /// it takes. After <see cref="BatchStageOptions.PoisonAfterFailures"/> refusals in a row for another reason it
+    /// writes the records one at a time (<see cref="WriteOneByOne"/>) and dead-letters those the store refuses alone
+    /// (<c>store_rejected</c>).
     /// </summary>
     public override IReadOnlyDictionary<TopicPartition, long> Write(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, BatchAttempt attempt, CancellationToken cancellation)
     {
@@ -97,7 +98,12 @@ public sealed class Loader : BatchSink
     {
         _telemetry.WriteFailures.Add(1);
         _logger.WriteFailed(records, attempt.Number, delay, error.Message);
-        return _writing ? $"the store refuses writes: {error.Message}" : $"the batch cannot be decoded: {error.Message}";
+        return (_writing, attempt.AfterOutage) switch
+        {
+            (true, true) => $"waiting for the store (outage): {error.Message}",
+            (true, false) => $"the store refuses writes: {error.Message}",
+            _ => $"the batch cannot be decoded: {error.Message}",
+        };
     }
 
     public override void Completed(int records, TimeSpan elapsed)
@@ -166,8 +172,10 @@ public sealed class Loader : BatchSink
     }
 
     /// <summary>
-    /// Writes each record alone and dead-letters those the store refuses, unless it refuses all of them and some for a
-    /// reason that may pass (a timeout, a lost connection: <see cref="TransientFailures"/>); then the store is down and it throws.
+    /// Writes each record alone and dead-letters those the store refuses for what they are, provided the store
+    /// demonstrably works: it took other records of the batch, or it answers a ping. An outage (<see cref="Outages"/>:
+    /// no space, I/O errors, a lost connection, no primary) ends the pass at once and the batch waits for the store; so
+    /// does a batch the store refuses entirely while it does not answer.
     /// </summary>
     private WriteSummary WriteOneByOne(IReadOnlyList<(ConsumeResult<byte[]?, byte[]?> Record, StoreBatch Alone)> records, CancellationToken cancellation)
     {
@@ -182,15 +190,16 @@ public sealed class Loader : BatchSink
                 Add(written, summary.Written);
                 Add(stale, summary.Stale);
             }
-            catch (Exception e) when (e is not OperationCanceledException)
+            catch (Exception e) when (!Outages.IsOutage(e))
             {
                 refused.Add((record, e));
             }
         }
 
-        if (refused.Count > 0 && refused.Count == records.Count && refused.Any(r => TransientFailures.IsTransient(r.Error)))
+        if (refused.Count > 0 && refused.Count == records.Count && !StoreAnswers(cancellation))
         {
-            throw new AggregateException("The store refused every record of the batch, one at a time too.", refused.Select(r => r.Error));
+            throw new OutageException("The store", $"it refused every record of the batch, one at a time too, and does not answer a ping (first: {refused[0].Error.Message})",
+                new AggregateException(refused.Select(r => r.Error)));
         }
 
         foreach (var (record, error) in refused)
@@ -206,6 +215,19 @@ public sealed class Loader : BatchSink
             {
                 into[collection] = into.GetValueOrDefault(collection) + count;
             }
+        }
+    }
+
+    private bool StoreAnswers(CancellationToken cancellation)
+    {
+        try
+        {
+            _store.PingAsync(cancellation).WaitAsync(TimeSpan.FromSeconds(10), cancellation).GetAwaiter().GetResult();
+            return true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
+        {
+            return false;
         }
     }
 

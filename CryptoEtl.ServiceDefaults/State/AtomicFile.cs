@@ -1,6 +1,9 @@
 namespace CryptoEtl.ServiceDefaults.State;
 
-/// <summary>Writes a whole file so that a crash leaves either the old or the new content, never a torn mix.</summary>
+/// <summary>
+/// Writes a whole file so that a crash leaves either the old or the new content, never a torn mix. A write that fails
+/// (no space left) leaves the old file and removes its half-written copy, so that it gives back the space it took.
+/// </summary>
 public static class AtomicFile
 {
     public static void WriteAllText(string path, string content) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(content));
@@ -10,12 +13,20 @@ public static class AtomicFile
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temporary = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
-        using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        try
         {
-            stream.Write(content);
-            stream.Flush(flushToDisk);
-        }
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk);
+            }
 
-        File.Move(temporary, path, overwrite: true);
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (IOException)
+        {
+            File.Delete(temporary);
+            throw;
+        }
     }
 }

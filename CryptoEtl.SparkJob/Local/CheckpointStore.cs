@@ -48,13 +48,13 @@ public sealed class CheckpointStore
     }
 
     /// <summary>
-    /// Saves unless the file on disk is already further ahead: then another instance owns the partition now and this
-    /// one must let it go (returns false).
+    /// Saves unless the file on disk is already further ahead (in a later log of the partition, or further in the same
+    /// one): then another instance owns the partition now and this one must let it go (returns false).
     /// </summary>
     public bool Save(TopicPartition partition, PartitionCheckpoint checkpoint)
     {
         var path = PathOf(partition);
-        if (File.Exists(path) && ReadNextOffset(path) > checkpoint.NextOffset)
+        if (File.Exists(path) && ReadPosition(path).CompareTo((checkpoint.LogEpoch, checkpoint.NextOffset)) > 0)
         {
             return false;
         }
@@ -63,18 +63,22 @@ public sealed class CheckpointStore
         return true;
     }
 
-    /// <summary>Forgets a partition's checkpoint: it starts again from its committed offset, or the beginning.</summary>
-    public void Delete(TopicPartition partition) => File.Delete(PathOf(partition));
-
     private string PathOf(TopicPartition partition) => Path.Combine(_directory, $"{partition.Topic}-{partition.Partition.Value}.json");
 
-    private static long ReadNextOffset(string path)
+    private static (int LogEpoch, long NextOffset) ReadPosition(string path)
     {
         using var stream = File.OpenRead(path);
         using var document = JsonDocument.Parse(stream);
-        return document.RootElement.GetProperty(nameof(PartitionCheckpoint.NextOffset)).GetInt64();
+        var root = document.RootElement;
+        return (root.TryGetProperty(nameof(PartitionCheckpoint.LogEpoch), out var epoch) ? epoch.GetInt32() : 0,
+            root.GetProperty(nameof(PartitionCheckpoint.NextOffset)).GetInt64());
     }
 }
 
 /// <summary>A partition's state and the offset of the first record it does not cover.</summary>
-public sealed record PartitionCheckpoint(long NextOffset, PartitionState State, DateTimeOffset WrittenAt, string Owner);
+/// <param name="LogEpoch">
+/// Which log of the partition <paramref name="NextOffset"/> is an offset of: it goes up by one each time the log is
+/// replaced (a broker that came back empty, a recreated topic), whose offsets start again from zero while the state
+/// carries on.
+/// </param>
+public sealed record PartitionCheckpoint(long NextOffset, PartitionState State, DateTimeOffset WrittenAt, string Owner, int LogEpoch = 0);

@@ -41,6 +41,9 @@ public sealed class LocalExecutor : BatchSink
     private readonly string _owner = $"{Environment.MachineName}/{Environment.ProcessId}";
     private readonly ConcurrentDictionary<int, PartitionState> _states = new();
 
+    // Per owned partition, which log of it the offsets refer to (PartitionCheckpoint.LogEpoch).
+    private readonly ConcurrentDictionary<int, int> _epochs = new();
+
     /// <param name="producer">The service's producer, for outputs and dead letters; <paramref name="maxMessageBytes"/> is its <c>message.max.bytes</c>.</param>
     public LocalExecutor(IProducer<byte[]?, byte[]?> producer, int? maxMessageBytes, ISchemaRegistryClient registry, TransformOptions transform,
         LocalExecutorOptions options, string checkpointDirectory, SparkJobTelemetry telemetry, TimeProvider clock, ILogger logger)
@@ -79,14 +82,15 @@ public sealed class LocalExecutor : BatchSink
 
     /// <summary>
     /// Transforms the batch and checkpoints it. A retry starts again from the checkpoints: the in-memory state may be
-    /// ahead of what is durable. After <see cref="BatchStageOptions.PoisonAfterFailures"/> failed tries for a reason
-    /// retrying does not cure (<see cref="TransientFailures"/>), the records are taken one at a time instead.
+    /// ahead of what is durable. An outage (<see cref="Outages"/>: Kafka, the registry, a full disk) is waited out;
+    /// after <see cref="BatchStageOptions.PoisonAfterFailures"/> tries in a row that failed for another reason, the
+    /// records are taken one at a time instead.
     /// </summary>
     public override IReadOnlyDictionary<TopicPartition, long> Write(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, BatchAttempt attempt, CancellationToken cancellation)
     {
-        if (attempt.SuspectsPoison && attempt.LastError is { } error && !TransientFailures.IsTransient(error))
+        if (attempt.SuspectsPoison)
         {
-            _logger.IsolatingBatch(batch.Count, attempt.Number - 1, error.Message);
+            _logger.IsolatingBatch(batch.Count, attempt.Number - 1, attempt.LastError!.Message);
             return IsolatePoison(batch, cancellation);
         }
 
@@ -144,7 +148,7 @@ public sealed class LocalExecutor : BatchSink
         {
             var checkpoint = _checkpoints.Load(partition);
             _states[partition.Partition.Value] = checkpoint?.State ?? new PartitionState();
-            resumeAt[partition] = checkpoint?.NextOffset ?? 0;
+            resumeAt[partition] = ResumeAt(partition, checkpoint);
         }
 
         var durable = ProcessBatch([.. batch.Where(r => resumeAt.TryGetValue(r.TopicPartition, out var next) && r.Offset.Value >= next)], cancellation);
@@ -157,8 +161,8 @@ public sealed class LocalExecutor : BatchSink
     }
 
     /// <summary>
-    /// A batch failed <see cref="LocalExecutorOptions.PoisonAfterFailures"/> times for a reason retrying does not cure
-    /// (<see cref="TransientFailures"/>). Its records are taken again one at a time from the last checkpoint, each
+    /// A batch failed <see cref="BatchStageOptions.PoisonAfterFailures"/> times in a row for a reason other than an
+    /// outage (<see cref="Outages"/>). Its records are taken again one at a time from the last checkpoint, each
     /// checkpointed on its own; a record whose processing, delivery or checkpoint fails is dead-lettered
     /// (<c>processing_failed</c>, with the error) and its partition moves on from the state before it.
     /// </summary>
@@ -170,9 +174,8 @@ public sealed class LocalExecutor : BatchSink
         foreach (var records in batch.GroupBy(r => r.Partition.Value))
         {
             var partition = new TopicPartition(Topics.Snapshots, records.Key);
-            var checkpoint = _checkpoints.Load(partition);
-            var resumeAt = checkpoint?.NextOffset ?? 0;
-            foreach (var record in records.Where(r => r.Offset.Value >= resumeAt).OrderBy(r => r.Offset.Value))
+            var resumeAt = ResumeAt(partition, _checkpoints.Load(partition));
+            foreach (var record in records.Where(r => r.Offset.Value >= resumeAt))
             {
                 if (!_states.ContainsKey(records.Key))
                 {
@@ -187,7 +190,7 @@ public sealed class LocalExecutor : BatchSink
                     Checkpoint(records.Key, record.Offset.Value + 1, durable);
                     results.Add(result);
                 }
-                catch (Exception e) when (e is not OperationCanceledException && !TransientFailures.IsTransient(e))
+                catch (Exception e) when (!Outages.IsOutage(e))
                 {
                     _logger.PoisonRecord(record.Partition.Value, record.Offset.Value, e.Message);
                     _states[records.Key] = _checkpoints.Load(partition)?.State ?? new PartitionState();
@@ -214,7 +217,8 @@ public sealed class LocalExecutor : BatchSink
             return;
         }
 
-        if (_checkpoints.Save(new TopicPartition(Topics.Snapshots, partition), new PartitionCheckpoint(next, state, _clock.GetUtcNow(), _owner)))
+        var checkpoint = new PartitionCheckpoint(next, state, _clock.GetUtcNow(), _owner, _epochs.GetValueOrDefault(partition));
+        if (_checkpoints.Save(new TopicPartition(Topics.Snapshots, partition), checkpoint))
         {
             durable[new TopicPartition(Topics.Snapshots, partition)] = next;
         }
@@ -270,32 +274,42 @@ public sealed class LocalExecutor : BatchSink
         return new PartitionResult(output.Ticks.Count, output.Candles.Count, output.Alerts.Count, output.Late.Count, output.Duplicates, rejected);
     }
 
-    /// <summary>A partition resumes from its checkpoint, when it has one that fits the log.</summary>
+    /// <summary>
+    /// A partition resumes from its checkpoint (the stage checks it against the log: one beyond the log's end means the
+    /// log was replaced, <see cref="LogReplaced"/>).
+    /// </summary>
     public override Offset Assigned(IConsumer<byte[]?, byte[]?> consumer, TopicPartition partition)
     {
         var checkpoint = _checkpoints.Load(partition);
-        if (checkpoint is not null && consumer.QueryWatermarkOffsets(partition, TimeSpan.FromSeconds(10)).High is { IsSpecial: false } end && checkpoint.NextOffset > end.Value)
-        {
-            // The log is shorter than the checkpoint says: the topic was recreated (the embedded broker keeps it in
-            // memory, so every run starts empty). The checkpoint belongs to the old log; start this partition afresh.
-            _logger.CheckpointBeyondLog(partition.Partition.Value, checkpoint.NextOffset, end.Value, checkpoint.WrittenAt);
-            _checkpoints.Delete(partition);
-            checkpoint = null;
-        }
-
         _states[partition.Partition.Value] = checkpoint?.State ?? new PartitionState();
-        var offset = checkpoint is null ? Offset.Unset : new Offset(checkpoint.NextOffset);
+        _epochs[partition.Partition.Value] = checkpoint?.LogEpoch ?? 0;
         _logger.Assigned(partition.Partition.Value, checkpoint is null ? "committed or earliest" : checkpoint.NextOffset.ToString(CultureInfo.InvariantCulture),
             checkpoint is null ? "no checkpoint" : $"checkpoint of {checkpoint.Owner} at {checkpoint.WrittenAt:O}");
-        return offset;
+        return checkpoint is null ? Offset.Unset : new Offset(checkpoint.NextOffset);
+    }
+
+    /// <summary>
+    /// The partition's log was replaced: its offsets start again, so its next checkpoint belongs to the next log epoch
+    /// (which no older checkpoint fences), while its state carries on: the new log continues the same market.
+    /// </summary>
+    public override void LogReplaced(TopicPartition partition)
+    {
+        var epoch = Math.Max(_epochs.GetValueOrDefault(partition.Partition.Value), _checkpoints.Load(partition)?.LogEpoch ?? 0) + 1;
+        _epochs[partition.Partition.Value] = epoch;
+        _logger.LogReplaced(partition.Partition.Value, epoch);
     }
 
     /// <summary>The partition's next owner resumes from its checkpoint.</summary>
     public override void Released(TopicPartition partition)
     {
         _states.TryRemove(partition.Partition.Value, out _);
+        _epochs.TryRemove(partition.Partition.Value, out _);
         _logger.Revoked(partition.Partition.Value);
     }
+
+    /// <summary>The first offset a checkpoint does not cover, in the partition's current log (0 when it is of an older log).</summary>
+    private long ResumeAt(TopicPartition partition, PartitionCheckpoint? checkpoint) =>
+        checkpoint is not null && checkpoint.LogEpoch == _epochs.GetValueOrDefault(partition.Partition.Value) ? checkpoint.NextOffset : 0;
 
     private void Record(int records, PartitionResult[] results, TimeSpan elapsed)
     {

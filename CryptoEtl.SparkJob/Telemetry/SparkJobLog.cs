@@ -23,10 +23,10 @@ internal static partial class SparkJobLog
     [LoggerMessage(7, LogLevel.Warning, "Commit of {Partitions} checkpointed offsets deferred to the next batch: {Reason}")]
     public static partial void CommitDeferred(this ILogger logger, int partitions, string reason);
 
-    [LoggerMessage(8, LogLevel.Warning, "Partition {Partition}: the checkpoint (offset {Checkpointed}, written {WrittenAt:O}) is beyond the end of the log ({End}), so the topic was recreated; discarding it and starting the partition afresh")]
-    public static partial void CheckpointBeyondLog(this ILogger logger, int partition, long checkpointed, long end, DateTimeOffset writtenAt);
+    [LoggerMessage(8, LogLevel.Information, "Partition {Partition}: its log was replaced; the state carries on, and checkpoints count offsets of the new log (log epoch {Epoch})")]
+    public static partial void LogReplaced(this ILogger logger, int partition, int epoch);
 
-    [LoggerMessage(9, LogLevel.Warning, "A batch of {Records} records failed {Failures} times for a reason retrying does not cure ({Error}); taking its records one at a time")]
+    [LoggerMessage(9, LogLevel.Warning, "A batch of {Records} records failed {Failures} times for a reason other than an outage ({Error}); taking its records one at a time")]
     public static partial void IsolatingBatch(this ILogger logger, int records, int failures, string error);
 
     [LoggerMessage(10, LogLevel.Error, "Partition {Partition} offset {Offset} cannot be processed ({Error}); dead-lettered as processing_failed, the partition moves on")]

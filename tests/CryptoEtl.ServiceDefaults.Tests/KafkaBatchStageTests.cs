@@ -13,18 +13,25 @@ public sealed partial class KafkaBatchStageTests
 {
     private const string Group = "stage-test";
 
-    [Fact]
-    public async Task A_failed_batch_is_tried_again_with_the_same_records_and_nothing_is_committed_until_it_goes_through()
+    /// <summary>
+    /// An outage (a store that does not answer) is waited out and never makes the batch suspect; an error of another
+    /// kind does, after PoisonAfterFailures tries in a row.
+    /// </summary>
+    [Theory]
+    [InlineData(true, new[] { false, false, false, false })]
+    [InlineData(false, new[] { false, false, true, true })]
+    public async Task A_failed_batch_is_tried_again_with_the_same_records_and_nothing_is_committed_until_it_goes_through(bool outage, bool[] suspects)
     {
         await using var infrastructure = await EmbeddedInfrastructure.StartAsync(createPipelineTopics: false);
         infrastructure.Broker.CreateTopic("input", 2);
         await ProduceAsync(infrastructure, 10);
-        var sink = new FlakySink(failures: 3);
+        var error = outage ? (Exception)new TimeoutException("the sink is down (simulated)") : new InvalidOperationException("the sink is down (simulated)");
+        var sink = new FlakySink(failures: 3, error);
         var options = new TestOptions { ConsumerGroup = Group, BatchInterval = TimeSpan.FromMilliseconds(200), MaxRetryDelay = TimeSpan.FromMilliseconds(400), PoisonAfterFailures = 2 };
 
         using (var running = new RunningStage(new KafkaBatchStage("test stage", sink, options, new BatchStageStatus(), NullLogger.Instance), infrastructure.ConsumerConfig(Group)))
         {
-            await Eventually.TrueAsync(() => sink.Failures >= 1, TimeSpan.FromSeconds(30), "the first try to fail");
+            await Eventually.TrueAsync(() => running.Status.Health.Error is not null, TimeSpan.FromSeconds(30), "the first try to fail");
             var health = running.Status.Health.Check();
             Assert.Equal(HealthStatus.Unhealthy, health.Status);
             Assert.Contains("the sink is down (simulated)", health.Description, StringComparison.Ordinal);
@@ -35,16 +42,18 @@ public sealed partial class KafkaBatchStageTests
             Assert.Equal(0, running.Status.LagByTopic["input"]);
         }
 
-        // Every try got the same records; the ones after the first knew why the one before failed, and from the third
-        // (after PoisonAfterFailures failed tries) the sink is told to suspect a poison record.
+        // Every try got the same records; the ones after the first knew why the one before failed, whether it was an
+        // outage, and, unless it was, from the third (after PoisonAfterFailures failed tries) the sink is told to suspect
+        // a poison record.
         var tries = sink.Tries.Snapshot().Where(t => t.Records.Count > 0).ToList();
         Assert.True(tries.Count >= 4, $"{tries.Count} tries");
         var first = tries[0].Records;
         Assert.All(tries.Take(4), t => Assert.Equal(first, t.Records));
         Assert.Equal([1, 2, 3, 4], tries.Take(4).Select(t => t.Attempt.Number));
         Assert.Null(tries[0].Attempt.LastError);
-        Assert.All(tries.Skip(1).Take(3), t => Assert.IsType<TimeoutException>(t.Attempt.LastError));
-        Assert.Equal([false, false, true, true], tries.Take(4).Select(t => t.Attempt.SuspectsPoison));
+        Assert.All(tries.Skip(1).Take(3), t => Assert.Same(error, t.Attempt.LastError));
+        Assert.All(tries.Skip(1).Take(3), t => Assert.Equal(outage, t.Attempt.AfterOutage));
+        Assert.Equal(suspects, tries.Take(4).Select(t => t.Attempt.SuspectsPoison));
         Assert.Equal(10, tries.SelectMany(t => t.Records).Distinct().Count());
     }
 
@@ -74,8 +83,8 @@ public sealed partial class KafkaBatchStageTests
     [OptionsValidator]
     private sealed partial class TestOptionsValidator : IValidateOptions<TestOptions>;
 
-    /// <summary>Fails its first <c>failures</c> tries as a store that does not answer does, and records what each try was given.</summary>
-    private sealed class FlakySink(int failures) : BatchSink
+    /// <summary>Fails its first <c>failures</c> tries with <c>error</c>, and records what each try was given.</summary>
+    private sealed class FlakySink(int failures, Exception error) : BatchSink
     {
         private int _failed;
 
@@ -91,7 +100,7 @@ public sealed partial class KafkaBatchStageTests
             if (batch.Count > 0 && Failures < failures)
             {
                 Interlocked.Increment(ref _failed);
-                throw new TimeoutException("the sink is down (simulated)");
+                throw error;
             }
 
             return NextOffsets(batch);

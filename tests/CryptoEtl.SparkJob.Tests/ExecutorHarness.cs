@@ -69,15 +69,17 @@ internal sealed class ExecutorHarness : IAsyncDisposable
     }
 
     /// <summary>What the outputs must amount to: the transformation over each partition's records in offset order.</summary>
-    public StoreView Expected(TransformOptions? options = null)
+    /// <param name="after">A harness whose log came before this one's (a broker that came back empty): its records come first in each partition.</param>
+    public StoreView Expected(TransformOptions? options = null, ExecutorHarness? after = null)
     {
         var view = new StoreView();
         var transform = new StreamTransform(options ?? new TransformOptions());
-        foreach (var partition in _produced.GroupBy(p => p.Partition))
+        var logs = (after?._produced.Select(p => (Log: 0, p.Partition, p.Offset, p.Snapshot)) ?? []).Concat(_produced.Select(p => (Log: 1, p.Partition, p.Offset, p.Snapshot)));
+        foreach (var partition in logs.GroupBy(p => p.Partition))
         {
             var state = new PartitionState();
             var output = new TransformOutput();
-            var ordered = partition.OrderBy(p => p.Offset).ToList();
+            var ordered = partition.OrderBy(p => p.Log).ThenBy(p => p.Offset).ToList();
             for (var i = 0; i < ordered.Count; i++)
             {
                 transform.Process(state, ordered[i].Snapshot, i, output);

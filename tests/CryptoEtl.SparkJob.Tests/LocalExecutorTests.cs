@@ -94,25 +94,35 @@ public sealed class LocalExecutorTests : IAsyncLifetime
         Assert.NotEmpty(Directory.GetFiles(_harness.Checkpoints, "crypto.market.snapshots-*.json"));
     }
 
+    /// <summary>
+    /// A broker that comes back empty (every embedded run starts a new one too) holds a log whose offsets start again
+    /// below the checkpoints: each partition is read from the new log's start, its state carries on, and the outputs
+    /// are those of one uninterrupted run over both logs; the stage says what happened.
+    /// </summary>
     [Fact]
-    public async Task Checkpoints_beyond_the_end_of_a_recreated_topic_are_discarded_and_the_partitions_start_afresh()
+    public async Task A_replaced_log_is_read_from_its_start_and_the_state_carries_on_as_in_one_uninterrupted_run()
     {
-        await _harness.ProduceAsync(Snapshots.Market(coins: 6, minutes: 20));
+        var market = Snapshots.Market(coins: 6, minutes: 22);
+        await _harness.ProduceAsync(market.Take(6 * 20));
         using (_harness.RunInProcess())
         {
             await _harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
         }
 
-        // A new embedded broker (as every embedded run starts one) with fewer records than the checkpoints cover.
         await using var next = await ExecutorHarness.StartAsync(_harness.Checkpoints);
-        await next.ProduceAsync(Snapshots.Market(coins: 6, minutes: 2));
-        using (next.RunInProcess())
+        await next.ProduceAsync(market.Skip(6 * 20));
+        using (var running = next.RunInProcess())
         {
             await next.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+            Assert.Contains("below this stage's position", running.Status.LastLoss?.Text, StringComparison.Ordinal);
+            Assert.Equal(0, running.Status.Lost.Values.Sum());
         }
 
-        (await next.ActualAsync()).AssertEqual(next.Expected());
+        var outputs = await _harness.ActualAsync();
+        outputs.Add(await next.ActualAsync());
+        outputs.AssertEqual(next.Expected(after: _harness));
         Assert.Equal(12, next.Infrastructure.ReadAll(Topics.Ticks).Count);
+        Assert.Empty(await next.DeadLettersAsync());
     }
 
     [Fact]

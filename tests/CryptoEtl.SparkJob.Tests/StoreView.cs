@@ -26,6 +26,25 @@ internal sealed class StoreView
 
     public void Add(MarketAlert alert) => Alerts[alert.AlertId] = alert;
 
+    /// <summary>What a store keeps after both streams of outputs.</summary>
+    public void Add(StoreView other)
+    {
+        foreach (var tick in other.Ticks.Values)
+        {
+            Add(tick);
+        }
+
+        foreach (var candle in other.Candles.Values)
+        {
+            Add(candle);
+        }
+
+        foreach (var alert in other.Alerts.Values)
+        {
+            Add(alert);
+        }
+    }
+
     public void AssertEqual(StoreView expected)
     {
         Assert.Equal(expected.Ticks.Count, Ticks.Count);

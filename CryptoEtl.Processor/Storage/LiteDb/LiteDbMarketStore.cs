@@ -1,4 +1,5 @@
 using CryptoEtl.Contracts.Market;
+using CryptoEtl.ServiceDefaults.Failures;
 using LiteDB;
 
 namespace CryptoEtl.Processor.Storage.LiteDb;
@@ -10,11 +11,22 @@ namespace CryptoEtl.Processor.Storage.LiteDb;
 /// Tick and candle ids start with the coin (and interval) and end with the Unix milliseconds of the event (13 digits
 /// for any date from 2001 to 2286), so their primary key orders them by coin and time: range queries need no secondary
 /// index, and every secondary index would cost write throughput (measured in bench/: about a third).
+/// A failure of the file (no space left, an I/O error) is an outage (<see cref="OutageException"/>): LiteDB may keep
+/// pages in memory that the failed write left half done (seen here: after a full disk, every later write failed with
+/// "empty page must be defined as empty type"), so the database is closed and opened again on the next call, which
+/// replays its log; the store comes back by itself once the disk does.
 /// </summary>
 public sealed class LiteDbMarketStore : IMarketStore
 {
-    private readonly LiteDatabase _database;
+    /// <summary>LiteDB's errors about a document rather than the file (a key or value it cannot hold).</summary>
+    private static readonly HashSet<int> AboutTheDocument =
+    [
+        LiteException.INDEX_DUPLICATE_KEY, LiteException.INVALID_INDEX_KEY, LiteException.INVALID_FORMAT, LiteException.DOCUMENT_MAX_DEPTH,
+        LiteException.INVALID_DATA_TYPE, LiteException.INVALID_NULL_CHAR_STRING,
+    ];
+
     private readonly string _path;
+    private LiteDatabase? _opened;
 
     /// <summary>
     /// Per coin, the event time (Unix ms) of its newest stored tick, read from the store the first time the coin is
@@ -38,8 +50,6 @@ public sealed class LiteDbMarketStore : IMarketStore
     public LiteDbMarketStore(string path)
     {
         _path = path;
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        _database = new LiteDatabase(new ConnectionString { Filename = path, Connection = ConnectionType.Direct }) { UtcDate = true };
     }
 
     /// <summary>
@@ -70,13 +80,13 @@ public sealed class LiteDbMarketStore : IMarketStore
 
     public string Description => $"LiteDB {_path}";
 
-    public Task InitializeAsync(CancellationToken cancellation)
+    public Task InitializeAsync(CancellationToken cancellation) => Locked(() =>
     {
         Alerts.EnsureIndex("event_time");
         Latest.EnsureIndex("market_cap");
         Candles.EnsureIndex("last_event_time"); // for the freshness check, which would otherwise read every candle
-        return Task.CompletedTask;
-    }
+        return true;
+    });
 
     public Task<WriteSummary> WriteAsync(StoreBatch batch, CancellationToken cancellation) => Locked(() =>
     {
@@ -97,7 +107,7 @@ public sealed class LiteDbMarketStore : IMarketStore
         var written = Collections.All.ToDictionary(c => c, _ => 0L);
         var stale = Collections.All.ToDictionary(c => c, _ => 0L);
         var newestPerCoin = batch.NewestPerCoin();
-        _database.BeginTrans();
+        Database.BeginTrans();
         try
         {
             WriteTicks(batch.Ticks, insertNewTicks);
@@ -119,12 +129,20 @@ public sealed class LiteDbMarketStore : IMarketStore
                 written[Collections.Alerts]++;
             }
 
-            _database.Commit();
+            Database.Commit();
         }
         catch
         {
-            _database.Rollback();
             _knownVersions.Clear();
+            try
+            {
+                Database.Rollback();
+            }
+            catch (Exception e) when (e is IOException or LiteException)
+            {
+                // The file failed: Locked closes the database, and opening it again rolls the transaction back.
+            }
+
             throw;
         }
 
@@ -220,10 +238,10 @@ public sealed class LiteDbMarketStore : IMarketStore
         };
     });
 
-    public Task PingAsync(CancellationToken cancellation) => Locked(() => _database.GetCollectionNames().Count());
+    public Task PingAsync(CancellationToken cancellation) => Locked(() => Database.GetCollectionNames().Count());
 
     public Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation) =>
-        Locked<IReadOnlyDictionary<string, long>>(() => Collections.All.ToDictionary(c => c, c => _database.GetCollection(c).LongCount()));
+        Locked<IReadOnlyDictionary<string, long>>(() => Collections.All.ToDictionary(c => c, c => Database.GetCollection(c).LongCount()));
 
     public Task<long> DeleteTicksBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellation) =>
         Locked(() => (long)Ticks.DeleteMany(Query.LT("event_time", cutoff.UtcDateTime)));
@@ -232,7 +250,8 @@ public sealed class LiteDbMarketStore : IMarketStore
     {
         lock (_gate)
         {
-            _database.Dispose();
+            _opened?.Dispose();
+            _opened = null;
         }
 
         return ValueTask.CompletedTask;
@@ -241,22 +260,63 @@ public sealed class LiteDbMarketStore : IMarketStore
     /// <summary>
     /// One operation at a time: LiteDB 5 can fail a read that runs while another thread's transaction writes
     /// ("page type must be collection page"), so the read API waits for the loader's batch, and the other way round.
+    /// A failure of the file closes the database (opened again by the next operation) and is reported as an outage.
     /// </summary>
     private Task<T> Locked<T>(Func<T> operation)
     {
         lock (_gate)
         {
-            return Task.FromResult(operation());
+            try
+            {
+                return Task.FromResult(operation());
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException || e is LiteException lite && !AboutTheDocument.Contains(lite.ErrorCode))
+            {
+                Close();
+                throw new OutageException(Description, e.Message, e);
+            }
         }
     }
 
-    private ILiteCollection<BsonDocument> Ticks => _database.GetCollection(Collections.Ticks);
+    /// <summary>The database, opened on first use and again after a failure closed it.</summary>
+    private LiteDatabase Database
+    {
+        get
+        {
+            if (_opened is null)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(_path))!);
+                _opened = new LiteDatabase(new ConnectionString { Filename = _path, Connection = ConnectionType.Direct }) { UtcDate = true };
+            }
 
-    private ILiteCollection<BsonDocument> Candles => _database.GetCollection(Collections.Candles);
+            return _opened;
+        }
+    }
 
-    private ILiteCollection<BsonDocument> Latest => _database.GetCollection(Collections.Latest);
+    /// <summary>Drops the database's in-memory state and what this store remembered of the file, which the failure may have made wrong.</summary>
+    private void Close()
+    {
+        try
+        {
+            _opened?.Dispose();
+        }
+        catch (Exception e) when (e is IOException or LiteException or UnauthorizedAccessException)
+        {
+            // Disposing checkpoints the log into the file, which fails as the write did; the log stays for the next open.
+        }
 
-    private ILiteCollection<BsonDocument> Alerts => _database.GetCollection(Collections.Alerts);
+        _opened = null;
+        _newestStoredTick.Clear();
+        _knownVersions.Clear();
+    }
+
+    private ILiteCollection<BsonDocument> Ticks => Database.GetCollection(Collections.Ticks);
+
+    private ILiteCollection<BsonDocument> Candles => Database.GetCollection(Collections.Candles);
+
+    private ILiteCollection<BsonDocument> Latest => Database.GetCollection(Collections.Latest);
+
+    private ILiteCollection<BsonDocument> Alerts => Database.GetCollection(Collections.Alerts);
 
     /// <summary>
     /// Documents with ids from <paramref name="prefix"/>from to <paramref name="prefix"/>to (exclusive), in Unix

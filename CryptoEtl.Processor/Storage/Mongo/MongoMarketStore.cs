@@ -1,5 +1,6 @@
 using CryptoEtl.Contracts.Market;
 using MongoDB.Bson;
+using CryptoEtl.ServiceDefaults.Failures;
 using MongoDB.Driver;
 
 namespace CryptoEtl.Processor.Storage.Mongo;
@@ -25,7 +26,7 @@ public sealed class MongoMarketStore : IMarketStore
 
     public string Description { get; }
 
-    public async Task InitializeAsync(CancellationToken cancellation)
+    public Task InitializeAsync(CancellationToken cancellation) => Guarded(async () =>
     {
         await Ticks.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument { { "coin_id", 1 }, { "event_time", 1 } }), cancellationToken: cancellation);
         await Candles.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument { { "coin_id", 1 }, { "interval", 1 }, { "window_start", -1 } }), cancellationToken: cancellation);
@@ -33,9 +34,10 @@ public sealed class MongoMarketStore : IMarketStore
         await Latest.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("market_cap", -1)), cancellationToken: cancellation);
         await Candles.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("last_event_time", -1)), cancellationToken: cancellation);
         await ApplyRetentionAsync(cancellation);
-    }
+        return true;
+    });
 
-    public async Task<WriteSummary> WriteAsync(StoreBatch batch, CancellationToken cancellation)
+    public Task<WriteSummary> WriteAsync(StoreBatch batch, CancellationToken cancellation) => Guarded(async () =>
     {
         var written = Collections.All.ToDictionary(c => c, _ => 0L);
         var stale = Collections.All.ToDictionary(c => c, _ => 0L);
@@ -62,15 +64,15 @@ public sealed class MongoMarketStore : IMarketStore
         Conditional(Collections.Candles, batch.Candles.Count, candles is null ? null : await candles, written, stale);
         Conditional(Collections.Latest, newest.Count, latest is null ? null : await latest, written, stale);
         return new WriteSummary(written, stale);
-    }
+    });
 
-    public async Task<IReadOnlyList<PriceTick>> LatestAsync(CancellationToken cancellation) =>
-        (await Latest.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(cancellation)).Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList();
+    public Task<IReadOnlyList<PriceTick>> LatestAsync(CancellationToken cancellation) => Guarded<IReadOnlyList<PriceTick>>(async () =>
+        (await Latest.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(cancellation)).Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList());
 
-    public async Task<PriceTick?> LatestAsync(string coinId, CancellationToken cancellation) =>
-        await Latest.Find(MongoWriteModels.IdFilter(coinId)).FirstOrDefaultAsync(cancellation) is { } d ? StoreDocuments.ToTick(ToDictionary(d)) : null;
+    public Task<PriceTick?> LatestAsync(string coinId, CancellationToken cancellation) => Guarded(async () =>
+        await Latest.Find(MongoWriteModels.IdFilter(coinId)).FirstOrDefaultAsync(cancellation) is { } d ? StoreDocuments.ToTick(ToDictionary(d)) : null);
 
-    public async Task<IReadOnlyList<Candle>> CandlesAsync(string coinId, string interval, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) =>
+    public Task<IReadOnlyList<Candle>> CandlesAsync(string coinId, string interval, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) => Guarded<IReadOnlyList<Candle>>(async () =>
         (await Candles.Find(new BsonDocument
             {
                 { "coin_id", coinId },
@@ -78,24 +80,24 @@ public sealed class MongoMarketStore : IMarketStore
                 { "window_start", new BsonDocument { { "$gte", from.UtcDateTime }, { "$lt", to.UtcDateTime } } },
             })
             .Sort(new BsonDocument("window_start", -1)).Limit(limit).ToListAsync(cancellation))
-        .Select(d => StoreDocuments.ToCandle(ToDictionary(d))).ToList();
+        .Select(d => StoreDocuments.ToCandle(ToDictionary(d))).ToList());
 
-    public async Task<IReadOnlyList<MarketAlert>> AlertsAsync(DateTimeOffset since, int limit, CancellationToken cancellation) =>
+    public Task<IReadOnlyList<MarketAlert>> AlertsAsync(DateTimeOffset since, int limit, CancellationToken cancellation) => Guarded<IReadOnlyList<MarketAlert>>(async () =>
         (await Alerts.Find(new BsonDocument("event_time", new BsonDocument("$gte", since.UtcDateTime)))
             .Sort(new BsonDocument("event_time", -1)).Limit(limit).ToListAsync(cancellation))
-        .Select(d => StoreDocuments.ToAlert(d["_id"].AsString, ToDictionary(d))).ToList();
+        .Select(d => StoreDocuments.ToAlert(d["_id"].AsString, ToDictionary(d))).ToList());
 
-    public async Task<IReadOnlyList<PriceTick>> TicksAsync(string coinId, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) =>
+    public Task<IReadOnlyList<PriceTick>> TicksAsync(string coinId, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) => Guarded<IReadOnlyList<PriceTick>>(async () =>
         (await Ticks.Find(new BsonDocument
             {
                 { "coin_id", coinId },
                 { "event_time", new BsonDocument { { "$gte", from.UtcDateTime }, { "$lt", to.UtcDateTime } } },
             })
             .Sort(new BsonDocument("event_time", 1)).Limit(limit).ToListAsync(cancellation))
-        .Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList();
+        .Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList());
 
     /// <summary>The newest tick is the newest latest quote (see LiteDbMarketStore.NewestAsync): ticks have no index that serves it.</summary>
-    public async Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation)
+    public Task<IReadOnlyDictionary<string, DateTimeOffset?>> NewestAsync(CancellationToken cancellation) => Guarded<IReadOnlyDictionary<string, DateTimeOffset?>>(async () =>
     {
         var newestQuote = await NewestAsync(Latest, "event_time", cancellation);
         return new Dictionary<string, DateTimeOffset?>
@@ -105,12 +107,12 @@ public sealed class MongoMarketStore : IMarketStore
             [Collections.Latest] = newestQuote,
             [Collections.Alerts] = await NewestAsync(Alerts, "event_time", cancellation),
         };
-    }
+    });
 
-    public Task PingAsync(CancellationToken cancellation) =>
-        _database.RunCommandAsync<BsonDocument>(new BsonDocument("ping", 1), cancellationToken: cancellation);
+    public Task PingAsync(CancellationToken cancellation) => Guarded(() =>
+        _database.RunCommandAsync<BsonDocument>(new BsonDocument("ping", 1), cancellationToken: cancellation));
 
-    public async Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation)
+    public Task<IReadOnlyDictionary<string, long>> CountsAsync(CancellationToken cancellation) => Guarded<IReadOnlyDictionary<string, long>>(async () =>
     {
         var counts = new Dictionary<string, long>();
         foreach (var collection in Collections.All)
@@ -119,15 +121,28 @@ public sealed class MongoMarketStore : IMarketStore
         }
 
         return counts;
-    }
+    });
 
-    public async Task<long> DeleteTicksBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellation) =>
-        (await Ticks.DeleteManyAsync(new BsonDocument("event_time", new BsonDocument("$lt", cutoff.UtcDateTime)), cancellation)).DeletedCount;
+    public Task<long> DeleteTicksBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellation) => Guarded(async () =>
+        (await Ticks.DeleteManyAsync(new BsonDocument("event_time", new BsonDocument("$lt", cutoff.UtcDateTime)), cancellation)).DeletedCount);
 
     public ValueTask DisposeAsync()
     {
         _database.Client.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Runs an operation, reporting every error that is not about a document (<see cref="MongoFailures"/>) as an outage.</summary>
+    private async Task<T> Guarded<T>(Func<Task<T>> operation)
+    {
+        try
+        {
+            return await operation();
+        }
+        catch (Exception e) when (MongoFailures.Classify(Description, e) is OutageException outage)
+        {
+            throw outage;
+        }
     }
 
     private IMongoCollection<BsonDocument> Ticks => _database.GetCollection<BsonDocument>(Collections.Ticks);
@@ -171,4 +186,40 @@ public sealed class MongoMarketStore : IMarketStore
 
     private static Dictionary<string, object?> ToDictionary(BsonDocument document) =>
         document.Elements.ToDictionary(e => e.Name, e => e.Value.IsBsonNull ? null : BsonTypeMapper.MapToDotNetValue(e.Value));
+}
+
+/// <summary>
+/// Which MongoDB errors are about a document rather than the server: the write errors whose codes say the document
+/// itself cannot be stored (https://www.mongodb.com/docs/manual/reference/error-codes/), with no write-concern error, and
+/// a document that does not serialize. Every other error (no primary, NotWritablePrimary, write concern not met, disk
+/// full, connection and server-selection errors, timeouts) is an outage.
+/// </summary>
+public static class MongoFailures
+{
+    private static readonly HashSet<int> AboutTheDocument =
+    [
+        2, // BadValue
+        9, // FailedToParse
+        14, // TypeMismatch
+        52, // DollarPrefixedFieldName
+        56, // EmptyFieldName
+        57, // DottedFieldName
+        66, // ImmutableField
+        121, // DocumentValidationFailure
+        10334, // BSONObjectTooLarge
+        11000, // DuplicateKey
+        17280, // KeyTooLong
+    ];
+
+    /// <summary>An <see cref="OutageException"/> of <paramref name="store"/> for an outage; the error itself when it is about a document or a cancellation.</summary>
+    public static Exception Classify(string store, Exception exception) =>
+        exception is OperationCanceledException || IsAboutTheDocument(exception) ? exception : new OutageException(store, exception.Message, exception);
+
+    public static bool IsAboutTheDocument(Exception exception) => exception switch
+    {
+        MongoBulkWriteException bulk => bulk.WriteConcernError is null && bulk.WriteErrors.Count > 0 && bulk.WriteErrors.All(e => AboutTheDocument.Contains(e.Code)),
+        MongoWriteException write => write.WriteConcernError is null && write.WriteError is { } error && AboutTheDocument.Contains(error.Code),
+        MongoDB.Bson.BsonException => true,
+        _ => false,
+    };
 }

@@ -28,8 +28,9 @@ internal sealed class LoaderHarness : IAsyncDisposable
 
     public string LiteDbPath => Path.Combine(StateDirectory, StoreRegistration.LiteDbFileName);
 
-    public static async Task<LoaderHarness> StartAsync() =>
-        new(await EmbeddedInfrastructure.StartAsync(), Directory.CreateTempSubdirectory("processor-state").FullName);
+    /// <param name="stateDirectory">Where the LiteDB file goes (a new temporary directory by default).</param>
+    public static async Task<LoaderHarness> StartAsync(string? stateDirectory = null) =>
+        new(await EmbeddedInfrastructure.StartAsync(), stateDirectory ?? Directory.CreateTempSubdirectory("processor-state").FullName);
 
     /// <summary>Produces records in the given order (encoded first, so none overtakes another).</summary>
     public async Task ProduceAsync<T>(string topic, IEnumerable<T> values, Func<T, string> key) where T : IAvroContract<T>
@@ -98,10 +99,21 @@ internal sealed class TestMeters : System.Diagnostics.Metrics.IMeterFactory
     }
 }
 
-/// <summary>A store that refuses writes while <see cref="Down"/> is set, like a database that is down or slow.</summary>
+/// <summary>
+/// A store that refuses writes while <see cref="Down"/> is set, like a database that is down or slow, or while
+/// <see cref="WriteFailure"/> is set, with that error, while it still answers a ping (a full disk, a primary stepping down).
+/// </summary>
 internal sealed class OutageStore(IMarketStore inner) : IMarketStore
 {
     public volatile bool Down;
+
+    private volatile Exception? _writeFailure;
+
+    public Exception? WriteFailure
+    {
+        get => _writeFailure;
+        set => _writeFailure = value;
+    }
 
     private volatile string? _refusedCoin;
 
@@ -124,6 +136,12 @@ internal sealed class OutageStore(IMarketStore inner) : IMarketStore
         {
             Interlocked.Increment(ref Refused);
             throw new TimeoutException("the store did not answer (simulated outage)");
+        }
+
+        if (WriteFailure is { } failure)
+        {
+            Interlocked.Increment(ref Refused);
+            throw failure;
         }
 
         if (batch.Ticks.Any(t => t.CoinId == RefusedCoin))
