@@ -35,6 +35,7 @@ public static class IngestApp
         builder.AddKafkaProducer<string, MarketSnapshot>(KafkaConnection.ConnectionName,
             (sp, producer) => producer.SetValueSerializer(new ContractSerializer<MarketSnapshot>(sp.GetRequiredService<ISchemaRegistryClient>())));
         builder.Services.AddSingleton<SnapshotPublisher>();
+        builder.Services.AddConsumerGroupLag(configuration);
         builder.Services.AddSingleton(_ => new SourceDedupe(StateDirectory.Resolve(configuration, ServiceName)));
         builder.AddRelationalStore(ServiceName, "ingest-runs.db");
         builder.Services.AddSingleton<RunLedger>();

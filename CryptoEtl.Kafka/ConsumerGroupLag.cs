@@ -21,18 +21,14 @@ public sealed record PartitionLag(string Topic, int Partition, long? Committed, 
 /// Measures consumer-group lag from committed offsets. Committed offsets are what survives a crash, so this is the lag
 /// that matters for freshness and for a drain before shutdown. The one way to measure lag: the services, the AppHost
 /// (through <c>/kafka/lag</c>), the tests and the benchmarks all use it, or <see cref="ConsumerLag.OfAssignment"/>
-/// for a consumer's own position.
+/// for a consumer's own position. A measurement that fails drops the client it used, so the next one starts afresh:
+/// a client kept across a broker that came back empty stayed unable to answer (seen here for 15 minutes).
 /// </summary>
 public sealed class ConsumerGroupLag(string bootstrapServers, TimeSpan? timeout = null) : IDisposable
 {
     private readonly TimeSpan _timeout = timeout ?? TimeSpan.FromSeconds(3);
-
-    private readonly Lazy<IConsumer<Ignore, Ignore>> _probe = new(() => new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
-    {
-        BootstrapServers = bootstrapServers,
-        GroupId = "cryptoetl-lag-probe",
-        EnableAutoCommit = false,
-    }).SetLogHandler((_, _) => { }).Build());
+    private readonly SemaphoreSlim _one = new(1, 1);
+    private IConsumer<Ignore, Ignore>? _probe;
 
     /// <summary>The group's lag per topic; null when Kafka does not answer in time.</summary>
     public async Task<GroupLag?> MeasureAsync(string group, IEnumerable<string> topics) =>
@@ -41,33 +37,57 @@ public sealed class ConsumerGroupLag(string bootstrapServers, TimeSpan? timeout 
             : null;
 
     /// <summary>The group's committed offset, the end offset and the lag of each partition of the topics; null when Kafka does not answer in time.</summary>
-    public async Task<IReadOnlyList<PartitionLag>?> MeasurePartitionsAsync(string group, IEnumerable<string> topics)
+    public Task<IReadOnlyList<PartitionLag>?> MeasurePartitionsAsync(string group, IEnumerable<string> topics) => WithProbeAsync<IReadOnlyList<PartitionLag>>(async (probe, admin) =>
     {
+        var partitions = topics.SelectMany(t => Partitions(admin, t)).ToList();
+        var committed = (await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, partitions)],
+            new ListConsumerGroupOffsetsOptions { RequestTimeout = _timeout })).Single().Partitions;
+        return [.. committed.OrderBy(c => c.Topic, StringComparer.Ordinal).ThenBy(c => c.Partition.Value).Select(c =>
+        {
+            var end = probe.QueryWatermarkOffsets(c.TopicPartition, _timeout).High.Value;
+            long? offset = c.Offset.IsSpecial ? null : c.Offset.Value;
+            return new PartitionLag(c.Topic, c.Partition.Value, offset, end, end - (offset ?? 0));
+        })];
+    });
+
+    /// <summary>Where each partition of the topic ends now (the offset its next record will get); null when Kafka does not answer in time.</summary>
+    public Task<IReadOnlyDictionary<int, long>?> EndsAsync(string topic) => WithProbeAsync<IReadOnlyDictionary<int, long>>((probe, admin) =>
+        Task.FromResult<IReadOnlyDictionary<int, long>>(Partitions(admin, topic).ToDictionary(p => p.Partition.Value, p => probe.QueryWatermarkOffsets(p, _timeout).High.Value)));
+
+    private IEnumerable<TopicPartition> Partitions(IAdminClient admin, string topic) =>
+        admin.GetMetadata(topic, _timeout).Topics.Single().Partitions.Select(p => new TopicPartition(topic, p.PartitionId));
+
+    /// <summary>One measurement at a time, on the probe client; one that fails drops the client, so the next starts afresh.</summary>
+    private async Task<T?> WithProbeAsync<T>(Func<IConsumer<Ignore, Ignore>, IAdminClient, Task<T>> measure) where T : class
+    {
+        await _one.WaitAsync();
         try
         {
-            using var admin = new DependentAdminClientBuilder(_probe.Value.Handle).Build();
-            var partitions = topics.SelectMany(t => admin.GetMetadata(t, _timeout).Topics.Single().Partitions.Select(p => new TopicPartition(t, p.PartitionId))).ToList();
-            var committed = (await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, partitions)],
-                new ListConsumerGroupOffsetsOptions { RequestTimeout = _timeout })).Single().Partitions;
-            return [.. committed.OrderBy(c => c.Topic, StringComparer.Ordinal).ThenBy(c => c.Partition.Value).Select(c =>
+            _probe ??= new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
             {
-                var end = _probe.Value.QueryWatermarkOffsets(c.TopicPartition, _timeout).High.Value;
-                long? offset = c.Offset.IsSpecial ? null : c.Offset.Value;
-                return new PartitionLag(c.Topic, c.Partition.Value, offset, end, end - (offset ?? 0));
-            })];
+                BootstrapServers = bootstrapServers,
+                GroupId = "cryptoetl-lag-probe",
+                EnableAutoCommit = false,
+            }).SetLogHandler((_, _) => { }).Build();
+            using var admin = new DependentAdminClientBuilder(_probe.Handle).Build();
+            return await measure(_probe, admin);
         }
         catch (KafkaException)
         {
+            _probe?.Dispose();
+            _probe = null;
             return null;
+        }
+        finally
+        {
+            _one.Release();
         }
     }
 
     public void Dispose()
     {
-        if (_probe.IsValueCreated)
-        {
-            _probe.Value.Dispose();
-        }
+        _probe?.Dispose();
+        _one.Dispose();
     }
 }
 

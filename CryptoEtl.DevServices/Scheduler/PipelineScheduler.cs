@@ -1,3 +1,4 @@
+using CryptoEtl.ServiceDefaults.Failures;
 using Polly;
 using Polly.Retry;
 
@@ -6,7 +7,8 @@ namespace CryptoEtl.DevServices.Scheduler;
 /// <summary>
 /// The Airflow stand-in of the embedded run: fires the DAG's schedule, at most one run at a time, retries each task
 /// with backoff, records every DAG run (including slots missed while stopped or skipped by a clock jump, so there is
-/// never a catch-up storm), and runs one now on request.
+/// never a catch-up storm), and runs one now on request. A history that cannot be written (a full disk) is waited out
+/// (<see cref="WaitOut"/>): the schedule carries on once it can, and the scheduler never exits over it.
 /// </summary>
 public sealed partial class PipelineScheduler(
     PipelineSchedule schedule,
@@ -17,6 +19,9 @@ public sealed partial class PipelineScheduler(
 {
     /// <summary>More missed slots than this are summarised by the last ones.</summary>
     public const int MaxRecordedSkips = 1000;
+
+    private static readonly TimeSpan HistoryWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan FinalSaveOnStop = TimeSpan.FromSeconds(10);
 
     private readonly SemaphoreSlim _active = new(1, 1);
     private readonly TaskCompletionSource _historyReady = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -32,10 +37,18 @@ public sealed partial class PipelineScheduler(
 
     public DateTimeOffset? NextRun { get; private set; }
 
-    /// <summary>Starts a manual run now, unless one is active (then returns null).</summary>
+    /// <summary>Starts a manual run now, unless one is active (then returns null). Throws an <see cref="OutageException"/> while the history cannot be written.</summary>
     public async Task<DagRun?> TriggerAsync(CancellationToken cancellation)
     {
-        await _historyReady.Task.WaitAsync(cancellation); // a trigger at start-up waits for the history's tables
+        try
+        {
+            await _historyReady.Task.WaitAsync(HistoryWait, cancellation); // a trigger at start-up waits for the history's tables
+        }
+        catch (TimeoutException)
+        {
+            throw new OutageException("The DAG run history", "it is not ready yet");
+        }
+
         if (!await _active.WaitAsync(0, cancellation))
         {
             return null;
@@ -47,10 +60,10 @@ public sealed partial class PipelineScheduler(
         {
             await history.SaveAsync(run, cancellation);
         }
-        catch
+        catch (Exception e)
         {
             _active.Release();
-            throw;
+            throw e is OperationCanceledException ? e : new OutageException("The DAG run history", e.Message, e);
         }
 
         _ = Task.Run(() => ExecuteHoldingGateAsync(run, CancellationToken.None), CancellationToken.None);
@@ -59,25 +72,22 @@ public sealed partial class PipelineScheduler(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        try
+        DateTimeOffset? lastScheduled = null;
+        await WaitOut.UntilDoneAsync(async token =>
         {
-            await history.MigrateAsync(stoppingToken);
-            var interrupted = await history.FailInterruptedAsync(clock.GetUtcNow(), stoppingToken);
+            await history.MigrateAsync(token);
+            var interrupted = await history.FailInterruptedAsync(clock.GetUtcNow(), token);
             if (interrupted > 0)
             {
                 Interrupted(logger, interrupted);
             }
 
-            _historyReady.TrySetResult();
-        }
-        catch (Exception e)
-        {
-            _historyReady.TrySetException(e);
-            throw;
-        }
+            lastScheduled = await history.LastScheduledAsync(token);
+        }, $"open the DAG run history ({history.Description})", logger, stoppingToken, clock);
+        _historyReady.TrySetResult();
 
         // First start: follow the schedule from now on; after a restart: from the last scheduled slot.
-        var last = await history.LastScheduledAsync(stoppingToken) ?? clock.GetUtcNow();
+        var last = lastScheduled ?? clock.GetUtcNow();
         Started = true;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -104,7 +114,7 @@ public sealed partial class PipelineScheduler(
             var toRun = schedule.Catchup ? due : [due[^1]];
             foreach (var missed in due.Except(toRun).TakeLast(MaxRecordedSkips))
             {
-                await history.SaveAsync(new DagRun
+                await SaveAsync(new DagRun
                 {
                     DagRunId = DagRun.ScheduledId(missed), LogicalTime = missed, State = DagRunState.Skipped, Trigger = "scheduled",
                     Error = "missed while the scheduler was not running (catchup is off)",
@@ -119,7 +129,7 @@ public sealed partial class PipelineScheduler(
             foreach (var logical in toRun)
             {
                 var run = new DagRun { DagRunId = DagRun.ScheduledId(logical), LogicalTime = logical, State = DagRunState.Queued, Trigger = "scheduled" };
-                await history.SaveAsync(run, stoppingToken);
+                await SaveAsync(run, stoppingToken);
                 await _active.WaitAsync(stoppingToken); // max_active_runs = 1: a manual run in progress delays this one
                 await ExecuteHoldingGateAsync(run, stoppingToken);
             }
@@ -145,13 +155,13 @@ public sealed partial class PipelineScheduler(
     {
         var run = queued with { State = DagRunState.Running, StartedAt = clock.GetUtcNow() };
         _current = run;
-        await history.SaveAsync(run, cancellation);
+        await SaveAsync(run, cancellation);
         RunStarted(logger, run.DagRunId);
         try
         {
             var ingestRun = await WithRetriesAsync("trigger_ingest", () => tasks.TriggerIngestAsync(run.DagRunId, cancellation), cancellation);
             _current = _current! with { IngestRunId = ingestRun };
-            await history.SaveAsync(_current, cancellation);
+            await SaveAsync(_current, cancellation);
             await WithRetriesAsync("wait_for_ingest", async () =>
             {
                 await tasks.WaitForIngestAsync(ingestRun, schedule.IngestTimeout, schedule.PollInterval, cancellation);
@@ -175,8 +185,14 @@ public sealed partial class PipelineScheduler(
             run = _current! with { State = DagRunState.Failed, FinishedAt = clock.GetUtcNow(), Error = "interrupted: the scheduler is shutting down" };
         }
 
-        await history.SaveAsync(run, CancellationToken.None);
+        // Recorded even when the scheduler is stopping, within a bound: a full disk must not hold up its stop.
+        using var bounded = new CancellationTokenSource(cancellation.IsCancellationRequested ? FinalSaveOnStop : Timeout.InfiniteTimeSpan, clock);
+        await SaveAsync(run, bounded.Token).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
+
+    /// <summary>Records a DAG run, waiting out a history that cannot be written (a full disk) for as long as <paramref name="cancellation"/> allows.</summary>
+    private Task SaveAsync(DagRun run, CancellationToken cancellation) =>
+        WaitOut.UntilDoneAsync(token => history.SaveAsync(run, token), $"record DAG run {run.DagRunId} ({run.State})", logger, cancellation, clock);
 
     /// <summary>Runs a task up to retries + 1 times with the schedule's backoff; the last failure names the task.</summary>
     private async Task<T> WithRetriesAsync<T>(string task, Func<Task<T>> attempt, CancellationToken cancellation)
@@ -209,7 +225,7 @@ public sealed partial class PipelineScheduler(
                 var tryNumber = args.AttemptNumber + 1;
                 var error = args.Outcome.Exception!.Message;
                 TaskRetry(logger, task, tryNumber, args.RetryDelay, error);
-                await history.SaveAsync(_current! with { Error = $"{task} try {tryNumber}: {error}" }, args.Context.CancellationToken);
+                await SaveAsync(_current! with { Error = $"{task} try {tryNumber}: {error}" }, args.Context.CancellationToken);
             },
         })
         .Build();

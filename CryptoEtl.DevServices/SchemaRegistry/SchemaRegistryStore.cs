@@ -20,7 +20,7 @@ public sealed class SchemaRegistryStore
 
     private readonly Lock _gate = new();
     private readonly string? _stateFile;
-    private readonly RegistryState _state;
+    private RegistryState _state;
 
     /// <param name="stateFile">Where to keep the state; null keeps it in memory only.</param>
     public SchemaRegistryStore(string? stateFile)
@@ -396,6 +396,9 @@ public sealed class SchemaRegistryStore
         }
         catch (IOException e)
         {
+            // What is not in the file did not happen (a full disk): an id handed out now and forgotten at the next
+            // start could be given to another schema, and records written with it would decode with the wrong one.
+            _state = Load(_stateFile);
             throw RegistryError.StoreFailure(e.Message);
         }
     }

@@ -28,12 +28,11 @@ public sealed class SnapshotPublisher : IDisposable
         _deadLetters = new DeadLetterPublisher(_producer, registry, KafkaConnection.MaxMessageBytes(configuration));
     }
 
-    /// <summary>Waits for every delivery report; returns the snapshots Kafka acknowledged and the errors of the others.</summary>
-    public async Task<(List<MarketSnapshot> Delivered, List<string> Errors)> PublishAsync(IReadOnlyList<MarketSnapshot> snapshots, string runId, CancellationToken cancellation)
+    /// <summary>Waits for every delivery report; returns the snapshots Kafka acknowledged (and where) and the errors of the others.</summary>
+    public async Task<(List<Delivered> Delivered, List<string> Errors)> PublishAsync(IReadOnlyList<MarketSnapshot> snapshots, string runId, CancellationToken cancellation)
     {
         var outcomes = await Task.WhenAll(snapshots.Select(s => SendAsync(s, runId, cancellation)));
-        var delivered = snapshots.Where((_, i) => outcomes[i] is null).ToList();
-        return (delivered, outcomes.OfType<string>().ToList());
+        return ([.. outcomes.Where(o => o.Delivered is not null).Select(o => o.Delivered!.Value)], [.. outcomes.Select(o => o.Error).OfType<string>()]);
     }
 
     public Task DeadLetterAsync(DeadLetter letter, CancellationToken cancellation) => _deadLetters.PublishAsync(letter, cancellation);
@@ -45,7 +44,7 @@ public sealed class SnapshotPublisher : IDisposable
         _deadLetters.Dispose();
     }
 
-    private async Task<string?> SendAsync(MarketSnapshot snapshot, string runId, CancellationToken cancellation)
+    private async Task<(Delivered? Delivered, string? Error)> SendAsync(MarketSnapshot snapshot, string runId, CancellationToken cancellation)
     {
         using var activity = KafkaTracing.StartPublish(IngestTelemetry.Source, Topics.Snapshots, snapshot.Id);
         var headers = new Headers { { RunIdHeader, Encoding.UTF8.GetBytes(runId) } };
@@ -54,12 +53,12 @@ public sealed class SnapshotPublisher : IDisposable
         {
             var report = await _producer.ProduceAsync(Topics.Snapshots, new Message<string, MarketSnapshot> { Key = snapshot.Id, Value = snapshot, Headers = headers }, cancellation);
             activity?.SetTag("messaging.destination.partition.id", report.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            return null;
+            return (new Delivered(snapshot, report.Partition.Value, report.Offset.Value), null);
         }
         catch (ProduceException<string, MarketSnapshot> e)
         {
             activity?.SetStatus(ActivityStatusCode.Error, e.Error.Reason);
-            return $"{snapshot.Id}: {e.Error.Reason}";
+            return (null, $"{snapshot.Id}: {e.Error.Reason}");
         }
     }
 }

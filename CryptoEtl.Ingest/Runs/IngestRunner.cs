@@ -4,6 +4,8 @@ using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.Ingest.CoinGecko;
 using CryptoEtl.Ingest.Publishing;
 using CryptoEtl.Ingest.Telemetry;
+using CryptoEtl.Kafka;
+using CryptoEtl.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.Ingest.Runs;
@@ -11,12 +13,14 @@ namespace CryptoEtl.Ingest.Runs;
 /// <summary>
 /// One extraction: fetch the top N coins page by page, dead-letter the coins that fail validation, drop the ones already
 /// published, and publish each page while the next is fetched; then wait for every delivery report. Fails (with the
-/// count) if any delivery failed.
+/// count) if any delivery failed. A snapshots topic that lost what was published (a broker that came back empty) gets
+/// the whole market again.
 /// </summary>
 public sealed class IngestRunner(
     CoinGeckoClient coinGecko,
     SnapshotPublisher publisher,
     SourceDedupe dedupe,
+    ConsumerGroupLag offsets,
     IOptions<CoinGeckoOptions> options,
     IngestTelemetry telemetry,
     TimeProvider clock,
@@ -27,6 +31,11 @@ public sealed class IngestRunner(
     public async Task<RunCounts> RunAsync(string runId, Action<RunCounts> progress, CancellationToken cancellation)
     {
         var settings = options.Value;
+        if (await offsets.EndsAsync(Topics.Snapshots) is { } ends && dedupe.ForgetIfLost(ends) is { } lost)
+        {
+            logger.SnapshotsLost(runId, lost);
+        }
+
         var fetchedAt = clock.GetUtcNow();
         var ids = settings.IdList;
         var wanted = ids.Count > 0 ? ids.Count : settings.TopN;
@@ -34,7 +43,7 @@ public sealed class IngestRunner(
 
         // Each page is published as soon as it is parsed, while the next one is fetched: a coin on the first page does
         // not wait for the requests of the pages after it.
-        var sending = new List<Task<(List<MarketSnapshot> Delivered, List<string> Errors)>>();
+        var sending = new List<Task<(List<Delivered> Delivered, List<string> Errors)>>();
         var inThisRun = new HashSet<(string, DateTimeOffset)>();
         var rejected = new List<RejectedCoin>();
         var (parsedCount, duplicates) = (0, 0);

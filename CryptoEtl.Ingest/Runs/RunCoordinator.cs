@@ -1,13 +1,16 @@
 using System.Data.Common;
 using System.Diagnostics;
 using CryptoEtl.Ingest.Telemetry;
+using CryptoEtl.ServiceDefaults.Failures;
 using Microsoft.Extensions.Options;
 
 namespace CryptoEtl.Ingest.Runs;
 
 /// <summary>
 /// Starts runs for the run API: at most one at a time in this process, the same run again for a repeated
-/// Idempotency-Key, each run bounded by <see cref="IngestOptions.RunTimeout"/>, and stopped cleanly at shutdown.
+/// Idempotency-Key, each run bounded by <see cref="IngestOptions.RunTimeout"/>, and stopped cleanly at shutdown. Once a
+/// run is reported finished, the next trigger is accepted (it waits for the finished run's ledger entry, no 409); a
+/// ledger that cannot be written (a full disk) is waited out, so the outcome of a run is never lost.
 /// </summary>
 public sealed class RunCoordinator(
     RunLedger ledger,
@@ -17,6 +20,8 @@ public sealed class RunCoordinator(
     IngestTelemetry telemetry,
     ILogger<RunCoordinator> logger) : IHostedService
 {
+    private static readonly TimeSpan LedgerWait = TimeSpan.FromSeconds(10);
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private RunInProgress? _active;
@@ -53,7 +58,20 @@ public sealed class RunCoordinator(
 
             if (_active is { } active && !active.Completion.IsCompleted)
             {
-                return new TriggerResult(TriggerOutcome.Busy, active.Run);
+                if (active.Run.Status == RunStatus.Running)
+                {
+                    return new TriggerResult(TriggerOutcome.Busy, active.Run);
+                }
+
+                // Reported finished already: only its ledger entry is being written, which a full disk can hold up.
+                try
+                {
+                    await active.Completion.WaitAsync(LedgerWait, cancellation);
+                }
+                catch (TimeoutException)
+                {
+                    throw new OutageException("The run ledger", $"run {active.Run.RunId} has finished but its outcome cannot be recorded yet");
+                }
             }
 
             var now = clock.GetUtcNow();
@@ -66,6 +84,10 @@ public sealed class RunCoordinator(
             {
                 // Another Ingest instance sharing the ledger took this key a moment ago.
                 return new TriggerResult(TriggerOutcome.Repeated, (await ledger.FindByIdempotencyKeyAsync(idempotencyKey, cancellation))!);
+            }
+            catch (Exception e) when (e is DbException or IOException)
+            {
+                throw new OutageException("The run ledger", e.Message, e);
             }
 
             var started = new RunInProgress(run, Activity.Current?.Context ?? default);
@@ -123,7 +145,14 @@ public sealed class RunCoordinator(
         active.Run = finished;
         telemetry.Runs.Add(1, new KeyValuePair<string, object?>("status", finished.Status.ToString()));
         activity?.SetTag("cryptoetl.run.status", finished.Status.ToString());
-        await ledger.UpdateAsync(finished, CancellationToken.None);
+        try
+        {
+            await WaitOut.UntilDoneAsync(token => ledger.UpdateAsync(finished, token), $"record run {finished.RunId} in the ledger", logger, _stopping.Token, clock);
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Stopping before the ledger took it: the next start marks the run as interrupted.
+        }
     }
 
     private static IngestRun With(IngestRun run, RunCounts counts) => run with

@@ -28,4 +28,7 @@ internal static partial class IngestLog
 
     [LoggerMessage(8, LogLevel.Warning, "The data comes from the CoinGecko SIMULATOR, not the real API (run {RunId})")]
     public static partial void SimulatedSource(this ILogger logger, string runId);
+
+    [LoggerMessage(9, LogLevel.Warning, "Kafka lost the snapshots already published ({Lost}): run {RunId} publishes the whole market again")]
+    public static partial void SnapshotsLost(this ILogger logger, string runId, string lost);
 }

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Text;
 using Confluent.Kafka;
 using CryptoEtl.Contracts;
@@ -6,6 +7,7 @@ using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.Contracts.Serialization;
 using CryptoEtl.DevServices.CoinGecko;
 using CryptoEtl.Ingest.Publishing;
+using CryptoEtl.Ingest.Runs;
 using CryptoEtl.TestSupport;
 
 namespace CryptoEtl.Ingest.Tests;
@@ -152,6 +154,61 @@ public sealed class IngestRunTests
         var third = await restarted.RunAsync();
         Assert.Equal(("succeeded", 0, 60), (third.Status, third.Published, third.Duplicates));
         Assert.Equal(60, infrastructure.ReadTopic(Topics.Snapshots, 61, TimeSpan.FromSeconds(5)).Count);
+    }
+
+    /// <summary>kill -9 of the embedded broker: it comes back empty, and the next run publishes every coin again, not only those that moved.</summary>
+    [Fact]
+    public async Task After_the_broker_comes_back_empty_the_next_run_publishes_the_whole_market_again()
+    {
+        await using var infrastructure = await EmbeddedInfrastructure.StartAsync(restartable: true);
+        await using var harness = await IngestHarness.StartAsync(infrastructure: infrastructure);
+        Assert.Equal(60, (await harness.RunAsync()).Published);
+        var again = await harness.RunAsync();
+        Assert.Equal((0, 60), (again.Published, again.Duplicates));
+
+        await infrastructure.RestartBrokerEmpty();
+        var after = await harness.RunAsync(timeout: TimeSpan.FromSeconds(90));
+
+        Assert.Equal(("succeeded", 60, 0), (after.Status, after.Published, after.Duplicates));
+        Assert.Equal(60, infrastructure.ReadAll(Topics.Snapshots).Count);
+        Assert.Contains(harness.Logs.GetSnapshot(), l => l.Message.StartsWith("Kafka lost the snapshots already published (partition", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// The run ledger and the dedupe file on a disk that fills up: a run that cannot be recorded is refused with a 503 or
+    /// fails saying why, the service stays up, and once there is room runs succeed and every file reads back.
+    /// </summary>
+    [Fact]
+    public async Task A_full_disk_fails_runs_clearly_and_the_service_carries_on_once_there_is_room()
+    {
+        using var disk = SmallDisk.Mount(megabytes: 4);
+        await using var harness = await IngestHarness.StartAsync(new SimulatorOptions { CoinCount = 60, RefreshInterval = TimeSpan.FromSeconds(1), RateLimitPerMinute = 0 },
+            stateDirectory: disk.Path);
+        Assert.Equal("succeeded", (await harness.RunAsync()).Status);
+
+        disk.Fill();
+        await Task.Delay(TimeSpan.FromSeconds(1.2), TestContext.Current.CancellationToken);
+        using (var refused = await harness.Http.PostAsync(new Uri("/runs", UriKind.Relative), null, TestContext.Current.CancellationToken))
+        {
+            if (refused.StatusCode == System.Net.HttpStatusCode.Accepted)
+            {
+                var run = await harness.WaitForAsync((await refused.Content.ReadFromJsonAsync<RunView>(IngestJson.Options, TestContext.Current.CancellationToken))!.RunId);
+                Assert.Equal("failed", run.Status);
+                Assert.Contains("No space left on device", run.Error, StringComparison.Ordinal);
+            }
+            else
+            {
+                Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, refused.StatusCode);
+                Assert.Contains("The run ledger is unavailable", await refused.Content.ReadAsStringAsync(TestContext.Current.CancellationToken), StringComparison.Ordinal);
+            }
+        }
+
+        disk.Free();
+        var after = await harness.RunAsync();
+        Assert.Equal("succeeded", after.Status);
+        Assert.True(after.Published > 0);
+        Assert.Empty(Directory.GetFiles(disk.Path, "*.tmp"));
+        Assert.True((await harness.Http.GetAsync(new Uri("/health", UriKind.Relative), TestContext.Current.CancellationToken)).IsSuccessStatusCode);
     }
 
     [Fact]

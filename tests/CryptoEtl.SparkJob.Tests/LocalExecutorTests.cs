@@ -125,6 +125,37 @@ public sealed class LocalExecutorTests : IAsyncLifetime
         Assert.Empty(await next.DeadLettersAsync());
     }
 
+    /// <summary>
+    /// The checkpoints on a disk that fills up: the job waits (its batches are an outage, never poison), dead-letters
+    /// nothing, and once there is room catches up with outputs equal to an uninterrupted run and no half-written file.
+    /// </summary>
+    [Fact]
+    public async Task A_full_checkpoint_disk_is_waited_out_and_the_job_catches_up_without_loss()
+    {
+        using var disk = SmallDisk.Mount(megabytes: 2);
+        await using var harness = await ExecutorHarness.StartAsync(disk.Path);
+        await harness.ProduceAsync(Snapshots.Market(coins: 6, minutes: 3));
+        using var running = harness.RunInProcess(new LocalExecutorOptions
+        {
+            BatchInterval = TimeSpan.FromMilliseconds(200), MaxBatchSize = 500, FsyncCheckpoints = false, MaxRetryDelay = TimeSpan.FromMilliseconds(500),
+        });
+        await harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+
+        disk.Fill();
+        await harness.ProduceAsync(Snapshots.Market(coins: 6, minutes: 8).Skip(18));
+        await Eventually.TrueAsync(() => running.Status.Health.Error?.Contains("No space left on device", StringComparison.Ordinal) == true, TimeSpan.FromSeconds(30),
+            "the job to report the full disk");
+        await Task.Delay(TimeSpan.FromSeconds(3), TestContext.Current.CancellationToken); // more tries than it takes to suspect poison
+        Assert.True(harness.Infrastructure.Lag(ExecutorHarness.Group, Topics.Snapshots) > 0);
+
+        disk.Free();
+        await harness.WaitUntilCaughtUpAsync(TimeSpan.FromSeconds(60));
+
+        (await harness.ActualAsync()).AssertEqual(harness.Expected());
+        Assert.Empty(await harness.DeadLettersAsync());
+        Assert.Empty(Directory.GetFiles(disk.Path, "*.tmp"));
+    }
+
     [Fact]
     public async Task A_registry_outage_pauses_the_job_which_then_catches_up_without_loss()
     {

@@ -9,45 +9,75 @@ using Microsoft.AspNetCore.Builder;
 
 namespace CryptoEtl.TestSupport;
 
-/// <summary>The embedded Kafka broker and Schema Registry, started fresh for a test (or a test class).</summary>
+/// <summary>
+/// The embedded Kafka broker and Schema Registry, started fresh for a test (or a test class). A restartable one is
+/// reached through a fixed bootstrap port, as the embedded run reaches its broker, so that
+/// <see cref="RestartBrokerEmpty"/> can replace the broker under running clients, as a broker that crashed and came back
+/// empty would be.
+/// </summary>
 public sealed class EmbeddedInfrastructure : IAsyncDisposable
 {
     private readonly WebApplication _registry;
 
     private readonly ConsumerGroupLag _lag;
 
-    private EmbeddedInfrastructure(EmbeddedKafkaBroker broker, WebApplication registry)
+    private readonly bool _createPipelineTopics;
+
+    private BootstrapListener? _bootstrap;
+
+    private EmbeddedInfrastructure(EmbeddedKafkaBroker broker, WebApplication registry, bool createPipelineTopics, BootstrapListener? bootstrap)
     {
         Broker = broker;
         _registry = registry;
+        _createPipelineTopics = createPipelineTopics;
+        _bootstrap = bootstrap;
+        BootstrapServers = bootstrap?.BootstrapServers ?? broker.BootstrapServers;
         RegistryUrl = registry.ListeningAddress().ToString().TrimEnd('/');
         Registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = RegistryUrl });
-        _lag = new ConsumerGroupLag(broker.BootstrapServers, TimeSpan.FromSeconds(10));
+        _lag = new ConsumerGroupLag(BootstrapServers, TimeSpan.FromSeconds(10));
     }
 
-    public EmbeddedKafkaBroker Broker { get; }
+    public EmbeddedKafkaBroker Broker { get; private set; }
 
-    public string BootstrapServers => Broker.BootstrapServers;
+    public string BootstrapServers { get; }
 
     public string RegistryUrl { get; }
 
     public ISchemaRegistryClient Registry { get; }
 
     /// <param name="createPipelineTopics">Create every pipeline topic with its partition count from <see cref="Topics"/>.</param>
-    public static async Task<EmbeddedInfrastructure> StartAsync(bool createPipelineTopics = true, string? registryStateDirectory = null)
+    /// <param name="restartable">Reach the broker through a fixed bootstrap port, so that it can be restarted empty.</param>
+    public static async Task<EmbeddedInfrastructure> StartAsync(bool createPipelineTopics = true, string? registryStateDirectory = null, bool restartable = false)
     {
-        var broker = EmbeddedKafkaBroker.Start();
-        if (createPipelineTopics)
-        {
-            foreach (var topic in Topics.All)
-            {
-                broker.CreateTopic(topic.Name, topic.Partitions);
-            }
-        }
-
+        var broker = StartBroker(createPipelineTopics);
         var registry = SchemaRegistryServer.Build("http://127.0.0.1:0", registryStateDirectory, ["--Logging:LogLevel:Default=Warning"]);
         await registry.StartAsync();
-        return new EmbeddedInfrastructure(broker, registry);
+        return new EmbeddedInfrastructure(broker, registry, createPipelineTopics, restartable ? new BootstrapListener(0, broker.BootstrapServers) : null);
+    }
+
+    /// <summary>
+    /// Replaces the broker with a new, empty one behind the same bootstrap address (the pipeline's topics created again
+    /// if they were at start): every record, topic and committed offset is gone, as after a crash of the embedded broker.
+    /// </summary>
+    public async Task RestartBrokerEmpty(Action<EmbeddedKafkaBroker>? createTopics = null)
+    {
+        var port = _bootstrap?.Port ?? throw new InvalidOperationException("Start the infrastructure with restartable: true.");
+        await _bootstrap.DisposeAsync();
+        Broker.Dispose();
+        Broker = StartBroker(_createPipelineTopics);
+        createTopics?.Invoke(Broker);
+        _bootstrap = new BootstrapListener(port, Broker.BootstrapServers);
+    }
+
+    private static EmbeddedKafkaBroker StartBroker(bool createPipelineTopics)
+    {
+        var broker = EmbeddedKafkaBroker.Start();
+        foreach (var topic in createPipelineTopics ? Topics.All : [])
+        {
+            broker.CreateTopic(topic.Name, topic.Partitions);
+        }
+
+        return broker;
     }
 
     public IProducer<byte[]?, byte[]?> RawProducer() =>
@@ -131,7 +161,10 @@ public sealed class EmbeddedInfrastructure : IAsyncDisposable
 
     /// <summary>How far a consumer group's committed offsets are behind the end of the topic.</summary>
     public long Lag(string group, string topic) =>
-        _lag.MeasureAsync(group, [topic]).GetAwaiter().GetResult()?.Total ?? throw new TimeoutException($"The broker did not tell {group}'s lag on {topic} in time.");
+        TryLag(group, topic) ?? throw new TimeoutException($"The broker did not tell {group}'s lag on {topic} in time.");
+
+    /// <summary>How far a consumer group's committed offsets are behind the end of the topic; null when the broker does not tell.</summary>
+    public long? TryLag(string group, string topic) => _lag.MeasureAsync(group, [topic]).GetAwaiter().GetResult()?.Total;
 
     private List<int> Metadata(string topic)
     {
@@ -145,6 +178,11 @@ public sealed class EmbeddedInfrastructure : IAsyncDisposable
         (Registry as IDisposable)?.Dispose();
         await _registry.StopAsync();
         await _registry.DisposeAsync();
+        if (_bootstrap is not null)
+        {
+            await _bootstrap.DisposeAsync();
+        }
+
         Broker.Dispose();
     }
 }

@@ -225,6 +225,45 @@ public sealed class PipelineSchedulerTests
         Assert.Equal(Start.AddMinutes(63), runs[0].LogicalTime);
     }
 
+    /// <summary>
+    /// The history on a disk that is full from the start, then mid-run: the scheduler waits for room (it used to exit,
+    /// and after a few restarts stayed down for good), then records every run and keeps to its schedule.
+    /// </summary>
+    [Fact]
+    public async Task A_full_disk_holds_the_history_up_but_never_stops_the_scheduler()
+    {
+        using var disk = SmallDisk.Mount(megabytes: 4);
+        var history = SqliteHistory(Path.Combine(disk.Path, "runs.db"));
+        disk.Fill();
+        var clock = new FakeTimeProvider(Start);
+        var tasks = new RecordingTasks();
+        using var scheduler = new PipelineScheduler(Schedule(), history, tasks, clock, NullLogger<PipelineScheduler>.Instance);
+        await scheduler.StartAsync(Cancel);
+        for (var i = 0; i < 50; i++)
+        {
+            clock.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(20, Cancel);
+        }
+
+        Assert.False(scheduler.Started);
+        Assert.False(scheduler.ExecuteTask!.IsCompleted, "the scheduler gave up");
+        await Assert.ThrowsAsync<CryptoEtl.ServiceDefaults.Failures.OutageException>(() => scheduler.TriggerAsync(Cancel));
+
+        disk.Free();
+        await Eventually.TrueAsync(() =>
+        {
+            clock.Advance(TimeSpan.FromSeconds(5));
+            return scheduler.Started;
+        }, TimeSpan.FromSeconds(30), "the scheduler to start once there is room");
+        var next = scheduler.NextRun!.Value;
+        clock.Advance(next - clock.GetUtcNow());
+        var runs = await Settled(history, clock, r => r.Count >= 1 && r[^1].State == DagRunState.Success);
+        await scheduler.StopAsync(Cancel);
+
+        Assert.Equal(DagRun.ScheduledId(next), runs[^1].DagRunId);
+        Assert.False(scheduler.ExecuteTask.IsFaulted);
+    }
+
     [Fact]
     public async Task History_is_kept_in_PostgreSQL_when_it_is_configured()
     {

@@ -138,4 +138,45 @@ public sealed class RegistryHttpTests : IAsyncLifetime
         Assert.Equal(50001, json.GetProperty("error_code").GetInt32());
         Assert.Equal(HttpStatusCode.OK, (await server.Http.GetAsync(new Uri("/subjects", UriKind.Relative), Cancel)).StatusCode);
     }
+
+    /// <summary>
+    /// A registration the state file cannot take (a full disk) did not happen: it is answered 50001 and forgotten, so
+    /// its id is never handed out twice, and once there is room the registry carries on and reads back whole.
+    /// </summary>
+    [Fact]
+    public async Task A_full_disk_refuses_a_registration_without_handing_out_its_id_and_the_registry_carries_on_once_there_is_room()
+    {
+        using var disk = TestSupport.SmallDisk.Mount(megabytes: 1);
+        var directory = Path.Combine(disk.Path, "registry");
+        const string other = """{"type":"record","name":"Other","fields":[{"name":"b","type":"string"}]}""";
+        const string third = """{"type":"record","name":"Third","fields":[{"name":"c","type":"long"}]}""";
+        await using (var server = await RegistryServer.StartAsync(directory))
+        {
+            Assert.Equal(1, await RegisterAsync(server, "a-value", Schema));
+
+            disk.Fill();
+            using (var refused = await server.Http.PostAsync(new Uri("/subjects/b-value/versions", UriKind.Relative), new StringContent(Body(other), Encoding.UTF8, "application/json"), Cancel))
+            {
+                Assert.Equal(HttpStatusCode.InternalServerError, refused.StatusCode);
+                Assert.Contains("No space left on device", await refused.Content.ReadAsStringAsync(Cancel), StringComparison.Ordinal);
+            }
+
+            Assert.Equal("""["a-value"]""", await server.Http.GetStringAsync(new Uri("/subjects", UriKind.Relative), Cancel));
+            disk.Free();
+            Assert.Equal(2, await RegisterAsync(server, "c-value", third));
+            Assert.Equal(3, await RegisterAsync(server, "b-value", other));
+        }
+
+        await using var restarted = await RegistryServer.StartAsync(directory);
+        Assert.Equal(third, JsonDocument.Parse(await restarted.Http.GetStringAsync(new Uri("/schemas/ids/2", UriKind.Relative), Cancel)).RootElement.GetProperty("schema").GetString());
+        Assert.Equal(3, await RegisterAsync(restarted, "b-value", other));
+        Assert.Empty(Directory.GetFiles(directory, "*.tmp"));
+    }
+
+    private static async Task<int> RegisterAsync(RegistryServer server, string subject, string schema)
+    {
+        using var response = await server.Http.PostAsync(new Uri($"/subjects/{subject}/versions", UriKind.Relative), new StringContent(Body(schema), Encoding.UTF8, "application/json"), Cancel);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel)).RootElement.GetProperty("id").GetInt32();
+    }
 }
