@@ -8,7 +8,10 @@ var builder = DistributedApplication.CreateBuilder(args);
 // `dotnet run` keeps the caller's working directory (so relative --state-dir and --summary are the caller's): the
 // settings file is found next to the project instead.
 builder.Configuration.AddJsonFile(Path.Combine(builder.AppHostDirectory, "appsettings.json"), optional: true);
-if (!PipelineRunOptions.TryRead(builder, out var run, out var problem))
+var problem = !PipelineRunOptions.TryRead(builder, out var run, out var invalid) ? invalid
+    : builder.ExecutionContext.IsRunMode ? Preflight.Problem(builder.Configuration, run)
+    : null;
+if (problem is not null)
 {
     await Console.Error.WriteLineAsync(problem);
     return 2;
@@ -65,14 +68,4 @@ builder.AddRunSupervision(producers: [airflow, ingest], consumers: [sparkjob, pr
 builder.AddComposePublishing();
 builder.RequireContainerRuntime();
 
-try
-{
-    await builder.Build().RunAsync();
-}
-catch (ContainerRuntimeMissingException e)
-{
-    await Console.Error.WriteLineAsync(e.Message);
-    return 1;
-}
-
-return Environment.ExitCode;
+return await builder.Build().RunSupervisedAsync();

@@ -1,7 +1,12 @@
 namespace CryptoEtl.Contracts;
 
 /// <summary>Every topic of the pipeline, its partition count and the contract of its values. Keys are coin ids.</summary>
+/// <remarks>The AppHost compiles this file too (it starts the services, it does not link them), as an internal copy.</remarks>
+#if CRYPTOETL_APPHOST
+internal static class Topics
+#else
 public static class Topics
+#endif
 {
     public const string Snapshots = "crypto.market.snapshots";
     public const string Ticks = "crypto.market.ticks";
@@ -22,4 +27,8 @@ public static class Topics
     public static string ValueSubject(string topic) => $"{topic}-value";
 }
 
+#if CRYPTOETL_APPHOST
+internal sealed record TopicSpec(string Name, int Partitions, string ValueContract);
+#else
 public sealed record TopicSpec(string Name, int Partitions, string ValueContract);
+#endif

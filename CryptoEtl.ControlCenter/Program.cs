@@ -40,5 +40,4 @@ app.MapTopicBrowser();
 app.MapConsumerGroups();
 app.MapSchemas();
 app.MapServiceProxy();
-await app.RunAsync();
-return 0;
+return await app.RunServiceAsync();

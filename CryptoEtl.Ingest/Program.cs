@@ -1,3 +1,3 @@
 using CryptoEtl.Ingest;
 
-await IngestApp.Build(args).RunAsync();
+return await IngestApp.Build(args).RunServiceAsync();

@@ -1,3 +1,3 @@
 using CryptoEtl.Processor;
 
-await ProcessorApp.Build(args).RunAsync();
+return await ProcessorApp.Build(args).RunServiceAsync();

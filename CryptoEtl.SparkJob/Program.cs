@@ -25,8 +25,7 @@ run.SetAction(async (parse, cancellation) =>
     if (parse.GetValue(engine) != "spark")
     {
         await using var local = SparkJobApp.BuildLocal([.. parse.UnmatchedTokens]);
-        await local.RunAsync(cancellation);
-        return Environment.ExitCode;
+        return await local.RunServiceAsync(cancellation);
     }
 
     if (SparkCommands.ServiceProblems([.. parse.UnmatchedTokens]) is { Count: > 0 } problems)
@@ -40,8 +39,7 @@ run.SetAction(async (parse, cancellation) =>
     }
 
     await using var app = SparkJobApp.BuildSpark([.. parse.UnmatchedTokens], parse.GetValue(stopOnExit));
-    await app.RunAsync(cancellation);
-    return Environment.ExitCode;
+    return await app.RunServiceAsync(cancellation);
 });
 
 var root = new RootCommand("CryptoEtl's streaming job: snapshots in, ticks, OHLC candles and alerts out.") { run };

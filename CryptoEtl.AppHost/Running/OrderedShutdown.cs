@@ -1,14 +1,13 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-
 namespace CryptoEtl.AppHost.Running;
 
 /// <summary>
 /// Stops the pipeline so that nothing Kafka acknowledged is left unprocessed (the embedded broker keeps it in memory
 /// only): first the producers (the scheduler, then Ingest), then it waits until every consumer's group has committed
 /// everything (GET /kafka/lag of each consumer says 0), then stops the consumers. Only then do the stand-ins stop.
-/// Runs on Ctrl+C, SIGTERM and at the end of <c>--run-for</c>. A stop that gives up draining says what is left, writes
-/// it to the summary, and makes the AppHost exit with <see cref="UndrainedExitCode"/>.
+/// Runs on Ctrl+C, SIGTERM and at the end of <c>--run-for</c>. A stop that gives up draining (a consumer's lag could
+/// not be read, or stayed above zero) says what is left, writes it to the summary, and makes the AppHost exit with
+/// <see cref="UndrainedExitCode"/>; a run that ends while a resource is failing (exited, or in a crash loop) exits with
+/// <see cref="FailedResourceExitCode"/>. The stop itself never throws: whatever it cannot learn it says it does not know.
 /// </summary>
 public sealed partial class OrderedShutdown(
     ShutdownOrder order,
@@ -16,13 +15,14 @@ public sealed partial class OrderedShutdown(
     ResourceCommandService commands,
     ResourceNotificationService notifications,
     RunReport report,
+    ResourceRestarts restarts,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
     ILogger<OrderedShutdown> logger) : IHostedService, IDisposable
 {
     public const int UndrainedExitCode = 3;
+    public const int FailedResourceExitCode = 4;
 
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private ITimer? _runFor;
     private int _stopped;
     private bool _started;
@@ -42,9 +42,29 @@ public sealed partial class OrderedShutdown(
     {
         if (!_started || Interlocked.Exchange(ref _stopped, 1) == 1)
         {
-            return; // nothing ran; or a host stopped twice (as Aspire.Hosting.Testing's is on dispose) drains once
+            return; // nothing ran (RunSupervisedAsync speaks for a run stopped during its start); or a host stopped twice (as Aspire.Hosting.Testing's is on dispose) stops once
         }
 
+        var failing = restarts.Failing();
+        if (failing.Count > 0)
+        {
+            EndsFailing(logger, string.Join("; ", failing.Select(f => $"{f.Resource}: {f.Problem}")));
+            Environment.ExitCode = FailedResourceExitCode;
+        }
+
+        try
+        {
+            await StopInOrderAsync(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            StopIncomplete(logger, $"{e.GetType().Name}: {e.Message}");
+            Environment.ExitCode = UndrainedExitCode;
+        }
+    }
+
+    private async Task StopInOrderAsync(CancellationToken cancellationToken)
+    {
         Stopping(logger, string.Join(", ", order.Producers.Select(p => p.Name)), string.Join(", ", order.Consumers.Select(c => c.Name)));
         // The run histories are read while the scheduler and Ingest still answer, the rest once the pipeline has drained.
         var before = await report.CountsAsync(cancellationToken);
@@ -62,26 +82,32 @@ public sealed partial class OrderedShutdown(
         {
             FinalCounts(logger, counts.Line());
         }
-        else if (before is not null)
+        else
         {
             CountsUnavailable(logger);
-        }
-
-        if (report.WriteSummary(counts, drain, [.. order.Producers.Concat<IResource>(order.Consumers).Select(r => r.Name)]) is { } summary)
-        {
-            SummaryWritten(logger, summary);
         }
 
         if (!drain.Complete)
         {
             Environment.ExitCode = UndrainedExitCode;
         }
+
+        try
+        {
+            if (report.WriteSummary(counts, drain, [.. order.Producers.Concat<IResource>(order.Consumers).Select(r => r.Name)]) is { } summary)
+            {
+                SummaryWritten(logger, summary);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            SummaryFailed(logger, e.Message);
+        }
     }
 
     public void Dispose()
     {
         _runFor?.Dispose();
-        _http.Dispose();
     }
 
     private async Task StopAsync(IResource resource, CancellationToken cancellation)
@@ -106,7 +132,7 @@ public sealed partial class OrderedShutdown(
             remaining.Clear();
             foreach (var consumer in order.Consumers)
             {
-                foreach (var (group, lag) in await LagAsync(consumer, cancellation))
+                foreach (var (group, lag) in await report.LagAsync(consumer, cancellation))
                 {
                     remaining[group] = lag;
                 }
@@ -129,27 +155,6 @@ public sealed partial class OrderedShutdown(
         }
     }
 
-    /// <summary>A consumer's group and lag from its GET /kafka/lag; nothing for a service that consumes no Kafka here (404).</summary>
-    private async Task<IEnumerable<(string Group, long? Lag)>> LagAsync(IResourceWithEndpoints consumer, CancellationToken cancellation)
-    {
-        try
-        {
-            using var response = await _http.GetAsync(new Uri(new Uri(consumer.GetEndpoint("http").Url), "/kafka/lag"), cancellation);
-            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
-            {
-                return [];
-            }
-
-            var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellation);
-            return response.IsSuccessStatusCode ? [(body.GetProperty("group").GetString()!, body.GetProperty("total").GetInt64())] : [(consumer.Name, null)];
-        }
-        catch (Exception e) when (e is HttpRequestException or JsonException or KeyNotFoundException or InvalidOperationException
-            or TaskCanceledException && !cancellation.IsCancellationRequested)
-        {
-            return [(consumer.Name, null)];
-        }
-    }
-
     [LoggerMessage(1, LogLevel.Information, "Stopping in order: {Producers}; then draining {Consumers}; then the rest")]
     private static partial void Stopping(ILogger logger, string producers, string consumers);
 
@@ -165,8 +170,17 @@ public sealed partial class OrderedShutdown(
     [LoggerMessage(5, LogLevel.Information, "Final counts: {Counts}")]
     private static partial void FinalCounts(ILogger logger, string counts);
 
-    [LoggerMessage(7, LogLevel.Warning, "The final counts are unknown: the control center did not answer after the drain")]
+    [LoggerMessage(7, LogLevel.Warning, "Final counts: unknown (the control center did not answer after the drain)")]
     private static partial void CountsUnavailable(ILogger logger);
+
+    [LoggerMessage(8, LogLevel.Error, "The run ends with failing resources: {Failing}")]
+    private static partial void EndsFailing(ILogger logger, string failing);
+
+    [LoggerMessage(9, LogLevel.Error, "The stop could not drain the pipeline in order: {Error}")]
+    private static partial void StopIncomplete(ILogger logger, string error);
+
+    [LoggerMessage(10, LogLevel.Error, "The summary could not be written: {Error}")]
+    private static partial void SummaryFailed(ILogger logger, string error);
 
     [LoggerMessage(6, LogLevel.Information, "Summary: {Path}")]
     private static partial void SummaryWritten(ILogger logger, string path);

@@ -8,16 +8,19 @@ namespace CryptoEtl.AppHost.Running;
 
 /// <summary>
 /// What the run tells the person who started it: once every resource is up, each one's address (printed, and written
-/// to &lt;state-dir&gt;/endpoints.json with the dashboard's); every 10 s a status line with the resources' states and the
-/// pipeline's counts; at the end, the summary (<c>--summary</c>).
+/// to &lt;state-dir&gt;/endpoints.json with the dashboard's; an earlier run's file is removed at start); every 10 s a
+/// status line with the resources' health and the pipeline's counts; what a broker that came back empty lost
+/// (RunReport.BrokerLoss.cs); at the end, the summary (<c>--summary</c>).
 /// </summary>
 public sealed partial class RunReport(
     DistributedApplicationModel model,
     PipelineRunOptions run,
+    ShutdownOrder order,
     IConfiguration configuration,
     ResourceNotificationService notifications,
+    IHostApplicationLifetime lifetime,
     TimeProvider clock,
-    ILogger<RunReport> logger) : BackgroundService
+    ILogger<RunReport> logger) : SupervisionService
 {
     public const string EndpointsFile = "endpoints.json";
     public static readonly JsonSerializerOptions Format = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -85,8 +88,30 @@ public sealed partial class RunReport(
         var property = (string name) => snapshot.Properties.FirstOrDefault(p => p.Name == name)?.Value?.ToString();
         return new ResourceSummary(r.Name, snapshot.ResourceType, snapshot.State?.Text ?? "Unknown",
             int.TryParse(property(ResourceRestarts.RestartsProperty), out var restarts) ? restarts : 0,
-            property(ReplacedResourceExtensions.ReplacedByProperty));
+            property(ReplacedResourceExtensions.ReplacedByProperty),
+            Unhealthy(snapshot),
+            property(ResourceRestarts.CrashLoopProperty));
     })];
+
+    /// <summary>A consumer's group and lag from its GET /kafka/lag; nothing for a service that consumes no Kafka here (404); null lag when it cannot be read.</summary>
+    public async Task<IEnumerable<(string Group, long? Lag)>> LagAsync(IResourceWithEndpoints consumer, CancellationToken cancellation)
+    {
+        try
+        {
+            using var response = await _http.GetAsync(new Uri(new Uri(consumer.GetEndpoint("http").Url), "/kafka/lag"), cancellation);
+            if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                return [];
+            }
+
+            var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellation);
+            return response.IsSuccessStatusCode ? [(body.GetProperty("group").GetString()!, body.GetProperty("total").GetInt64())] : [(consumer.Name, null)];
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
+        {
+            return [(consumer.Name, null)]; // whatever went wrong, the lag is unknown
+        }
+    }
 
     /// <summary>Writes the summary, if one was asked for; returns its path.</summary>
     /// <param name="stopped">The resources the ordered shutdown stopped: their state is "Stopped", whatever DCP reports after it let go of them.</param>
@@ -98,21 +123,37 @@ public sealed partial class RunReport(
         }
 
         var summary = new RunSummary(run.Mode.ToString().ToLowerInvariant(), Source(), run.StateDirectory, _startedAt, clock.GetUtcNow(),
-            Endpoints(), counts ?? PipelineCounts.Empty, [.. Resources().Select(r => stopped.Contains(r.Name) ? r with { State = StoppedState } : r)], drain);
+            Endpoints(), counts ?? PipelineCounts.Empty, [.. Resources().Select(r => stopped.Contains(r.Name) ? r with { State = StoppedState } : r)], drain,
+            [.. _brokerLosses]);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, JsonSerializer.Serialize(summary, Format));
         return path;
     }
 
-    /// <summary>"12 of 13 running · processor Finished · sparkjob restarted 1×", then the counts.</summary>
+    /// <summary>"12 of 13 healthy · processor: /health timed out · sparkjob restarted 1×", then the counts.</summary>
     public string StatusLine(PipelineCounts? counts)
     {
         var resources = Resources().Where(r => r.State != ReplacedResourceExtensions.State).ToList();
-        var running = resources.Count(r => r.State == KnownResourceStates.Running);
-        var notes = resources.Where(r => r.State != KnownResourceStates.Running).Select(r => $"{r.Name} {r.State}")
-            .Concat(resources.Where(r => r.Restarts > 0).Select(r => $"{r.Name} restarted {r.Restarts}×"));
-        return string.Join(" · ", [$"{running} of {resources.Count} running", .. notes]) + (counts is null ? "" : $"\n  {counts.Line()}");
+        var healthy = resources.Count(r => r.State == KnownResourceStates.Running && r.Unhealthy is null);
+        var notes = resources.Select(r => r switch
+            {
+                { CrashLoop: { } error } => $"{r.Name} crash loop: {error}",
+                { State: var state } when state != KnownResourceStates.Running => $"{r.Name} {state}",
+                { Unhealthy: { } why } => $"{r.Name}: {why}",
+                _ => null,
+            }).OfType<string>()
+            .Concat(resources.Where(r => r.Restarts > 0 && r.CrashLoop is null).Select(r => $"{r.Name} restarted {r.Restarts}×"))
+            .Concat(_brokerLosses.Select(loss => loss.Line()));
+        return string.Join(" · ", [$"{healthy} of {resources.Count} healthy", .. notes]) + (counts is null ? "" : $"\n  {counts.Line()}");
     }
+
+    /// <summary>Why a running resource is not healthy (its first failing check), or null.</summary>
+    private static string? Unhealthy(CustomResourceSnapshot snapshot) =>
+        snapshot.State?.Text != KnownResourceStates.Running || snapshot.HealthStatus is null or HealthStatus.Healthy
+            ? null
+            : snapshot.HealthReports.FirstOrDefault(h => h.Status is not HealthStatus.Healthy) is { } report
+                ? report.Description ?? report.ExceptionText?.Split('\n')[0] ?? report.Name
+                : "not healthy";
 
     public override void Dispose()
     {
@@ -120,29 +161,46 @@ public sealed partial class RunReport(
         base.Dispose();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task RunAsync(CancellationToken stoppingToken)
     {
+        // The addresses of an earlier run are dead: nobody may read them as this run's.
+        File.Delete(EndpointsPath);
         var watching = Task.Run(async () =>
         {
             await foreach (var update in notifications.WatchAsync(stoppingToken))
             {
+                var previous = _latest.GetValueOrDefault(update.ResourceId);
                 _latest[update.ResourceId] = update;
+                if (update.Resource is EmbeddedKafkaResource && previous?.Snapshot.State?.Text == KnownResourceStates.Running
+                    && KnownResourceStates.TerminalStates.Contains(update.Snapshot.State?.Text) && !lifetime.ApplicationStopping.IsCancellationRequested)
+                {
+                    BrokerLost(update.Snapshot.ExitCode);
+                }
             }
         }, stoppingToken);
 
+        var announcing = AnnounceWhenUpAsync(stoppingToken);
+
+        // The status goes on whatever is up: a resource that never gets healthy is said here.
+        using var timer = new PeriodicTimer(StatusInterval, clock);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            var counts = await CountsAsync(stoppingToken);
+            await ObserveAsync(counts, stoppingToken);
+            Status(logger, StatusLine(counts));
+        }
+
+        await Task.WhenAll(watching, announcing);
+    }
+
+    /// <summary>Once every process is up: each one's address, printed and written to endpoints.json.</summary>
+    private async Task AnnounceWhenUpAsync(CancellationToken stoppingToken)
+    {
         await WaitUntilUpAsync(stoppingToken);
         var endpoints = Endpoints();
         Directory.CreateDirectory(run.StateDirectory);
         File.WriteAllText(EndpointsPath, JsonSerializer.Serialize(endpoints, Format));
         AllUp(logger, EndpointsPath, string.Join("\n", endpoints.Select(e => $"  {e.Key,-16} {e.Value}")));
-
-        using var timer = new PeriodicTimer(StatusInterval, clock);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            Status(logger, StatusLine(await CountsAsync(stoppingToken)));
-        }
-
-        await watching;
     }
 
     /// <summary>Every process of the model running and healthy (hidden ones, such as Aspire's project rebuilders, aside).</summary>
@@ -201,8 +259,11 @@ public sealed record RunSummary(
     IReadOnlyDictionary<string, string> Endpoints,
     PipelineCounts Counts,
     IReadOnlyList<ResourceSummary> Resources,
-    DrainOutcome Drain);
+    DrainOutcome Drain,
+    IReadOnlyList<BrokerLoss> BrokerLosses);
 
 /// <param name="Type">How the resource is realised (Project, Executable, Container, SQLite (embedded), ...).</param>
 /// <param name="ReplacedBy">For a resource the embedded run does not start: what stands in for it.</param>
-public sealed record ResourceSummary(string Name, string Type, string State, int Restarts, string? ReplacedBy);
+/// <param name="Unhealthy">Why a running resource is not healthy (its first failing health check); null when it is.</param>
+/// <param name="CrashLoop">The last error of a resource in a crash loop; null when it is not in one.</param>
+public sealed record ResourceSummary(string Name, string Type, string State, int Restarts, string? ReplacedBy, string? Unhealthy = null, string? CrashLoop = null);

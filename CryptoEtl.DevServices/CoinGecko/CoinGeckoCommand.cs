@@ -45,11 +45,12 @@ internal static class CoinGeckoCommand
             }
 
             await using var app = CoinGeckoSimulatorServer.Build($"http://127.0.0.1:{parse.GetValue(port)}", options, faults);
-            await app.StartAsync(cancellation);
-            Console.WriteLine($"coingecko.base.url={app.ListeningAddress().ToString().TrimEnd('/')}/api/v3");
-            Console.WriteLine("SIMULATED market data (every answer carries X-CryptoEtl-Simulator: true). Faults: GET/PUT /simulator/faults; counts: GET /simulator/stats.");
-            await app.WaitForShutdownAsync(cancellation);
-            return 0;
+            return await app.RunServiceAsync(cancellation, () =>
+            {
+                Console.WriteLine($"coingecko.base.url={app.ListeningAddress().ToString().TrimEnd('/')}/api/v3");
+                Console.WriteLine("SIMULATED market data (every answer carries X-CryptoEtl-Simulator: true). Faults: GET/PUT /simulator/faults; counts: GET /simulator/stats.");
+                return Task.CompletedTask;
+            });
         });
         return command;
     }

@@ -39,19 +39,39 @@ internal static class SchedulerCommand
             }
 
             await using var app = SchedulerServer.Build($"http://127.0.0.1:{parse.GetValue(port)}", loaded, ingestUrl, processorUrl);
-            await app.StartAsync(cancellation);
-            if (parse.GetValue(runAtStart))
+            return await app.RunServiceAsync(cancellation, async () =>
             {
-                await app.Services.GetRequiredService<PipelineScheduler>().TriggerAsync(cancellation);
-                Console.WriteLine("Triggered the first DAG run at start.");
-            }
+                if (parse.GetValue(runAtStart))
+                {
+                    // The history may not be open yet (a full disk): the run waits in the background instead of the start.
+                    _ = TriggerAtStartAsync(app.Services.GetRequiredService<PipelineScheduler>(), cancellation);
+                }
 
-            Console.WriteLine($"scheduler.url={app.ListeningAddress().ToString().TrimEnd('/')}");
-            Console.WriteLine($"Following '{loaded.Cron}' ({loaded.DagId}); history: GET /scheduler/runs; run now: POST /scheduler/runs.");
-            await app.WaitForShutdownAsync(cancellation);
-            return 0;
+                Console.WriteLine($"scheduler.url={app.ListeningAddress().ToString().TrimEnd('/')}");
+                Console.WriteLine($"Following '{loaded.Cron}' ({loaded.DagId}); history: GET /scheduler/runs; run now: POST /scheduler/runs.");
+                await Task.CompletedTask;
+            });
         });
         return command;
+    }
+
+    /// <summary>Triggers the first DAG run once the history can take it.</summary>
+    private static async Task TriggerAtStartAsync(PipelineScheduler scheduler, CancellationToken cancellation)
+    {
+        while (!cancellation.IsCancellationRequested)
+        {
+            try
+            {
+                await scheduler.TriggerAsync(cancellation);
+                Console.WriteLine("Triggered the first DAG run at start.");
+                return;
+            }
+            catch (CryptoEtl.ServiceDefaults.Failures.OutageException e)
+            {
+                Console.WriteLine($"The first DAG run waits: {e.Message}");
+                await Task.Delay(TimeSpan.FromSeconds(5), cancellation).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
     }
 
     /// <summary>An address given the Aspire way (services__&lt;name&gt;__http__0).</summary>

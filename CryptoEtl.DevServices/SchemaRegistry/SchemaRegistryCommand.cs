@@ -26,11 +26,12 @@ internal static class SchemaRegistryCommand
                 ? null
                 : parse.GetValue(stateDir) ?? SchemaRegistryServer.DefaultStateDirectory(new ConfigurationBuilder().AddEnvironmentVariables().Build());
             await using var app = SchemaRegistryServer.Build($"http://127.0.0.1:{parse.GetValue(port)}", directory);
-            await app.StartAsync(cancellation);
-            Console.WriteLine($"schema.registry.url={app.ListeningAddress().ToString().TrimEnd('/')}");
-            Console.WriteLine(directory is null ? "State: in memory only." : $"State: {Path.Combine(directory, SchemaRegistryServer.StateFileName)}");
-            await app.WaitForShutdownAsync(cancellation);
-            return 0;
+            return await app.RunServiceAsync(cancellation, () =>
+            {
+                Console.WriteLine($"schema.registry.url={app.ListeningAddress().ToString().TrimEnd('/')}");
+                Console.WriteLine(directory is null ? "State: in memory only." : $"State: {Path.Combine(directory, SchemaRegistryServer.StateFileName)}");
+                return Task.CompletedTask;
+            });
         });
         return command;
     }

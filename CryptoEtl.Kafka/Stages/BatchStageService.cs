@@ -8,11 +8,12 @@ namespace CryptoEtl.Kafka.Stages;
 
 /// <summary>
 /// Hosts the service's batch stage on its own thread for the lifetime of the service, and reports its health. A stage
-/// that crashes stops the process with exit code 1, so the orchestrator restarts it from its committed offsets; it is
-/// never left running without its stage. The stage (its sink, its store) is built once the service runs, after the
-/// settings are checked, so that a bad setting is reported with the others instead of on its own.
+/// that crashes stops the process (the host stops when a hosted service fails, and <see cref="ServiceRunner"/> says why
+/// and exits with 1), so the orchestrator restarts it from its committed offsets; it is never left running without its
+/// stage. The stage (its sink, its store) is built once the service runs, after the settings are checked, so that a bad
+/// setting is reported with the others instead of on its own.
 /// </summary>
-public sealed partial class BatchStageService(string name, BatchStageStatus status, IServiceProvider services, IHostApplicationLifetime lifetime,
+public sealed partial class BatchStageService(string name, BatchStageStatus status, IServiceProvider services,
     ILogger<BatchStageService> logger) : BackgroundService, IHealthCheck
 {
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
@@ -30,11 +31,10 @@ public sealed partial class BatchStageService(string name, BatchStageStatus stat
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
             StageStopped(logger, name, e.Describe());
-            Environment.ExitCode = 1;
-            lifetime.StopApplication();
+            throw new InvalidOperationException($"The {name} stopped: {e.Message}", e);
         }
     }
 

@@ -22,13 +22,14 @@ internal static class AppHostProcess
         ["DOTNET_ENVIRONMENT"] = "Development",
     };
 
-    public static ChildProcess Start(IEnumerable<string> arguments, bool ignoreInterrupt = false) =>
-        ChildProcess.StartDotnet(Assembly, arguments, LaunchEnvironment(), ignoreInterrupt: ignoreInterrupt);
+    /// <param name="environment">The launch environment (a new one on free ports by default) and any more variables.</param>
+    public static ChildProcess Start(IEnumerable<string> arguments, bool ignoreInterrupt = false, IDictionary<string, string>? environment = null) =>
+        ChildProcess.StartDotnet(Assembly, arguments, environment ?? LaunchEnvironment(), ignoreInterrupt: ignoreInterrupt);
 
     /// <summary>A one-shot command (publishing, a bad option): its exit code and everything it printed.</summary>
-    public static async Task<ExternalTool.Result> RunAsync(IEnumerable<string> arguments)
+    public static async Task<ExternalTool.Result> RunAsync(IEnumerable<string> arguments, IDictionary<string, string>? environment = null)
     {
-        await using var process = Start(arguments);
+        await using var process = Start(arguments, environment: environment);
         var exitCode = await process.WaitForExitAsync(TimeSpan.FromMinutes(2));
         return new ExternalTool.Result(exitCode, process.Transcript, "");
     }

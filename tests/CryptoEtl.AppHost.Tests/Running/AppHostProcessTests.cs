@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using CryptoEtl.AppHost.Running;
 using CryptoEtl.TestSupport;
 
@@ -120,6 +121,53 @@ public sealed class AppHostProcessTests
             ticks => ticks > 0, TimeSpan.FromMinutes(5), "ticks in MongoDB");
         host.Terminate();
         Assert.Equal(0, await host.WaitForExitAsync(TimeSpan.FromMinutes(3)));
+    }
+
+    /// <summary>
+    /// A bad setting passed down to a service (as an operator sets it on the AppHost): the service says why in one line
+    /// and exits 1, the AppHost prints that line within seconds, keeps restarting with backoff, calls it a crash loop,
+    /// counts it in the status line, and a run that ends so exits 4, with no stack trace anywhere. A second AppHost
+    /// meanwhile is refused in one line naming the port and the first one. A dead run's endpoints.json is gone at start.
+    /// </summary>
+    [Fact]
+    public async Task A_failing_resource_speaks_a_crash_loop_is_named_a_second_AppHost_is_refused_and_the_run_exits_4()
+    {
+        var state = Directory.CreateTempSubdirectory("cryptoetl-failing").FullName;
+        var stale = Path.Combine(state, RunReport.EndpointsFile);
+        await File.WriteAllTextAsync(stale, """{"kafka":"127.0.0.1:1"}""", Cancel);
+        var environment = AppHostProcess.LaunchEnvironment();
+        await using var host = AppHostProcess.Start(["--source", "simulator", "--state-dir", state],
+            environment: new Dictionary<string, string>(environment) { ["Loader__MaxBatchSize"] = "0" });
+
+        await Eventually.TrueAsync(() => !File.Exists(stale) || host.HasExited, TimeSpan.FromSeconds(60), "the dead run's endpoints.json to be removed");
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await host.WaitForLineAsync(Regex.Escape("processor exited with code 1: CryptoEtl.Processor cannot start: Loader:MaxBatchSize must be between 1 and 1000000 (got 0)."),
+            TimeSpan.FromMinutes(2), Cancel);
+        TestContext.Current.SendDiagnosticMessage($"The processor's error was printed {started.Elapsed.TotalSeconds:0.0} s after the old endpoints.json was gone.");
+        await host.WaitForLineAsync(Regex.Escape("processor is in a crash loop: it exited with code 1: CryptoEtl.Processor cannot start:"), TimeSpan.FromMinutes(2), Cancel);
+        await host.WaitForLineAsync(Regex.Escape("processor crash loop: CryptoEtl.Processor cannot start:"), TimeSpan.FromSeconds(30), Cancel); // the status line
+
+        var second = await AppHostProcess.RunAsync(["--source", "simulator", "--state-dir", Directory.CreateTempSubdirectory("cryptoetl-second").FullName], environment);
+        Assert.Equal(2, second.ExitCode);
+        var port = new Uri(environment["ASPNETCORE_URLS"]).Port;
+        Assert.StartsWith($"Port {port} (the dashboard, ASPNETCORE_URLS) is in use by process ", second.Output.Trim(), StringComparison.Ordinal);
+        Assert.Single(second.Output.Trim().Split('\n'));
+
+        host.Terminate();
+        Assert.Equal(OrderedShutdown.FailedResourceExitCode, await host.WaitForExitAsync(TimeSpan.FromMinutes(3)));
+        Assert.Contains("The run ends with failing resources: processor: crash loop after", host.Transcript, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", host.Transcript, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unhandled exception", host.Transcript, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_state_directory_that_cannot_be_written_is_said_in_one_line_before_anything_starts()
+    {
+        var result = await AppHostProcess.RunAsync(["--state-dir", "/proc/1/nope"]);
+
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith("--state-dir '/proc/1/nope' cannot be written (", result.Output.Trim(), StringComparison.Ordinal);
+        Assert.Single(result.Output.Trim().Split('\n'));
     }
 
     [Theory]
