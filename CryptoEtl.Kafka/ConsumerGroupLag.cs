@@ -115,15 +115,18 @@ public static class ConsumerGroupLagEndpoints
         services.AddSingleton(_ => new ConsumerGroupLag(KafkaConnection.BootstrapServers(configuration)));
 
     /// <summary>
-    /// GET /kafka/lag: this service's consumer group and its lag per input topic (503 while Kafka does not answer).
-    /// The AppHost drains the pipeline with it before it stops the consumers.
+    /// GET /kafka/lag: this service's consumer group, its lag per input topic, and (for a batch stage) the records
+    /// Kafka lost per topic before the stage read them (503 while Kafka does not answer). The AppHost drains the pipeline
+    /// with it before it stops the consumers, and reports losses from it.
     /// </summary>
     public static IEndpointConventionBuilder MapConsumerGroupLag(this IEndpointRouteBuilder endpoints, Func<IServiceProvider, (string Group, IReadOnlyList<string> Topics)> consumer) =>
         endpoints.MapGet(Path, async (IServiceProvider services, ConsumerGroupLag lag) =>
         {
             var (group, topics) = consumer(services);
+            var lost = services.GetService<Stages.BatchStageStatus>()?.Lost.GroupBy(l => l.Key.Topic).ToDictionary(g => g.Key, g => g.Sum(l => l.Value))
+                ?? new Dictionary<string, long>();
             return await lag.MeasureAsync(group, topics) is { } measured
-                ? Results.Ok(new { measured.Group, measured.Topics, measured.Total })
+                ? Results.Ok(new { measured.Group, measured.Topics, measured.Total, Lost = lost })
                 : Results.Problem("Kafka did not answer in time.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Lag unknown");
         });
 }

@@ -132,9 +132,9 @@ public sealed partial class OrderedShutdown(
             remaining.Clear();
             foreach (var consumer in order.Consumers)
             {
-                foreach (var (group, lag) in await report.LagAsync(consumer, cancellation))
+                foreach (var progress in await report.LagAsync(consumer, cancellation))
                 {
-                    remaining[group] = lag;
+                    remaining[progress.Group] = progress.Lag;
                 }
             }
 

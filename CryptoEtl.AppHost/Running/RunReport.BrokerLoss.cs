@@ -6,11 +6,13 @@ namespace CryptoEtl.AppHost.Running;
 /// <summary>
 /// The embedded broker keeps everything in memory: when it exits by itself (and is started again, empty), every topic's
 /// records are gone. The run says what was lost, from what it saw last (every status tick): the records each topic held,
-/// dead letters among them, and what the consumers had not yet read.
+/// dead letters among them, and what the consumers had not yet read. The stages also say what they found missing
+/// (records evicted past their position, or gone with a replaced log), which the run repeats.
 /// </summary>
 public sealed partial class RunReport
 {
     private readonly ConcurrentQueue<BrokerLoss> _brokerLosses = new();
+    private readonly ConcurrentDictionary<string, long> _lostBeforeRead = new(StringComparer.Ordinal);
     private (PipelineCounts? Counts, IReadOnlyDictionary<string, long?> Unconsumed, DateTimeOffset At)? _lastSeen;
 
     /// <summary>What the broker lost each time it came back empty.</summary>
@@ -22,14 +24,22 @@ public sealed partial class RunReport
         var unconsumed = new Dictionary<string, long?>(StringComparer.Ordinal);
         foreach (var consumer in order.Consumers)
         {
-            foreach (var (group, lag) in await LagAsync(consumer, cancellation))
+            foreach (var progress in await LagAsync(consumer, cancellation))
             {
-                unconsumed[group] = lag;
+                unconsumed[progress.Group] = progress.Lag;
+                if (progress.Lost > 0)
+                {
+                    // A restarted service counts from zero again: this keeps the most it has said.
+                    _lostBeforeRead.AddOrUpdate(progress.Resource, progress.Lost, (_, before) => Math.Max(before, progress.Lost));
+                }
             }
         }
 
         _lastSeen = (counts, unconsumed, clock.GetUtcNow());
     }
+
+    /// <summary>Per consumer, the records Kafka lost before it read them, as it last said.</summary>
+    private Dictionary<string, long> UnreadLosses() => new(_lostBeforeRead, StringComparer.Ordinal);
 
     private void BrokerLost(int? exitCode)
     {

@@ -93,8 +93,11 @@ public sealed partial class RunReport(
             property(ResourceRestarts.CrashLoopProperty));
     })];
 
-    /// <summary>A consumer's group and lag from its GET /kafka/lag; nothing for a service that consumes no Kafka here (404); null lag when it cannot be read.</summary>
-    public async Task<IEnumerable<(string Group, long? Lag)>> LagAsync(IResourceWithEndpoints consumer, CancellationToken cancellation)
+    /// <summary>
+    /// A consumer's group and lag from its GET /kafka/lag, and the records Kafka lost before it read them; nothing for
+    /// a service that consumes no Kafka here (404); a null lag when it cannot be read.
+    /// </summary>
+    public async Task<IEnumerable<ConsumerProgress>> LagAsync(IResourceWithEndpoints consumer, CancellationToken cancellation)
     {
         try
         {
@@ -105,11 +108,14 @@ public sealed partial class RunReport(
             }
 
             var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellation);
-            return response.IsSuccessStatusCode ? [(body.GetProperty("group").GetString()!, body.GetProperty("total").GetInt64())] : [(consumer.Name, null)];
+            return response.IsSuccessStatusCode
+                ? [new ConsumerProgress(consumer.Name, body.GetProperty("group").GetString()!, body.GetProperty("total").GetInt64(),
+                    body.TryGetProperty("lost", out var lost) ? lost.EnumerateObject().Sum(t => t.Value.GetInt64()) : 0)]
+                : [new ConsumerProgress(consumer.Name, consumer.Name, null, 0)];
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
         {
-            return [(consumer.Name, null)]; // whatever went wrong, the lag is unknown
+            return [new ConsumerProgress(consumer.Name, consumer.Name, null, 0)]; // whatever went wrong, the lag is unknown
         }
     }
 
@@ -124,7 +130,7 @@ public sealed partial class RunReport(
 
         var summary = new RunSummary(run.Mode.ToString().ToLowerInvariant(), Source(), run.StateDirectory, _startedAt, clock.GetUtcNow(),
             Endpoints(), counts ?? PipelineCounts.Empty, [.. Resources().Select(r => stopped.Contains(r.Name) ? r with { State = StoppedState } : r)], drain,
-            [.. _brokerLosses]);
+            [.. _brokerLosses], UnreadLosses());
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, JsonSerializer.Serialize(summary, Format));
         return path;
@@ -143,7 +149,8 @@ public sealed partial class RunReport(
                 _ => null,
             }).OfType<string>()
             .Concat(resources.Where(r => r.Restarts > 0 && r.CrashLoop is null).Select(r => $"{r.Name} restarted {r.Restarts}×"))
-            .Concat(_brokerLosses.Select(loss => loss.Line()));
+            .Concat(_brokerLosses.Select(loss => loss.Line()))
+            .Concat(UnreadLosses().Select(l => $"{l.Key} found {l.Value} records Kafka lost before it read them"));
         return string.Join(" · ", [$"{healthy} of {resources.Count} healthy", .. notes]) + (counts is null ? "" : $"\n  {counts.Line()}");
     }
 
@@ -233,6 +240,9 @@ public sealed partial class RunReport(
     private static partial void Status(ILogger logger, string status);
 }
 
+/// <summary>Where a consumer stands, from its GET /kafka/lag: its group's lag (null: unknown) and the records Kafka lost before it read them.</summary>
+public sealed record ConsumerProgress(string Resource, string Group, long? Lag, long Lost);
+
 /// <summary>Records per topic, documents per stored collection, ingest runs and DAG runs by outcome (the control center's counts).</summary>
 public sealed record PipelineCounts(
     IReadOnlyDictionary<string, long> Topics,
@@ -260,7 +270,8 @@ public sealed record RunSummary(
     PipelineCounts Counts,
     IReadOnlyList<ResourceSummary> Resources,
     DrainOutcome Drain,
-    IReadOnlyList<BrokerLoss> BrokerLosses);
+    IReadOnlyList<BrokerLoss> BrokerLosses,
+    IReadOnlyDictionary<string, long> LostBeforeRead);
 
 /// <param name="Type">How the resource is realised (Project, Executable, Container, SQLite (embedded), ...).</param>
 /// <param name="ReplacedBy">For a resource the embedded run does not start: what stands in for it.</param>

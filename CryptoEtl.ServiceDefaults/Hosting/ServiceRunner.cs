@@ -18,6 +18,9 @@ public static class ServiceRunner
     public static async Task<int> RunServiceAsync(this IHost host, CancellationToken cancellation = default, Func<Task>? started = null)
     {
         var name = host.Services.GetRequiredService<IHostEnvironment>().ApplicationName;
+        // An exception no code caught (on a thread of its own, say) still ends the process by abort, but it says why first.
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+            TerminationLog.Write($"{name} crashed: {(e.ExceptionObject as Exception)?.Message ?? e.ExceptionObject.ToString()}");
         try
         {
             host.Services.GetService<IStartupValidator>()?.Validate();

@@ -45,6 +45,25 @@ public sealed class RunApiTests : IAsyncLifetime
         await _harness.WaitForAsync(first.RunId);
     }
 
+    /// <summary>
+    /// A scheduler that triggers the next run as soon as GET /runs/{id} says the last one finished is never told 409:
+    /// the run is reported finished before its ledger entry is written, and the trigger waits for that entry. Polled as
+    /// fast as it goes, 20 times.
+    /// </summary>
+    [Fact]
+    public async Task Once_a_run_is_reported_finished_the_next_trigger_is_accepted()
+    {
+        for (var i = 0; i < 20; i++)
+        {
+            using var response = await _harness.Http.PostAsync(new Uri("/runs", UriKind.Relative), null, Cancel);
+            Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"trigger {i + 1}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(Cancel)}");
+            var run = (await response.Content.ReadFromJsonAsync<RunView>(IngestJson.Options, Cancel))!;
+            while ((await _harness.Http.GetFromJsonAsync<RunView>($"/runs/{run.RunId}", IngestJson.Options, Cancel))!.Status == "running")
+            {
+            }
+        }
+    }
+
     [Fact]
     public async Task A_repeated_Idempotency_Key_returns_the_same_run_while_running_and_after()
     {
