@@ -88,12 +88,14 @@ public static class Extensions
     }
 
     /// <summary>
-    /// Maps /health (every check must pass) and /alive (only checks tagged "live").
+    /// Maps /health (every check must pass) and /alive (only checks tagged "live"), and refuses state-changing requests a
+    /// browser sends from another site (<see cref="CrossSiteRequests"/>).
     /// Unlike the Aspire template these are mapped in every environment: the AppHost and the Airflow DAG probe them.
     /// </summary>
     /// <remarks>Call <see cref="ExceptionHandlerExtensions.UseExceptionHandler(IApplicationBuilder)"/> first: bad requests become ProblemDetails there.</remarks>
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
+        app.UseCrossSiteRefusal();
         app.MapHealthChecks(HealthEndpointPath);
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {

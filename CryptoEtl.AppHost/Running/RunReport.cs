@@ -23,6 +23,9 @@ public sealed partial class RunReport(
     ILogger<RunReport> logger) : SupervisionService
 {
     public const string EndpointsFile = "endpoints.json";
+
+    /// <summary>The dashboard's login link in endpoints.json (a secret of the run: the file is readable by its owner only, and the link is never logged).</summary>
+    public const string DashboardLogin = "dashboard-login";
     public static readonly JsonSerializerOptions Format = new(JsonSerializerDefaults.Web) { WriteIndented = true };
 
     public const string StoppedState = "Stopped";
@@ -57,6 +60,11 @@ public sealed partial class RunReport(
         if (Dashboard() is { } dashboard)
         {
             endpoints["dashboard"] = dashboard;
+            // Aspire's default login: a browser token per run (unless ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS=true).
+            if (configuration["AppHost:BrowserToken"] is { Length: > 0 } token)
+            {
+                endpoints[DashboardLogin] = $"{dashboard.TrimEnd('/')}/login?t={Uri.EscapeDataString(token)}";
+            }
         }
 
         return endpoints;
@@ -129,7 +137,7 @@ public sealed partial class RunReport(
         }
 
         var summary = new RunSummary(run.Mode.ToString().ToLowerInvariant(), Source(), run.StateDirectory, _startedAt, clock.GetUtcNow(),
-            Endpoints(), counts ?? PipelineCounts.Empty, [.. Resources().Select(r => stopped.Contains(r.Name) ? r with { State = StoppedState } : r)], drain,
+            new SortedDictionary<string, string>(Endpoints().Where(e => e.Key != DashboardLogin).ToDictionary(), StringComparer.Ordinal), counts ?? PipelineCounts.Empty, [.. Resources().Select(r => stopped.Contains(r.Name) ? r with { State = StoppedState } : r)], drain,
             [.. _brokerLosses], UnreadLosses());
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         File.WriteAllText(path, JsonSerializer.Serialize(summary, Format));
@@ -207,7 +215,12 @@ public sealed partial class RunReport(
         var endpoints = Endpoints();
         Directory.CreateDirectory(run.StateDirectory);
         File.WriteAllText(EndpointsPath, JsonSerializer.Serialize(endpoints, Format));
-        AllUp(logger, EndpointsPath, string.Join("\n", endpoints.Select(e => $"  {e.Key,-16} {e.Value}")));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(EndpointsPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        AllUp(logger, EndpointsPath, string.Join("\n", endpoints.Where(e => e.Key != DashboardLogin).Select(e => $"  {e.Key,-16} {e.Value}")));
     }
 
     /// <summary>Every process of the model running and healthy (hidden ones, such as Aspire's project rebuilders, aside).</summary>

@@ -61,12 +61,29 @@ public sealed class AppHostProcessTests
             $"every process of the run to be gone; left: {string.Join(", ", pipelineProcesses.Where(Alive))}");
     }
 
+    /// <summary>
+    /// Also, with the launch profile as users have it (no opt-out): the dashboard keeps Aspire's browser-token login, its
+    /// link is in endpoints.json (readable by its owner only), and the telemetry API wants its key.
+    /// </summary>
     [Fact]
     public async Task A_stop_that_cannot_drain_a_hung_consumer_says_what_is_left_and_exits_with_3()
     {
         var state = Directory.CreateTempSubdirectory("cryptoetl-undrained").FullName;
-        await using var host = AppHostProcess.Start(["--source", "simulator", "--state-dir", state, "--drain-timeout", "3s", "--summary", Path.Combine(state, "summary.json")]);
+        var environment = AppHostProcess.LaunchEnvironment();
+        environment.Remove("ASPIRE_DASHBOARD_UNSECURED_ALLOW_ANONYMOUS");
+        await using var host = AppHostProcess.Start(["--source", "simulator", "--state-dir", state, "--drain-timeout", "3s", "--summary", Path.Combine(state, "summary.json")],
+            environment: environment);
         var endpoints = await EndpointsAsync(host, state);
+        Assert.StartsWith($"{endpoints["dashboard"]}/login?t=", endpoints[RunReport.DashboardLogin], StringComparison.Ordinal);
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(state, RunReport.EndpointsFile)));
+        }
+        using (var anonymous = new HttpClient { BaseAddress = new Uri(endpoints["dashboard"]), Timeout = TimeSpan.FromSeconds(30) })
+        {
+            Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await anonymous.GetAsync(new Uri("/api/telemetry/resources", UriKind.Relative), Cancel)).StatusCode);
+        }
+
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         await Eventually.GetAsync(
             async () => (await http.GetFromJsonAsync<JsonElement>(new Uri(new Uri(endpoints["processor"]), "/api/pipeline/stats"), Cancel)).GetProperty("documents").GetProperty("ticks").GetInt64(),
