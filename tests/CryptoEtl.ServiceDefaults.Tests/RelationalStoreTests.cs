@@ -1,3 +1,5 @@
+using CryptoEtl.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
 using CryptoEtl.Relational;
 
 namespace CryptoEtl.ServiceDefaults.Tests;
@@ -38,6 +40,39 @@ public sealed class RelationalStoreTests
     [InlineData("Host=localhost;Port=5432;Username=postgres;Database=cryptoetl", false)]
     public void SQLite_and_PostgreSQL_connection_strings_are_told_apart(string connectionString, bool sqlite) =>
         Assert.Equal(sqlite, RelationalStore.IsSqlite(connectionString));
+
+    /// <summary>
+    /// A deployment gives the password apart from the connection string (Postgres__Password), and it is put in with
+    /// Npgsql's own builder: a password full of the characters connection strings and URLs care about logs in as it is,
+    /// against a PostgreSQL that checks it (scram-sha-256), and a wrong one is refused.
+    /// </summary>
+    [Fact]
+    public async Task A_password_given_apart_reaches_PostgreSQL_whatever_characters_it_has()
+    {
+        const string password = "p;w@d/%'\"=x y";
+        await using var server = await PostgresServer.StartWithPasswordAsync(password);
+        var database = new Npgsql.NpgsqlConnectionStringBuilder(await server.CreateDatabaseAsync("password")) { Password = null };
+
+        using (var app = Open(database.ConnectionString, password))
+        {
+            var store = app.Services.GetRequiredService<RelationalStore>();
+            await store.MigrateAsync("probe", ["CREATE TABLE probe (id INTEGER PRIMARY KEY)"], Cancel);
+            Assert.Equal(SqlDialect.Postgres, store.Dialect);
+            Assert.DoesNotContain(password, store.Description, StringComparison.Ordinal);
+        }
+
+        using var wrong = Open(database.ConnectionString, "not it");
+        var refused = await Assert.ThrowsAsync<Npgsql.PostgresException>(() => wrong.Services.GetRequiredService<RelationalStore>().MigrateAsync("probe", ["SELECT 1"], Cancel));
+        Assert.Equal("28P01", refused.SqlState); // invalid_password
+    }
+
+    private static Microsoft.Extensions.Hosting.IHost Open(string connectionString, string password)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Configuration.AddInMemoryCollection([new("ConnectionStrings:postgres", connectionString), new(RelationalStoreExtensions.PasswordSetting, password)]);
+        builder.AddRelationalStore("ingest", "unused.db");
+        return builder.Build();
+    }
 
     private static IConfiguration Settings(params (string Key, string Value)[] settings) =>
         new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))).Build();

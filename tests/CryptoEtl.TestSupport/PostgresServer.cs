@@ -79,9 +79,15 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
-    private static async Task<PostgresServer> StartAsync()
+    /// <summary>
+    /// A throwaway cluster of its own whose user postgres logs in with <paramref name="password"/> (scram-sha-256 on
+    /// every connection), for tests of how a password reaches it; dispose it. Skips where PostgreSQL is not installed.
+    /// </summary>
+    public static Task<PostgresServer> StartWithPasswordAsync(string password) => StartAsync(password);
+
+    private static async Task<PostgresServer> StartAsync(string? password = null)
     {
-        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } configured)
+        if (password is null && Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } configured)
         {
             return new PostgresServer(configured);
         }
@@ -100,13 +106,26 @@ public sealed class PostgresServer : IAsyncDisposable
             await RunAsync("chown", ["postgres:postgres", dataDirectory]);
         }
 
-        await RunAsync(Path.Combine(bin!, "initdb"), ["-D", dataDirectory, "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8"], asRoot);
+        var authentication = new List<string> { "-A", "trust" };
+        if (password is not null)
+        {
+            var passwordFile = Path.Combine(Directory.CreateTempSubdirectory("cryptoetl-pgpass-").FullName, "password");
+            await File.WriteAllTextAsync(passwordFile, password);
+            if (asRoot)
+            {
+                await RunAsync("chown", ["-R", "postgres:postgres", Path.GetDirectoryName(passwordFile)!]);
+            }
+
+            authentication = ["-A", "scram-sha-256", "--pwfile", passwordFile];
+        }
+
+        await RunAsync(Path.Combine(bin!, "initdb"), ["-D", dataDirectory, .. authentication, "-U", "postgres", "--no-sync", "-E", "UTF8"], asRoot);
         await RunAsync(Path.Combine(bin!, "pg_ctl"),
             ["-D", dataDirectory, "-l", Path.Combine(dataDirectory, "server.log"), "-w", "-t", "60",
              "-o", $"-p {port} -k {dataDirectory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", "start"], asRoot);
 
-        return new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres;Pooling=false",
-            dataDirectory, Path.Combine(bin!, "pg_ctl"), asRoot);
+        var admin = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = port, Username = "postgres", Database = "postgres", Pooling = false, Password = password };
+        return new PostgresServer(admin.ConnectionString, dataDirectory, Path.Combine(bin!, "pg_ctl"), asRoot);
     }
 
     private static async Task RunAsync(string tool, string[] arguments, bool asPostgresUser = false)

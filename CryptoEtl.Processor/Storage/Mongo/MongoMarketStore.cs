@@ -18,7 +18,13 @@ public sealed class MongoMarketStore : IMarketStore
     {
         var url = new MongoUrl(connectionString);
         _options = options;
-        var client = new MongoClient(url);
+        var settings = MongoClientSettings.FromUrl(url);
+        if (options.Username is { Length: > 0 } user)
+        {
+            settings.Credential = MongoCredential.CreateCredential(url.AuthenticationSource ?? "admin", user, options.Password);
+        }
+
+        var client = new MongoClient(settings);
         var concern = options.WriteConcern == "majority" ? WriteConcern.WMajority : new WriteConcern(int.Parse(options.WriteConcern, System.Globalization.CultureInfo.InvariantCulture));
         _database = client.GetDatabase(url.DatabaseName ?? options.Database).WithWriteConcern(concern);
         Description = $"MongoDB {string.Join(",", url.Servers)}/{_database.DatabaseNamespace.DatabaseName} (w={options.WriteConcern})";
