@@ -34,30 +34,30 @@ var coingecko = builder.AddCoinGecko("coingecko");
 
 var ingest = builder.AddProject<Projects.CryptoEtl_Ingest>("ingest")
     .WithConnectionStringsAndServiceDiscovery()
-    .WithHttpEndpoint().WithHttpHealthCheck("/health")
+    .WithHttpEndpoint().WithHttpHealthCheck("/health").WithCurlHealthcheck("http://localhost:8080/health")
     .WithStateDirectory()
-    .WithReference(kafka).WaitFor(kafka)
+    .WithKafka(kafka)
     .WithReference(schemaRegistry).WaitFor(schemaRegistry)
-    .WithReference(cryptoetlDatabase, "postgres").WaitFor(cryptoetlDatabase)
+    .WithRelationalStore(cryptoetlDatabase)
     .WithReference(coingecko).WaitFor(coingecko)
     .WithEnvironment("CoinGecko__Plan", coingeckoPlan)
     .WithEnvironment("CoinGecko__ApiKey", coingeckoApiKey);
 
 var sparkjob = builder.AddProject<Projects.CryptoEtl_SparkJob>("sparkjob")
     .WithConnectionStringsAndServiceDiscovery()
-    .WithHttpEndpoint().WithHttpHealthCheck("/health")
+    .WithHttpEndpoint().WithHttpHealthCheck("/health").WithCurlHealthcheck("http://localhost:8080/health")
     .WithStateDirectory()
     .WithSparkEngine(spark, kafka)
-    .WithReference(kafka).WaitFor(kafka)
+    .WithKafka(kafka)
     .WithReference(schemaRegistry).WaitFor(schemaRegistry);
 
 var processor = builder.AddProject<Projects.CryptoEtl_Processor>("processor")
     .WithConnectionStringsAndServiceDiscovery()
-    .WithHttpEndpoint().WithHttpHealthCheck("/health")
+    .WithHttpEndpoint().WithHttpHealthCheck("/health").WithCurlHealthcheck("http://localhost:8080/health")
     .WithStateDirectory()
-    .WithReference(kafka).WaitFor(kafka)
+    .WithKafka(kafka)
     .WithReference(schemaRegistry).WaitFor(schemaRegistry)
-    .WithReference(marketDatabase, "mongodb").WaitFor(marketDatabase);
+    .WithMarketStore(marketDatabase);
 
 var airflow = builder.AddAirflow("airflow", airflowDatabase, ingest, processor);
 builder.AddControlCenter("control-center", kafka, schemaRegistry, coingecko.SourceName(), ingest, sparkjob, processor, airflow);

@@ -2,8 +2,16 @@ using CryptoEtl.AppHost.Running;
 
 namespace CryptoEtl.AppHost.Infrastructure;
 
-/// <summary>Apache Airflow (standalone) running the crypto_etl DAG from docker/airflow/dags, its metadata in PostgreSQL.</summary>
-public sealed class AirflowResource(string name) : ContainerResource(name);
+/// <summary>
+/// Apache Airflow (standalone) running the crypto_etl DAG, its metadata in PostgreSQL: an image of apache/airflow with
+/// docker/airflow/dags in it (built from docker/airflow/Dockerfile, so a deployment needs no bind mount), its admin user
+/// created with the <c>airflow-admin-password</c> parameter (standalone would make a random one, lost with the container).
+/// </summary>
+public sealed class AirflowResource(string name) : ContainerResource(name)
+{
+    public const string Image = "apache/airflow";
+    public const string Version = "2.9.3";
+}
 
 /// <summary>
 /// The embedded scheduler (CryptoEtl.DevServices <c>scheduler</c>): the DAG's schedule file followed in-process, its
@@ -48,17 +56,24 @@ public static class AirflowResourceExtensions
                 .WithReference(processor).WaitFor(processor);
         }
 
+        var adminPassword = builder.AddParameter($"{name}-admin-password", secret: true);
         return builder.AddResource(new AirflowResource(name))
-            .WithImage("apache/airflow", "2.9.3")
+            .WithImage(AirflowResource.Image, AirflowResource.Version)
+            .WithDockerfile(Path.GetDirectoryName(dags)!)
             .WithHttpEndpoint(port: 8080, targetPort: 8080, name: "http")
             .WithArgs("standalone")
             .WithEnvironment("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", database.SqlAlchemyUrl())
+            .WithEnvironment("PGPASSWORD", database.PasswordParameter())
             .WithEnvironment("AIRFLOW__CORE__LOAD_EXAMPLES", "false")
             .WithEnvironment("AIRFLOW__CORE__EXECUTOR", "LocalExecutor")
             .WithEnvironment("AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION", "false")
+            .WithEnvironment("_AIRFLOW_DB_MIGRATE", "true")
+            .WithEnvironment("_AIRFLOW_WWW_USER_CREATE", "true")
+            .WithEnvironment("_AIRFLOW_WWW_USER_USERNAME", "admin")
+            .WithEnvironment("_AIRFLOW_WWW_USER_PASSWORD", adminPassword)
             .WithEnvironment("CRYPTOETL_INGEST_URL", ingest.GetEndpoint("http"))
             .WithEnvironment("CRYPTOETL_PROCESSOR_URL", processor.GetEndpoint("http"))
-            .WithBindMount(dags, "/opt/airflow/dags", isReadOnly: true)
+            .WithCurlHealthcheck("http://localhost:8080/health", startSeconds: 120)
             .WithReference(ingest).WaitFor(ingest)
             .WithReference(processor).WaitFor(processor)
             .WithReferenceRelationship(database).WaitFor(database);

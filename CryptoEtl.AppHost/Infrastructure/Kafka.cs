@@ -4,24 +4,64 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CryptoEtl.AppHost.Infrastructure;
 
-/// <summary>Confluent's Kafka broker (cp-kafka, with ZooKeeper): the containers realisation of <c>kafka</c>.</summary>
+/// <summary>A broker of the containers' Kafka (cp-kafka, with ZooKeeper).</summary>
 /// <remarks>
 /// Like Aspire's own Kafka resource, two listeners: <c>tcp</c> for processes on the host, <c>internal</c> for containers.
-/// Deployed, every client is a container, so the connection string names the internal listener.
 /// </remarks>
-public sealed class KafkaServerResource(string name, bool clientsAreContainers) : ContainerResource(name), IResourceWithConnectionString
+public class KafkaBrokerResource(string name, int brokerId) : ContainerResource(name)
 {
     internal const string PrimaryEndpointName = "tcp";
     internal const string InternalEndpointName = "internal";
+    internal const int InternalPort = 29092;
+
+    public int BrokerId { get; } = brokerId;
+
+    /// <summary>The host's port of broker 1 is 9092, of broker 2 9093, ...</summary>
+    public int HostPort => 9091 + BrokerId;
 
     public EndpointReference PrimaryEndpoint => new(this, PrimaryEndpointName);
 
     public EndpointReference InternalEndpoint => new(this, InternalEndpointName, KnownNetworkIdentifiers.DefaultAspireContainerNetwork);
-
-    public ReferenceExpression ConnectionStringExpression => clientsAreContainers
-        ? ReferenceExpression.Create($"{InternalEndpoint.Property(EndpointProperty.HostAndPort)}")
-        : ReferenceExpression.Create($"{PrimaryEndpoint.Property(EndpointProperty.HostAndPort)}");
 }
+
+/// <summary>
+/// Confluent's Kafka (cp-kafka, with ZooKeeper): the containers realisation of <c>kafka</c>, this broker and the others
+/// of <see cref="ContainerScale.KafkaBrokers"/>. Its connection string lists every broker. Deployed, every client is a
+/// container, so the connection string names the internal listeners.
+/// </summary>
+public sealed class KafkaServerResource(string name, bool clientsAreContainers) : KafkaBrokerResource(name, 1), IResourceWithConnectionString
+{
+    public List<KafkaBrokerResource> Brokers { get; } = [];
+
+    /// <summary>The one-shot container that creates the pipeline's topics, which every client waits for.</summary>
+    public KafkaTopicsResource? Topics { get; set; }
+
+    public ReferenceExpression ConnectionStringExpression => clientsAreContainers ? ContainerBootstrap : HostBootstrap;
+
+    /// <summary>Every broker's in-network listener: what containers use.</summary>
+    public ReferenceExpression ContainerBootstrap => Join(Brokers.Select(b => b.InternalEndpoint));
+
+    private ReferenceExpression HostBootstrap => Join(Brokers.Select(b => b.PrimaryEndpoint));
+
+    private static ReferenceExpression Join(IEnumerable<EndpointReference> endpoints)
+    {
+        var expression = new ReferenceExpressionBuilder();
+        foreach (var (endpoint, i) in endpoints.Select((e, i) => (e, i)))
+        {
+            if (i > 0)
+            {
+                expression.AppendLiteral(",");
+            }
+
+            expression.Append($"{endpoint.Property(EndpointProperty.HostAndPort)}");
+        }
+
+        return expression.Build();
+    }
+}
+
+/// <summary>A one-shot cp-kafka container that creates every topic of <see cref="CryptoEtl.Contracts.Topics.All"/> with its partitions, then exits.</summary>
+public sealed class KafkaTopicsResource(string name) : ContainerResource(name);
 
 /// <summary>librdkafka's built-in broker (CryptoEtl.DevServices <c>kafka</c>): the embedded realisation of <c>kafka</c>. Data in memory only.</summary>
 public sealed class EmbeddedKafkaResource(string name) : DevServicesResource(name), IResourceWithConnectionString
@@ -50,11 +90,17 @@ public static class KafkaResourceExtensions
             .WithImage("confluentinc/cp-zookeeper", ConfluentVersion)
             .WithEndpoint(targetPort: 2181, name: "tcp", scheme: "tcp")
             .WithEnvironment("ZOOKEEPER_CLIENT_PORT", "2181")
-            .WithEnvironment("ZOOKEEPER_TICK_TIME", "2000");
+            .WithEnvironment("ZOOKEEPER_TICK_TIME", "2000")
+            .WithEnvironment("KAFKA_HEAP_OPTS", "-Xms256m -Xmx256m")
+            // Snapshots and transaction logs both (cp-zookeeper's two volumes): without its log, ZooKeeper could lose the cluster id the brokers keep.
+            .WithVolume("cryptoetl-zookeeper", "/var/lib/zookeeper/data")
+            .WithVolume("cryptoetl-zookeeper-log", "/var/lib/zookeeper/log")
+            .WithContainerHealthcheck(["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2181 && echo srvr >&3 && grep -q Mode <&3"]);
 
     public static IResourceBuilder<IResourceWithConnectionString> AddKafka(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<IResource> zookeeper)
     {
-        if (PipelineRunOptions.Of(builder).Embedded)
+        var run = PipelineRunOptions.Of(builder);
+        if (run.Embedded)
         {
             var embedded = new EmbeddedKafkaResource(name);
             return builder.AddDevServicesCommand(embedded, "kafka")
@@ -65,29 +111,95 @@ public static class KafkaResourceExtensions
         }
 
         var kafka = new KafkaServerResource(name, clientsAreContainers: builder.ExecutionContext.IsPublishMode);
-        var zookeeperEndpoint = ((ZookeeperResource)zookeeper.Resource).Endpoint;
-        return builder.AddResource(kafka)
-            .WithImage("confluentinc/cp-kafka", ConfluentVersion)
-            .WithEndpoint(port: 9092, targetPort: 9092, name: KafkaServerResource.PrimaryEndpointName, scheme: "tcp", isProxied: false)
-            .WithEndpoint(targetPort: 29092, name: KafkaServerResource.InternalEndpointName, scheme: "tcp")
-            .WithEnvironment("KAFKA_BROKER_ID", "1")
-            .WithEnvironment("KAFKA_ZOOKEEPER_CONNECT", ReferenceExpression.Create($"{zookeeperEndpoint.Property(EndpointProperty.Host)}:{zookeeperEndpoint.Property(EndpointProperty.TargetPort)}"))
-            .WithEnvironment("KAFKA_LISTENERS", "PLAINTEXT://0.0.0.0:29092,PLAINTEXT_HOST://0.0.0.0:9092")
-            .WithEnvironment("KAFKA_ADVERTISED_LISTENERS", ReferenceExpression.Create($"PLAINTEXT://{kafka.InternalEndpoint.Property(EndpointProperty.Host)}:29092,PLAINTEXT_HOST://localhost:9092"))
-            .WithEnvironment("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "PLAINTEXT:PLAINTEXT,PLAINTEXT_HOST:PLAINTEXT")
-            .WithEnvironment("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT")
-            .WithEnvironment("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "1")
-            .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", "1")
-            .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", "1")
-            .WithEnvironment("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "true")
-            .WithEnvironment("KAFKA_NUM_PARTITIONS", "6")
-            .WaitFor(zookeeper)
-            .WithKafkaHealthCheck(builder, kafka);
+        var brokers = new List<IResourceBuilder<KafkaBrokerResource>> { AddBroker(builder, builder.AddResource(kafka), kafka, zookeeper, run.Scale) };
+        for (var id = 2; id <= run.Scale.KafkaBrokers; id++)
+        {
+            brokers.Add(AddBroker(builder, builder.AddResource(new KafkaBrokerResource($"{name}-{id}", id)), kafka, zookeeper, run.Scale));
+        }
+
+        kafka.Topics = builder.AddKafkaTopics($"{name}-init", kafka, brokers, run.Scale).Resource;
+        return builder.CreateResourceBuilder(kafka).WithKafkaHealthCheck(builder, kafka);
     }
 
-    /// <summary>What containers use to reach Kafka: the in-network listener, or the host one when Kafka is a process.</summary>
+    /// <summary>
+    /// A client of Kafka: its connection string, and it waits for the cluster (and, for the containers' Kafka, for the
+    /// pipeline's topics to exist: nothing subscribes to a topic that is not there yet).
+    /// </summary>
+    public static IResourceBuilder<T> WithKafka<T>(this IResourceBuilder<T> client, IResourceBuilder<IResourceWithConnectionString> kafka)
+        where T : IResourceWithEnvironment, IResourceWithWaitSupport =>
+        client.WithReference(kafka).WaitForKafka(kafka);
+
+    /// <summary>
+    /// Waits for the cluster: for the containers' Kafka, until kafka-init has created the topics, which it does once every
+    /// broker is healthy (a client whose own topics are replicated, like the registry, needs all of them).
+    /// </summary>
+    public static IResourceBuilder<T> WaitForKafka<T>(this IResourceBuilder<T> client, IResourceBuilder<IResourceWithConnectionString> kafka)
+        where T : IResourceWithWaitSupport
+    {
+        client.WaitFor(kafka);
+        return kafka.Resource is KafkaServerResource { Topics: { } topics } ? client.WaitForCompletion(client.ApplicationBuilder.CreateResourceBuilder(topics)) : client;
+    }
+
+    private static IResourceBuilder<KafkaBrokerResource> AddBroker<T>(IDistributedApplicationBuilder builder, IResourceBuilder<T> broker, KafkaServerResource cluster,
+        IResourceBuilder<IResource> zookeeper, ContainerScale scale) where T : KafkaBrokerResource
+    {
+        cluster.Brokers.Add(broker.Resource);
+        var zookeeperEndpoint = ((ZookeeperResource)zookeeper.Resource).Endpoint;
+        var replication = scale.Replication.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var brokerResource = broker.Resource;
+        var internalPort = KafkaBrokerResource.InternalPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var hostPort = brokerResource.HostPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var listeners = $"PLAINTEXT://0.0.0.0:{internalPort},PLAINTEXT_HOST://0.0.0.0:{hostPort}";
+        return (IResourceBuilder<KafkaBrokerResource>)broker
+            .WithImage("confluentinc/cp-kafka", ConfluentVersion)
+            .WithEndpoint(port: brokerResource.HostPort, targetPort: brokerResource.HostPort, name: KafkaBrokerResource.PrimaryEndpointName, scheme: "tcp", isProxied: false)
+            .WithEndpoint(targetPort: KafkaBrokerResource.InternalPort, name: KafkaBrokerResource.InternalEndpointName, scheme: "tcp")
+            .WithEnvironment("KAFKA_BROKER_ID", brokerResource.BrokerId.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("KAFKA_ZOOKEEPER_CONNECT", ReferenceExpression.Create($"{zookeeperEndpoint.Property(EndpointProperty.Host)}:{zookeeperEndpoint.Property(EndpointProperty.TargetPort)}"))
+            .WithEnvironment("KAFKA_LISTENERS", listeners)
+            .WithEnvironment("KAFKA_ADVERTISED_LISTENERS", ReferenceExpression.Create(
+                $"PLAINTEXT://{brokerResource.InternalEndpoint.Property(EndpointProperty.Host)}:{internalPort},PLAINTEXT_HOST://localhost:{hostPort}"))
+            .WithEnvironment("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "PLAINTEXT:PLAINTEXT,PLAINTEXT_HOST:PLAINTEXT")
+            .WithEnvironment("KAFKA_INTER_BROKER_LISTENER_NAME", "PLAINTEXT")
+            // Topics are created by kafka-init with their partitions; a topic nobody created is a mistake, not a default.
+            .WithEnvironment("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
+            .WithEnvironment("KAFKA_DEFAULT_REPLICATION_FACTOR", replication)
+            .WithEnvironment("KAFKA_MIN_INSYNC_REPLICAS", scale.MinInSyncReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", replication)
+            .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", replication)
+            .WithEnvironment("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", scale.MinInSyncReplicas.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("KAFKA_HEAP_OPTS", "-Xms512m -Xmx512m")
+            .WithVolume($"cryptoetl-{brokerResource.Name}", "/var/lib/kafka/data")
+            .WithContainerHealthcheck(["CMD", "kafka-broker-api-versions", "--bootstrap-server", $"localhost:{KafkaBrokerResource.InternalPort}"])
+            .WaitFor(zookeeper);
+    }
+
+    /// <summary>
+    /// kafka-init: creates every pipeline topic with its partitions and the cluster's replication, once every broker is
+    /// healthy, then exits. Each step is idempotent (<c>--if-not-exists</c>), so a host that starts it again, as a
+    /// deployment's container host does with a container that exits, finds the topics there and exits again.
+    /// </summary>
+    private static IResourceBuilder<KafkaTopicsResource> AddKafkaTopics(this IDistributedApplicationBuilder builder, string name, KafkaServerResource kafka,
+        IReadOnlyList<IResourceBuilder<KafkaBrokerResource>> brokers, ContainerScale scale)
+    {
+        var script = string.Join(" && ", CryptoEtl.Contracts.Topics.All.Select(t =>
+            $"kafka-topics --bootstrap-server \"$BOOTSTRAP\" --create --if-not-exists --topic {t.Name} --partitions {t.Partitions} --replication-factor {scale.Replication}"));
+        var init = builder.AddResource(new KafkaTopicsResource(name))
+            .WithImage("confluentinc/cp-kafka", ConfluentVersion)
+            .WithEntrypoint("bash")
+            .WithArgs("-c", script)
+            .WithEnvironment("BOOTSTRAP", kafka.ContainerBootstrap);
+        foreach (var broker in brokers)
+        {
+            init.WaitFor(broker);
+        }
+
+        return init;
+    }
+
+    /// <summary>What containers use to reach Kafka: the in-network listeners, or the host one when Kafka is a process.</summary>
     public static ReferenceExpression BootstrapForContainers(this IResourceBuilder<IResourceWithConnectionString> kafka) => kafka.Resource is KafkaServerResource server
-        ? ReferenceExpression.Create($"{server.InternalEndpoint.Property(EndpointProperty.HostAndPort)}")
+        ? server.ContainerBootstrap
         : kafka.Resource.ConnectionStringExpression;
 
     /// <summary>Healthy once the broker answers a metadata request, as Aspire's Kafka integration checks it; WaitFor(kafka) means that.</summary>

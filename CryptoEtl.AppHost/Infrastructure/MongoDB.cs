@@ -2,15 +2,54 @@ using CryptoEtl.AppHost.Running;
 
 namespace CryptoEtl.AppHost.Infrastructure;
 
-/// <summary>MongoDB (mongo:7.0.14), written in the shape of Aspire's MongoDB integration (which this mirror does not serve).</summary>
-public sealed class MongoDBServerResource(string name) : ContainerResource(name), IResourceWithConnectionString
+/// <summary>
+/// MongoDB (mongo:7.0.14) as a replica set (rs0) of this member and the others of
+/// <see cref="ContainerScale.MongoDBMembers"/>, with authentication, written in the shape of Aspire's MongoDB integration
+/// (which this mirror does not serve): a root user and password from parameters, <c>authSource=admin</c>. The connection
+/// string carries no credentials: clients get them as settings of their own, so no character needs escaping in a URL.
+/// </summary>
+public sealed class MongoDBServerResource(string name, ParameterResource userName, ParameterResource password, bool clientsAreContainers) : ContainerResource(name), IResourceWithConnectionString
 {
+    /// <summary>
+    /// Whether the clients run in the containers' network (deployed, compose): they then follow the replica set by its
+    /// members' names. Processes on the host (<c>--mode containers</c>) cannot resolve those names, so they connect to
+    /// the first member directly.
+    /// </summary>
+    public bool ClientsAreContainers { get; } = clientsAreContainers;
+
+    public const string ReplicaSet = "rs0";
+
+    public ParameterResource UserNameParameter { get; } = userName;
+
+    public ParameterResource PasswordParameter { get; } = password;
+
+    /// <summary>Every member, this one first.</summary>
+    public List<ContainerResource> Members { get; } = [];
+
     public EndpointReference PrimaryEndpoint => new(this, "tcp");
 
-    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create($"mongodb://{PrimaryEndpoint.Property(EndpointProperty.HostAndPort)}");
+    public ReferenceExpression ConnectionStringExpression
+    {
+        get
+        {
+            var expression = new ReferenceExpressionBuilder();
+            expression.AppendLiteral("mongodb://");
+            foreach (var (member, i) in Members.Select((m, i) => (m, i)))
+            {
+                if (i > 0)
+                {
+                    expression.AppendLiteral(",");
+                }
+
+                expression.Append($"{new EndpointReference(member, "tcp").Property(EndpointProperty.HostAndPort)}");
+            }
+
+            return expression.Build();
+        }
+    }
 }
 
-/// <summary>A database of <see cref="MongoDBServerResource"/>: the server's connection string with the database name.</summary>
+/// <summary>A database of <see cref="MongoDBServerResource"/>: the server's connection string with the database name, the replica set and the authentication database.</summary>
 public sealed class MongoDBDatabaseResource(string name, string databaseName, MongoDBServerResource parent)
     : Resource(name), IResourceWithParent<MongoDBServerResource>, IResourceWithConnectionString
 {
@@ -18,7 +57,9 @@ public sealed class MongoDBDatabaseResource(string name, string databaseName, Mo
 
     public string DatabaseName { get; } = databaseName;
 
-    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create($"{Parent.ConnectionStringExpression}/{DatabaseName}");
+    public ReferenceExpression ConnectionStringExpression => Parent.ClientsAreContainers
+        ? ReferenceExpression.Create($"{Parent.ConnectionStringExpression}/{DatabaseName}?replicaSet={MongoDBServerResource.ReplicaSet}&authSource=admin")
+        : ReferenceExpression.Create($"mongodb://{Parent.PrimaryEndpoint.Property(EndpointProperty.HostAndPort)}/{DatabaseName}?directConnection=true&authSource=admin");
 }
 
 public static class MongoDBResourceExtensions
@@ -27,13 +68,23 @@ public static class MongoDBResourceExtensions
     public static IResourceBuilder<IResource> AddMongoDBServer(this IDistributedApplicationBuilder builder, string name)
     {
         var run = PipelineRunOptions.Of(builder);
-        return run.Embedded
-            ? builder.AddEmbeddedStore(name, "LiteDB", run.StateOf(name), replaces: "MongoDB")
-            // No health check: the MongoDB driver is not part of the AppHost; the Processor waits for the store itself.
-            : builder.AddResource(new MongoDBServerResource(name))
-                .WithImage("mongo", "7.0.14")
-                .WithEndpoint(port: 27017, targetPort: 27017, name: "tcp", scheme: "tcp")
-                .WithVolume("cryptoetl-mongodb", "/data/db");
+        if (run.Embedded)
+        {
+            return builder.AddEmbeddedStore(name, "LiteDB", run.StateOf(name), replaces: "MongoDB");
+        }
+
+        var userName = builder.AddParameter($"{name}-username", "admin", publishValueAsDefault: true);
+        var password = builder.AddParameter($"{name}-password", secret: true);
+        // The members' shared secret for their own authentication (a keyFile: 6-1024 base64 characters).
+        var replicaKey = builder.AddParameter($"{name}-replica-key", secret: true);
+        var server = new MongoDBServerResource(name, userName.Resource, password.Resource, clientsAreContainers: builder.ExecutionContext.IsPublishMode);
+        var first = AddMember(builder.AddResource(server), server, userName, password, replicaKey, run.Scale);
+        for (var i = 2; i <= run.Scale.MongoDBMembers; i++)
+        {
+            AddMember(builder.AddResource(new MongoDBMemberResource($"{name}-{i}")), server, userName, password, replicaKey, run.Scale);
+        }
+
+        return first;
     }
 
     public static IResourceBuilder<IResourceWithConnectionString> AddMongoDatabase(this IResourceBuilder<IResource> server, string name, string databaseName) => server switch
@@ -42,4 +93,44 @@ public static class MongoDBResourceExtensions
         IResourceBuilder<EmbeddedStoreResource> store => store.AddDatabase(name, databaseName, path => $"Filename={path}.litedb"),
         _ => throw new ArgumentException($"{server.Resource.Name} is not a MongoDB server of this model.", nameof(server)),
     };
+
+    /// <summary>The market store of a service: its connection string and, for the containers' MongoDB, its user and password as settings of their own.</summary>
+    public static IResourceBuilder<ProjectResource> WithMarketStore(this IResourceBuilder<ProjectResource> service, IResourceBuilder<IResourceWithConnectionString> database)
+    {
+        service.WithReference(database, "mongodb");
+        return database.Resource is MongoDBDatabaseResource { Parent: var mongo }
+            ? service.WithEnvironment("Store__Username", mongo.UserNameParameter).WithEnvironment("Store__Password", mongo.PasswordParameter)
+                .WaitFor(service.ApplicationBuilder.CreateResourceBuilder(mongo))
+            : service.WaitFor(database);
+    }
+
+    /// <summary>
+    /// A member: mongod in the replica set with its keyFile (written from the parameter, readable by mongod only, before
+    /// the image's entrypoint creates the root user and drops its privileges). The first member's health check initiates
+    /// the replica set once, then is healthy while the set answers.
+    /// </summary>
+    private static IResourceBuilder<T> AddMember<T>(IResourceBuilder<T> member, MongoDBServerResource server, IResourceBuilder<ParameterResource> userName,
+        IResourceBuilder<ParameterResource> password, IResourceBuilder<ParameterResource> replicaKey, ContainerScale scale) where T : ContainerResource
+    {
+        server.Members.Add(member.Resource);
+        var members = string.Join(",", Enumerable.Range(0, scale.MongoDBMembers).Select(i => $"{{_id:{i},host:'{(i == 0 ? server.Name : $"{server.Name}-{i + 1}")}:27017'}}"));
+        var login = "mongosh --quiet -u \"$MONGO_INITDB_ROOT_USERNAME\" -p \"$MONGO_INITDB_ROOT_PASSWORD\" --authenticationDatabase admin --eval";
+        var check = member.Resource == server
+            ? $"{login} \"try {{ rs.status().ok || quit(1) }} catch (e) {{ rs.initiate({{_id:'{MongoDBServerResource.ReplicaSet}',members:[{members}]}}); quit(1) }}\""
+            : $"{login} \"db.adminCommand('ping').ok || quit(1)\"";
+        return member
+            .WithImage("mongo", "7.0.14")
+            .WithEndpoint(targetPort: 27017, name: "tcp", scheme: "tcp")
+            .WithEnvironment("MONGO_INITDB_ROOT_USERNAME", userName)
+            .WithEnvironment("MONGO_INITDB_ROOT_PASSWORD", password)
+            .WithEnvironment("MONGO_REPLICA_KEY", replicaKey)
+            .WithEntrypoint("bash")
+            .WithArgs("-c", "printf '%s' \"$MONGO_REPLICA_KEY\" > /data/configdb/replica.key && chmod 400 /data/configdb/replica.key && chown 999:999 /data/configdb/replica.key "
+                + $"&& exec docker-entrypoint.sh mongod --replSet {MongoDBServerResource.ReplicaSet} --keyFile /data/configdb/replica.key --bind_ip_all --wiredTigerCacheSizeGB 0.5")
+            .WithVolume($"cryptoetl-{member.Resource.Name}", "/data/db")
+            .WithContainerHealthcheck(["CMD-SHELL", check], startSeconds: 60);
+    }
 }
+
+/// <summary>A further member of the containers' MongoDB replica set.</summary>
+public sealed class MongoDBMemberResource(string name) : ContainerResource(name);

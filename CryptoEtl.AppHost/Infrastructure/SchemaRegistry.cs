@@ -38,9 +38,12 @@ public static class SchemaRegistryResourceExtensions
             .WithHttpEndpoint(port: 8081, targetPort: 8081, name: "http")
             .WithEnvironment("SCHEMA_REGISTRY_HOST_NAME", name)
             .WithEnvironment("SCHEMA_REGISTRY_LISTENERS", "http://0.0.0.0:8081")
-            .WithEnvironment("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", ReferenceExpression.Create($"PLAINTEXT://{kafka.BootstrapForContainers()}"))
+            .WithEnvironment("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", kafka.BootstrapForContainers())
+            .WithEnvironment("SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR", run.Scale.Replication.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("SCHEMA_REGISTRY_HEAP_OPTS", "-Xms256m -Xmx256m")
             .WithHttpHealthCheck("/subjects")
+            .WithCurlHealthcheck("http://localhost:8081/subjects", startSeconds: 60)
             .WithReferenceRelationship(kafka)
-            .WaitFor(kafka);
+            .WaitForKafka(kafka);
     }
 }

@@ -12,10 +12,14 @@ public enum RunMode
 
 /// <summary>
 /// The AppHost's own settings, from its command line or any configuration source: <c>--mode</c>, <c>--source</c>,
-/// <c>--state-dir</c>, <c>--run-for</c>, <c>--drain-timeout</c>, <c>--summary</c>, and <c>CRYPTOETL_ENVIRONMENT</c> (the schedule to follow).
+/// <c>--state-dir</c>, <c>--run-for</c>, <c>--drain-timeout</c>, <c>--summary</c>, <c>CRYPTOETL_ENVIRONMENT</c> (the
+/// schedule to follow), and the containers' scale (<see cref="ContainerScale"/>).
 /// </summary>
 public sealed record PipelineRunOptions(RunMode Mode, string Source, string StateDirectory, TimeSpan? RunFor, TimeSpan DrainTimeout, string? SummaryPath, string ScheduleEnvironment)
 {
+    /// <summary>How many Kafka brokers, Spark workers and MongoDB members the containers realisation runs.</summary>
+    public ContainerScale Scale { get; init; } = ContainerScale.Default;
+
     /// <summary>How long a stop waits for the consumers to process what Kafka acknowledged (<c>--drain-timeout</c>).</summary>
     public static readonly TimeSpan DefaultDrainTimeout = TimeSpan.FromSeconds(90);
 
@@ -48,13 +52,19 @@ public sealed record PipelineRunOptions(RunMode Mode, string Source, string Stat
             return false;
         }
 
+        if (!ContainerScale.TryRead(configuration, out var scale, out var scaleProblem))
+        {
+            problem = scaleProblem!;
+            return false;
+        }
+
         // `dotnet run --project CryptoEtl.AppHost` runs in the project's directory: the default is next to it, at the repository root.
         var stateDirectory = Path.GetFullPath(configuration["state-dir"] ?? Path.Combine(builder.AppHostDirectory, "..", ".cryptoetl"));
         // Publishing describes the deployable (containers) realisation whatever the mode.
         options = new PipelineRunOptions(builder.ExecutionContext.IsPublishMode ? RunMode.Containers : mode, source, stateDirectory, runFor,
             drainTimeout ?? DefaultDrainTimeout,
             configuration["summary"] is { Length: > 0 } summary ? Path.GetFullPath(summary) : null,
-            configuration["CRYPTOETL_ENVIRONMENT"] is { Length: > 0 } environment ? environment : "dev");
+            configuration["CRYPTOETL_ENVIRONMENT"] is { Length: > 0 } environment ? environment : "dev") { Scale = scale };
         return true;
     }
 

@@ -18,9 +18,13 @@ public sealed class AppModelTests
         {
             ["zookeeper"] = "confluentinc/cp-zookeeper:7.6.1",
             ["kafka"] = "confluentinc/cp-kafka:7.6.1",
+            ["kafka-init"] = "confluentinc/cp-kafka:7.6.1",
             ["schema-registry"] = "confluentinc/cp-schema-registry:7.6.1",
             ["postgres"] = "library/postgres:16.4",
             ["mongodb"] = "mongo:7.0.14",
+            ["spark-master"] = "apache/spark:3.5.3",
+            ["spark-worker-1"] = "apache/spark:3.5.3",
+            ["spark-worker-2"] = "apache/spark:3.5.3",
             ["spark"] = "apache/spark:3.5.3",
             ["airflow"] = "apache/airflow:2.9.3",
             ["control-center"] = "confluentinc/cp-enterprise-control-center:7.6.1",
@@ -30,19 +34,76 @@ public sealed class AppModelTests
         var kafka = Assert.IsType<KafkaServerResource>(Resource(model, "kafka"));
         Assert.Equal([("tcp", 9092, (int?)9092), ("internal", 29092, null)], kafka.Annotations.OfType<EndpointAnnotation>().Select(e => (e.Name, e.TargetPort!.Value, e.Port)));
         // Containers reach Kafka on its in-network listener; processes on the host on the published one.
-        Assert.Equal("PLAINTEXT://{kafka.bindings.internal.host}:{kafka.bindings.internal.port}", await EnvironmentAsync(app, "schema-registry", "SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"));
+        Assert.Equal("{kafka.bindings.internal.host}:{kafka.bindings.internal.port}", await EnvironmentAsync(app, "schema-registry", "SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS"));
         Assert.Equal("{kafka.bindings.internal.host}:{kafka.bindings.internal.port}", await EnvironmentAsync(app, "control-center", "CONTROL_CENTER_BOOTSTRAP_SERVERS"));
         Assert.Equal("{kafka.bindings.internal.host}:{kafka.bindings.internal.port}", await EnvironmentAsync(app, "sparkjob", "Spark__KafkaBootstrapServers"));
         Assert.Equal("{kafka.bindings.tcp.host}:{kafka.bindings.tcp.port}", kafka.ConnectionStringExpression.ValueExpression);
-        Assert.Equal("{cryptoetl-db.connectionString}", await EnvironmentAsync(app, "ingest", "ConnectionStrings__postgres"));
+        // Passwords travel as settings of their own, never pasted into a connection string or a URL.
+        Assert.Equal("Host={postgres.bindings.tcp.host};Port={postgres.bindings.tcp.port};Username=postgres;Database=cryptoetl", await EnvironmentAsync(app, "ingest", "ConnectionStrings__postgres"));
+        Assert.Equal("{postgres-password.value}", await EnvironmentAsync(app, "ingest", "Postgres__Password"));
         Assert.Equal("{market-db.connectionString}", await EnvironmentAsync(app, "processor", "ConnectionStrings__mongodb"));
+        Assert.Equal("{mongodb-password.value}", await EnvironmentAsync(app, "processor", "Store__Password"));
         Assert.Equal("{spark.connectionString}", await EnvironmentAsync(app, "sparkjob", "ConnectionStrings__spark"));
-        Assert.Contains("{postgres-password.value}", await EnvironmentAsync(app, "airflow", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"), StringComparison.Ordinal);
+        Assert.DoesNotContain("{postgres-password.value}", await EnvironmentAsync(app, "airflow", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"), StringComparison.Ordinal);
+        Assert.Equal("{postgres-password.value}", await EnvironmentAsync(app, "airflow", "PGPASSWORD"));
         Assert.Equal(["run", "--engine", "spark"], await ArgumentsAsync(app, "sparkjob"));
-        Assert.Contains(Resource(model, "airflow").Annotations.OfType<ContainerMountAnnotation>(),
-            m => m.Target == "/opt/airflow/dags" && m.Source!.EndsWith(Path.Combine("docker", "airflow", "dags"), StringComparison.Ordinal) && m.IsReadOnly);
+        // Airflow's DAGs are in its image (a deployment cannot bind-mount them).
+        Assert.Empty(Resource(model, "airflow").Annotations.OfType<ContainerMountAnnotation>());
+        Assert.EndsWith(Path.Combine("docker", "airflow"), Resource(model, "airflow").Annotations.OfType<DockerfileBuildAnnotation>().Single().ContextPath, StringComparison.Ordinal);
+        // The pipeline's topics exist before anything that uses Kafka starts.
+        Assert.All(["ingest", "sparkjob", "processor", "console"], service => Assert.Contains(Resource(model, service).Annotations.OfType<WaitAnnotation>(),
+            w => w.Resource.Name == "kafka-init" && w.WaitType == WaitType.WaitForCompletion));
         Assert.IsType<CoinGeckoApiResource>(Resource(model, "coingecko"));
         Assert.DoesNotContain(model.Resources, r => r is DevServicesResource or ReplacedResource or EmbeddedStoreResource);
+    }
+
+    /// <summary>
+    /// In Aspire's own run of the containers, Docker runs each container's health check (the one compose carries) and
+    /// WaitFor waits for Docker to call it healthy: the MongoDB member's check, which initiates the replica set, runs in
+    /// both. Without a Docker engine here, the AppHost's check says what Docker answered.
+    /// </summary>
+    [Fact]
+    public async Task In_Aspires_run_of_the_containers_Docker_runs_each_containers_health_check_and_WaitFor_waits_for_it()
+    {
+        await using var app = await BuildAsync("--mode", "containers", "--kafka-brokers", "3");
+        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
+
+        var checkedContainers = model.Resources.OfType<ContainerResource>().Where(r => r.TryGetLastAnnotation<ContainerHealthcheckAnnotation>(out _)).ToList();
+        Assert.Superset(new HashSet<string> { "zookeeper", "kafka", "kafka-2", "kafka-3", "mongodb", "postgres", "schema-registry", "spark", "spark-master", "airflow" },
+            checkedContainers.Select(r => r.Name).ToHashSet());
+        foreach (var container in checkedContainers)
+        {
+            var healthcheck = container.Annotations.OfType<ContainerHealthcheckAnnotation>().Single();
+            var args = new List<object>();
+            foreach (var callback in container.Annotations.OfType<ContainerRuntimeArgsCallbackAnnotation>())
+            {
+                await callback.Callback(new ContainerRuntimeArgsCallbackContext(args, Cancel));
+            }
+
+            Assert.Equal(["--health-cmd", healthcheck.ShellLine, "--health-interval", "10s", "--health-timeout", "5s", "--health-retries", "6", "--health-start-period", $"{healthcheck.StartPeriod.TotalSeconds}s"], args);
+            Assert.Equal($"cryptoetl-{container.Name}", container.Annotations.OfType<ContainerNameAnnotation>().Single().Name);
+            Assert.Contains(container.Annotations.OfType<HealthCheckAnnotation>(), h => h.Key == $"{container.Name}_docker_health");
+        }
+
+        Assert.Contains("rs.initiate(", Resource(model, "mongodb").Annotations.OfType<ContainerHealthcheckAnnotation>().Single().ShellLine, StringComparison.Ordinal);
+        var report = await app.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>()
+            .CheckHealthAsync(r => r.Name == "mongodb_docker_health", Cancel);
+        var mongodb = report.Entries["mongodb_docker_health"];
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Unhealthy, mongodb.Status);
+        Assert.False(string.IsNullOrWhiteSpace(mongodb.Description));
+    }
+
+    /// <summary>Docker's <c>--health-cmd</c> is a line for /bin/sh: a CMD test's arguments reach the command unchanged, quotes and all.</summary>
+    [Fact]
+    public async Task A_CMD_health_check_becomes_a_shell_line_that_passes_every_argument_unchanged()
+    {
+        string[] arguments = ["it's", "a \"b\" $HOME `x` ; && |", ""];
+        var healthcheck = new ContainerHealthcheckAnnotation(["CMD", "printf", "[%s]", .. arguments], TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(5), 6, TimeSpan.FromSeconds(30));
+
+        var result = await TestSupport.ExternalTool.RunAsync("/bin/sh", ["-c", healthcheck.ShellLine], cancellation: Cancel);
+
+        Assert.Equal(string.Concat(arguments.Select(a => $"[{a}]")), result.Output);
+        Assert.Equal("mongosh --eval \"x\"", new ContainerHealthcheckAnnotation(["CMD-SHELL", "mongosh --eval \"x\""], default, default, 1, default).ShellLine);
     }
 
     [Fact]

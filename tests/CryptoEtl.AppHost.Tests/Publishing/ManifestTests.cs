@@ -105,18 +105,27 @@ public sealed class ManifestTests
         var (_, resources, _) = await PublishAsync();
 
         string Type(string name) => resources[name]?["type"]?.GetValue<string>() ?? $"{name} missing";
-        Assert.All(["zookeeper", "kafka", "schema-registry", "control-center", "postgres", "airflow", "spark", "mongodb"], r => Assert.Equal("container.v0", Type(r)));
-        Assert.All(["ingest", "sparkjob", "processor"], r => Assert.Equal("project.v0", Type(r)));
+        Assert.All(["zookeeper", "kafka", "schema-registry", "control-center", "postgres", "spark-master", "spark-worker-1", "spark-worker-2", "spark", "mongodb", "kafka-init"],
+            r => Assert.Equal("container.v0", Type(r)));
+        Assert.Equal("container.v1", Type("airflow")); // built from docker/airflow, with the DAGs in the image: no bind mount
+        Assert.Equal("Dockerfile", Path.GetFileName(resources["airflow"]!["build"]!["dockerfile"]!.GetValue<string>()));
+        Assert.All(["ingest", "sparkjob", "processor", "console"], r => Assert.Equal("project.v0", Type(r)));
         Assert.All(["coingecko", "cryptoetl-db", "airflow-db", "market-db"], r => Assert.Equal("value.v0", Type(r)));
-        Assert.All(["postgres-password", "coingecko-api-key", "coingecko-plan"], r => Assert.Equal("parameter.v0", Type(r)));
-        // azd takes project, container, parameter and value resources; nothing run-only (executables, the embedded stand-ins) is published.
-        Assert.All(resources, r => Assert.Contains(r.Value!["type"]!.GetValue<string>(), (string[])["project.v0", "container.v0", "parameter.v0", "value.v0"]));
-        Assert.Equal(18, resources.Count);
-        Assert.True(resources["postgres-password"]!["inputs"]!["value"]!["secret"]!.GetValue<bool>());
+        string[] parameters = ["postgres-password", "coingecko-api-key", "coingecko-plan", "mongodb-username", "mongodb-password", "mongodb-replica-key", "airflow-admin-password"];
+        Assert.All(parameters, r => Assert.Equal("parameter.v0", Type(r)));
+        // azd takes project, container, parameter and value resources; nothing run-only (executables, the embedded
+        // stand-ins) is published. kafka-init is: without it a deployment would have no topics.
+        Assert.All(resources, r => Assert.Contains(r.Value!["type"]!.GetValue<string>(), (string[])["project.v0", "container.v0", "container.v1", "parameter.v0", "value.v0"]));
+        Assert.Equal(27, resources.Count);
+        Assert.Contains("--if-not-exists", resources["kafka-init"]!["args"]!.AsArray()[1]!.GetValue<string>(), StringComparison.Ordinal);
+        Assert.All(resources, r => Assert.Null(r.Value!["bindMounts"]));
+        Assert.All(["postgres-password", "mongodb-password", "mongodb-replica-key", "airflow-admin-password"],
+            p => Assert.True(resources[p]!["inputs"]!["value"]!["secret"]!.GetValue<bool>()));
 
         var ingest = resources["ingest"]!;
         Assert.Equal("{kafka.connectionString}", ingest["env"]!["ConnectionStrings__kafka"]!.GetValue<string>());
-        Assert.Equal("{cryptoetl-db.connectionString}", ingest["env"]!["ConnectionStrings__postgres"]!.GetValue<string>());
+        Assert.Equal("Host={postgres.bindings.tcp.host};Port={postgres.bindings.tcp.port};Username=postgres;Database=cryptoetl", ingest["env"]!["ConnectionStrings__postgres"]!.GetValue<string>());
+        Assert.Equal("{postgres-password.value}", ingest["env"]!["Postgres__Password"]!.GetValue<string>());
         Assert.Equal("{coingecko.connectionString}", ingest["env"]!["ConnectionStrings__coingecko"]!.GetValue<string>());
         Assert.Null(ingest["env"]!["POSTGRES_PASSWORD"]); // references inject connection strings only
         Assert.Contains("{postgres-password.value}", resources["postgres"]!["connectionString"]!.GetValue<string>(), StringComparison.Ordinal);
@@ -133,7 +142,7 @@ public sealed class ManifestTests
     {
         var (_, resources, directory) = await PublishAsync();
 
-        // Project and bind-mount paths are relative to where the manifest is written (as azd reads them), so they
+        // Project and build paths are relative to where the manifest is written (as azd reads them), so they
         // depend on where the repository is checked out: check that each leads somewhere, then compare from the root.
         string FromRoot(string relative)
         {
@@ -149,9 +158,10 @@ public sealed class ManifestTests
                 resource["path"] = FromRoot(path.GetValue<string>());
             }
 
-            foreach (var mount in resource["bindMounts"]?.AsArray() ?? [])
+            if (resource["build"] is JsonObject build)
             {
-                mount!["source"] = FromRoot(mount["source"]!.GetValue<string>());
+                build["context"] = FromRoot(build["context"]!.GetValue<string>());
+                build["dockerfile"] = FromRoot(build["dockerfile"]!.GetValue<string>());
             }
         }
 
