@@ -250,8 +250,7 @@ public sealed class LiteDbMarketStore : IMarketStore
     {
         lock (_gate)
         {
-            _opened?.Dispose();
-            _opened = null;
+            Close();
         }
 
         return ValueTask.CompletedTask;
@@ -293,19 +292,27 @@ public sealed class LiteDbMarketStore : IMarketStore
         }
     }
 
-    /// <summary>Drops the database's in-memory state and what this store remembered of the file, which the failure may have made wrong.</summary>
+    /// <summary>
+    /// Drops the database's in-memory state and what this store remembered of the file, which the failure may have made
+    /// wrong, and the transaction the failure may have left (<see cref="LeftTransactions"/>).
+    /// </summary>
     private void Close()
     {
-        try
+        if (_opened is { } database)
         {
-            _opened?.Dispose();
-        }
-        catch (Exception e) when (e is IOException or LiteException or UnauthorizedAccessException)
-        {
-            // Disposing checkpoints the log into the file, which fails as the write did; the log stays for the next open.
+            try
+            {
+                database.Dispose();
+            }
+            catch (Exception e) when (e is IOException or LiteException or UnauthorizedAccessException)
+            {
+                // Disposing checkpoints the log into the file, which fails as the write did; the log stays for the next open.
+            }
+
+            LeftTransactions.Forget(database);
+            _opened = null;
         }
 
-        _opened = null;
         _newestStoredTick.Clear();
         _knownVersions.Clear();
     }

@@ -82,4 +82,46 @@ public sealed class LiteDbMarketStoreTests : MarketStoreContract
         await using var recovered = new LiteDbMarketStore(copy);
         Assert.Equal(2, (await recovered.CountsAsync(Cancel))[Collections.Ticks]);
     }
+
+    /// <summary>
+    /// LiteDB 5.0.21 leaves a transaction behind when a full disk fails its commit and then its rollback: disposing it
+    /// throws ("discarded page must be writable"), which LiteDB swallows while it closes; the transaction stays in its
+    /// thread's slot, and once that thread ends, its finalizer throws the same on the finalizer thread, which ends the
+    /// process (exit 134, seen in CI). The writes fail here on a thread of their own that then ends, so that finalizer
+    /// would run at the collection below.
+    /// </summary>
+    [Fact]
+    public async Task Writes_failed_by_a_full_disk_leave_nothing_whose_finalizer_ends_the_process()
+    {
+        using var disk = TestSupport.SmallDisk.Mount(megabytes: 16);
+        await using var store = new LiteDbMarketStore(Path.Combine(disk.Path, "store.litedb"));
+        await store.InitializeAsync(Cancel);
+        await Write(store, Tick("btc", 0, 1));
+        disk.Fill(leaveBytes: 64 * 1024);
+        var batch = StoreBatch.Reduce([.. Enumerable.Range(0, 2000).Select(i => Tick($"coin-{i % 200}", 1 + i / 200, 100 + i))], [], []);
+
+        var failures = new List<Exception>();
+        var writer = new Thread(() =>
+        {
+            for (var attempt = 0; attempt < 20; attempt++)
+            {
+                // The store works synchronously: LiteDB's transaction is this thread's.
+                failures.Add(Assert.ThrowsAsync<CryptoEtl.ServiceDefaults.Failures.OutageException>(() => store.WriteAsync(batch, Cancel)).GetAwaiter().GetResult());
+            }
+        });
+        writer.Start();
+        writer.Join();
+        for (var collection = 0; collection < 3; collection++)
+        {
+            // The first collection finalizes the ended thread's slots (ThreadLocal's cleanup), a later one what they held.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.Equal(20, failures.Count);
+        Assert.All(failures, f => Assert.Contains("No space left on device", f.Message, StringComparison.Ordinal));
+        disk.Free();
+        await store.WriteAsync(batch, Cancel);
+        Assert.Equal(2001, (await store.CountsAsync(Cancel))[Collections.Ticks]);
+    }
 }
