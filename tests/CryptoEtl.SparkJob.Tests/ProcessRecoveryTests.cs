@@ -14,14 +14,15 @@ public sealed class ProcessRecoveryTests : IAsyncLifetime
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
-    private ChildProcess StartJob(string name) => ChildProcess.StartDotnet("CryptoEtl.SparkJob.dll",
+    /// <param name="maxBatchSize">The executor's batch size; null for the default the AppHost runs with.</param>
+    private ChildProcess StartJob(string name, int? maxBatchSize = 100) => ChildProcess.StartDotnet("CryptoEtl.SparkJob.dll",
     [
         "run", "--engine", "local",
         $"--ConnectionStrings:kafka={_harness.Infrastructure.BootstrapServers}",
         $"--ConnectionStrings:schema-registry={_harness.Infrastructure.RegistryUrl}",
         $"--LocalExecutor:CheckpointDir={_harness.Checkpoints}",
         $"--LocalExecutor:ConsumerGroup={ExecutorHarness.Group}",
-        "--LocalExecutor:MaxBatchSize=100",
+        .. maxBatchSize is { } size ? [$"--LocalExecutor:MaxBatchSize={size}"] : Array.Empty<string>(),
         "--LocalExecutor:BatchInterval=00:00:00.050",
         "--Kafka:Consumer:session.timeout.ms=6000",
         "--urls=http://127.0.0.1:0",
@@ -69,5 +70,26 @@ public sealed class ProcessRecoveryTests : IAsyncLifetime
 
         Assert.Contains("revoked", first.Transcript, StringComparison.Ordinal);
         (await _harness.ActualAsync()).AssertEqual(_harness.Expected());
+    }
+
+    [Fact]
+    public async Task A_backlog_of_50000_distinct_coins_is_caught_up_at_the_default_batch_size_without_an_abort()
+    {
+        // The fault seen once: the job ended with exit code 134 while catching up 50,000 snapshots of 50,000 coins.
+        var market = Snapshots.Market(coins: 50_000, minutes: 1);
+        await _harness.ProduceAsync(market);
+
+        await using var job = StartJob("catch-up", maxBatchSize: null);
+        var catchingUp = System.Diagnostics.Stopwatch.StartNew();
+        await Eventually.TrueAsync(() => job.HasExited || _harness.Infrastructure.TryLag(ExecutorHarness.Group, Topics.Snapshots) == 0,
+            TimeSpan.FromMinutes(10), "the job to catch up or end");
+        Assert.False(job.HasExited, $"the job ended with exit code {(job.HasExited ? job.ExitCode : 0)} while catching up");
+        var peakMemory = File.ReadLines($"/proc/{job.Id}/status").Single(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        TestContext.Current.SendDiagnosticMessage($"50,000 coins caught up in {catchingUp.Elapsed.TotalSeconds:0} s; job {peakMemory}");
+
+        var actual = await _harness.ActualAsync();
+        Assert.Equal(market.Count, actual.Ticks.Count);
+        actual.AssertEqual(_harness.Expected());
+        Assert.False(job.HasExited);
     }
 }
