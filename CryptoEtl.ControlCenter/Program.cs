@@ -24,7 +24,7 @@ builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
 });
 builder.Services.AddPipelineStatus();
 builder.AddDeadLetters();
-builder.Services.AddTopicBrowser();
+builder.AddTopicBrowser();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddConsumerGroups();
 

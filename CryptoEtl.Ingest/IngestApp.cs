@@ -23,7 +23,6 @@ public static class IngestApp
         var builder = WebApplication.CreateBuilder(args);
         builder.AddServiceDefaults();
         builder.Services.AddOpenApi();
-        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter()));
 
         var configuration = builder.Configuration;
         builder.Services.AddSingleton(TimeProvider.System);
@@ -35,7 +34,7 @@ public static class IngestApp
         builder.AddKafkaProducer<string, MarketSnapshot>(KafkaConnection.ConnectionName,
             (sp, producer) => producer.SetValueSerializer(new ContractSerializer<MarketSnapshot>(sp.GetRequiredService<ISchemaRegistryClient>())));
         builder.Services.AddSingleton<SnapshotPublisher>();
-        builder.Services.AddConsumerGroupLag(configuration);
+        builder.AddKafkaOffsets();
         builder.Services.AddSingleton(_ => new SourceDedupe(StateDirectory.Resolve(configuration, ServiceName)));
         builder.AddRelationalStore(ServiceName, "ingest-runs.db");
         builder.Services.AddSingleton<RunLedger>();

@@ -22,7 +22,7 @@ public static class ProcessorApp
         builder.AddMarketStore();
         builder.AddSchemaRegistryClient();
         builder.AddKafkaBatchStage<Loader, LoaderOptions, LoaderOptionsValidator>("loader", LoaderOptions.Section, Loader.Create);
-        builder.Services.AddConsumerGroupLag(builder.Configuration);
+        builder.AddKafkaOffsets();
         builder.Services.AddSingleton<ConsumerLagProbe>();
 
         configure?.Invoke(builder);
@@ -34,7 +34,7 @@ public static class ProcessorApp
         app.MapDefaultEndpoints();
         app.MapOpenApi();
         app.MapReadApi();
-        app.MapConsumerGroupLag(services => (services.GetRequiredService<IOptions<LoaderOptions>>().Value.ConsumerGroup, Loader.InputTopics));
+        app.MapKafkaLag(services => (services.GetRequiredService<IOptions<LoaderOptions>>().Value.ConsumerGroup, Loader.InputTopics));
         return app;
     }
 }

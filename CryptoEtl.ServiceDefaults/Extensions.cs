@@ -32,7 +32,7 @@ public static class Extensions
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            http.AddStandardResilienceHandler();
+            http.AddStandardResilienceHandler(ServiceClients.ServiceCallProfile);
             http.AddServiceDiscovery();
         });
 

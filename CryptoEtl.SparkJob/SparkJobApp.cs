@@ -24,12 +24,12 @@ public static class SparkJobApp
         builder.Services.AddValidatedOptions<TransformOptions, TransformOptionsValidator>(TransformOptions.Section);
         builder.AddSchemaRegistryClient();
         builder.AddKafkaBatchStage<LocalExecutor, LocalExecutorOptions, LocalExecutorOptionsValidator>("executor", LocalExecutorOptions.Section, LocalExecutor.Create);
-        builder.Services.AddConsumerGroupLag(builder.Configuration);
+        builder.AddKafkaOffsets();
 
         var app = builder.Build();
         app.UseExceptionHandler();
         app.MapDefaultEndpoints();
-        app.MapConsumerGroupLag(services => (services.GetRequiredService<IOptions<LocalExecutorOptions>>().Value.ConsumerGroup, [Topics.Snapshots]));
+        app.MapKafkaLag(services => (services.GetRequiredService<IOptions<LocalExecutorOptions>>().Value.ConsumerGroup, [Topics.Snapshots]));
         return app;
     }
 

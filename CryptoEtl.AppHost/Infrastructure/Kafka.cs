@@ -209,29 +209,7 @@ public static class KafkaResourceExtensions
         string? bootstrapServers = null;
         kafka.OnConnectionStringAvailable(async (_, _, cancellation) => bootstrapServers = await resource.GetConnectionStringAsync(cancellation));
         var key = $"{resource.Name}_check";
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(key, _ => new KafkaMetadataHealthCheck(() => bootstrapServers), failureStatus: null, tags: null));
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(key, _ => new CryptoEtl.Kafka.KafkaHealthCheck(() => bootstrapServers), failureStatus: null, tags: null));
         return kafka.WithHealthCheck(key);
     }
-}
-
-internal sealed class KafkaMetadataHealthCheck(Func<string?> bootstrapServers) : IHealthCheck
-{
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) => Task.Run(() =>
-    {
-        if (bootstrapServers() is not { } servers)
-        {
-            return HealthCheckResult.Unhealthy("The broker's address is not known yet.");
-        }
-
-        try
-        {
-            using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = servers, SocketTimeoutMs = 3000 }).SetLogHandler((_, _) => { }).Build();
-            var metadata = admin.GetMetadata(TimeSpan.FromSeconds(3));
-            return HealthCheckResult.Healthy($"{metadata.Brokers.Count} broker(s), {metadata.Topics.Count} topic(s)");
-        }
-        catch (KafkaException e)
-        {
-            return HealthCheckResult.Unhealthy($"No metadata from {servers}: {e.Error.Reason}");
-        }
-    }, cancellationToken);
 }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using CryptoEtl.Contracts.Api;
 
 namespace CryptoEtl.AppHost.Running;
 

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CryptoEtl.AppHost.Infrastructure;
+using CryptoEtl.Contracts.Api;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CryptoEtl.AppHost.Running;
@@ -20,6 +21,7 @@ public sealed partial class RunReport(
     ResourceNotificationService notifications,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
+    IHttpClientFactory clients,
     ILogger<RunReport> logger) : SupervisionService
 {
     public const string EndpointsFile = "endpoints.json";
@@ -33,7 +35,6 @@ public sealed partial class RunReport(
     private static readonly TimeSpan StatusInterval = TimeSpan.FromSeconds(10);
 
     private readonly ConcurrentDictionary<string, ResourceEvent> _latest = new(StringComparer.Ordinal);
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly DateTimeOffset _startedAt = clock.GetUtcNow();
 
     public string EndpointsPath => Path.Combine(run.StateDirectory, EndpointsFile);
@@ -80,10 +81,10 @@ public sealed partial class RunReport(
 
         try
         {
-            var status = await _http.GetFromJsonAsync<JsonElement>(new Uri(new Uri(console.GetEndpoint("http").Url), "/api/status"), Format, cancellation);
-            return status.GetProperty("counts").Deserialize<PipelineCounts>(Format);
+            var status = await clients.CreateClient(RunSupervisionExtensions.ServicesClient).GetFromJsonAsync<PipelineStatus>(new Uri(new Uri(console.GetEndpoint("http").Url), "/api/status"), ApiJson.Options, cancellation);
+            return status?.Counts;
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException or InvalidOperationException or KeyNotFoundException
+        catch (Exception e) when (e is HttpRequestException or JsonException or InvalidOperationException
             or TaskCanceledException && !cancellation.IsCancellationRequested)
         {
             return null;
@@ -109,16 +110,14 @@ public sealed partial class RunReport(
     {
         try
         {
-            using var response = await _http.GetAsync(new Uri(new Uri(consumer.GetEndpoint("http").Url), "/kafka/lag"), cancellation);
+            using var response = await clients.CreateClient(RunSupervisionExtensions.ServicesClient).GetAsync(new Uri(new Uri(consumer.GetEndpoint("http").Url), LagView.Path), cancellation);
             if (response.StatusCode == System.Net.HttpStatusCode.NotFound)
             {
                 return [];
             }
 
-            var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellation);
-            return response.IsSuccessStatusCode
-                ? [new ConsumerProgress(consumer.Name, body.GetProperty("group").GetString()!, body.GetProperty("total").GetInt64(),
-                    body.TryGetProperty("lost", out var lost) ? lost.EnumerateObject().Sum(t => t.Value.GetInt64()) : 0)]
+            return response.IsSuccessStatusCode && await response.Content.ReadFromJsonAsync<LagView>(ApiJson.Options, cancellation) is { } lag
+                ? [new ConsumerProgress(consumer.Name, lag.Group, lag.Total, lag.Lost.Values.Sum())]
                 : [new ConsumerProgress(consumer.Name, consumer.Name, null, 0)];
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
@@ -169,12 +168,6 @@ public sealed partial class RunReport(
             : snapshot.HealthReports.FirstOrDefault(h => h.Status is not HealthStatus.Healthy) is { } report
                 ? report.Description ?? report.ExceptionText?.Split('\n')[0] ?? report.Name
                 : "not healthy";
-
-    public override void Dispose()
-    {
-        _http.Dispose();
-        base.Dispose();
-    }
 
     protected override async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -256,20 +249,13 @@ public sealed partial class RunReport(
 /// <summary>Where a consumer stands, from its GET /kafka/lag: its group's lag (null: unknown) and the records Kafka lost before it read them.</summary>
 public sealed record ConsumerProgress(string Resource, string Group, long? Lag, long Lost);
 
-/// <summary>Records per topic, documents per stored collection, ingest runs and DAG runs by outcome (the control center's counts).</summary>
-public sealed record PipelineCounts(
-    IReadOnlyDictionary<string, long> Topics,
-    IReadOnlyDictionary<string, long> Collections,
-    IReadOnlyDictionary<string, long> Runs,
-    IReadOnlyDictionary<string, long> DagRuns)
+public static class PipelineCountsLine
 {
-    public static PipelineCounts Empty { get; } = new(new Dictionary<string, long>(), new Dictionary<string, long>(), new Dictionary<string, long>(), new Dictionary<string, long>());
-
-    /// <summary>One line: records per topic, stored documents, runs.</summary>
-    public string Line() =>
-        $"{string.Join(" · ", Topics.Select(t => $"{t.Key.Split('.')[^1]} {t.Value}"))}"
-        + $" · stored {string.Join(", ", Collections.Select(kv => $"{kv.Key} {kv.Value}"))}"
-        + $" · runs {string.Join(", ", Runs.Select(kv => $"{kv.Key} {kv.Value}"))}";
+    /// <summary>One line: records written per topic, stored documents, runs.</summary>
+    public static string Line(this PipelineCounts counts) =>
+        $"{string.Join(" · ", counts.Topics.Select(t => $"{t.Key.Split('.')[^1]} {t.Value}"))}"
+        + $" · stored {string.Join(", ", counts.Collections.Select(kv => $"{kv.Key} {kv.Value}"))}"
+        + $" · runs {string.Join(", ", counts.Runs.Select(kv => $"{kv.Key} {kv.Value}"))}";
 }
 
 /// <summary>The JSON written by --summary at exit.</summary>

@@ -4,6 +4,9 @@ namespace CryptoEtl.AppHost.Running;
 
 public static class RunSupervisionExtensions
 {
+    /// <summary>The client the supervision reads the services with (their status, their lag): 10 s, no retries, as a status line needs.</summary>
+    public const string ServicesClient = "cryptoetl-services";
+
     /// <summary>
     /// What `dotnet run` of this AppHost adds to Aspire's own orchestration: crashed processes restarted with backoff
     /// (<see cref="ResourceRestarts"/>), the endpoints, a status line and the summary (<see cref="RunReport"/>), and a
@@ -22,6 +25,7 @@ public static class RunSupervisionExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton(new ShutdownOrder([.. producers.Select(p => p.Resource)], [.. consumers.Select(c => c.Resource)], drainTimeout));
+        builder.Services.AddHttpClient(ServicesClient, http => http.Timeout = TimeSpan.FromSeconds(10));
         builder.Services.AddSingleton<RunReport>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RunReport>());
         // Every process says why it stopped in a file of its own, which the supervision reads when it exits.

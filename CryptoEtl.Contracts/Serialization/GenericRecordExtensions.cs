@@ -54,9 +54,6 @@ internal static class GenericRecordExtensions
 
     public static object[] Array(this GenericRecord record, string field) => record.Required<object[]>(field);
 
-    /// <summary>Avro timestamps are UTC instants; the C# side uses DateTimeOffset.</summary>
-    public static DateTime ToAvroTimestamp(DateTimeOffset value) => value.UtcDateTime;
-
     /// <summary>Avro symbols are snake_case ("window_move"), C# members PascalCase (WindowMove): they match ignoring case and '_'.</summary>
     public static GenericEnum ToAvroEnum<TEnum>(this RecordSchema schema, string field, TEnum value) where TEnum : struct, Enum
     {

@@ -5,8 +5,6 @@ using CryptoEtl.Kafka;
 
 namespace CryptoEtl.ControlCenter.Browsing;
 
-public sealed record PartitionOffsets(int Partition, long Low, long High);
-
 /// <summary>A topic: its partitions' oldest and end offsets, how many records it holds now, and (in the topic list) its produce rate between samples.</summary>
 public sealed record TopicView(string Name, long Messages, IReadOnlyList<PartitionOffsets> Partitions)
 {
@@ -21,35 +19,16 @@ public sealed record MessageView(int Partition, long Offset, DateTimeOffset Time
 public sealed record BrowseRequest(string Topic, int? Partition, long? Offset, int Limit, string? Key);
 
 /// <summary>Reads topics for the console: every topic's offsets, and a topic's records newest first or from an offset.</summary>
-public sealed class TopicBrowser(IConfiguration configuration, AvroJson avro) : IDisposable
+public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets, AvroJson avro)
 {
     public const int MaxLimit = 500;
 
     /// <summary>With a key filter, how many of the newest records of each partition are searched.</summary>
     public const int KeySearchDepth = 5_000;
 
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
-
-    // One client for the topic list, kept for the console's lifetime (reading a range needs its own assignment).
-    private readonly Lazy<IConsumer<byte[]?, byte[]?>> _probe = new(() => Consumer(configuration));
-
-    public IReadOnlyList<TopicView> List()
-    {
-        var consumer = _probe.Value;
-        using var admin = new DependentAdminClientBuilder(consumer.Handle).Build();
-        return [.. admin.GetMetadata(Timeout).Topics
-            .Where(t => !t.Topic.StartsWith("__", StringComparison.Ordinal) && t.Error.Code == ErrorCode.NoError)
-            .OrderBy(t => t.Topic, StringComparer.Ordinal)
-            .Select(t =>
-            {
-                var partitions = t.Partitions.OrderBy(p => p.PartitionId).Select(p =>
-                {
-                    var offsets = consumer.QueryWatermarkOffsets(new TopicPartition(t.Topic, p.PartitionId), Timeout);
-                    return new PartitionOffsets(p.PartitionId, offsets.Low.Value, offsets.High.Value);
-                }).ToList();
-                return new TopicView(t.Topic, partitions.Sum(p => p.High - p.Low), partitions);
-            })];
-    }
+    /// <summary>Every topic, by name; null when Kafka does not answer in time.</summary>
+    public async Task<IReadOnlyList<TopicView>?> ListAsync() =>
+        await offsets.TopicsAsync() is { } topics ? [.. topics.Select(t => new TopicView(t.Name, t.Records, t.Partitions))] : null;
 
     /// <summary>What is wrong with a browse request against the topic as it is now, or null; the status code says whether the topic exists.</summary>
     public (int Status, string Detail)? Problem(BrowseRequest request, TopicView? topic)
@@ -59,9 +38,9 @@ public sealed class TopicBrowser(IConfiguration configuration, AvroJson avro) : 
             return (StatusCodes.Status404NotFound, $"There is no topic \"{Shorten(request.Topic)}\".");
         }
 
-        if (request.Limit is < 1 or > MaxLimit)
+        if (PageLimit.Check(request.Limit, MaxLimit) is { } invalid)
         {
-            return (StatusCodes.Status400BadRequest, $"limit must be between 1 and {MaxLimit} (got {request.Limit}).");
+            return (StatusCodes.Status400BadRequest, invalid);
         }
 
         if (request.Partition is { } partition && (partition < 0 || partition >= topic.Partitions.Count))
@@ -97,7 +76,7 @@ public sealed class TopicBrowser(IConfiguration configuration, AvroJson avro) : 
             p => request.Offset is { } from ? Math.Min(p.High, from + depth) : p.High);
         var key = request.Key is null ? null : Encoding.UTF8.GetBytes(request.Key);
         var records = new List<ConsumeResult<byte[]?, byte[]?>>();
-        using var consumer = Consumer(configuration);
+        using var consumer = kafka.CreateConsumer<byte[]?, byte[]?>(kafka.ConsumerConfig("control-center-browser", "cryptoetl-control-center"));
         await consumer.ReadUntilAsync(next, ends, record =>
         {
             if (key is null || (record.Message.Key is { } k && k.AsSpan().SequenceEqual(key)))
@@ -124,21 +103,6 @@ public sealed class TopicBrowser(IConfiguration configuration, AvroJson avro) : 
 
         return views;
     }
-
-    public void Dispose()
-    {
-        if (_probe.IsValueCreated)
-        {
-            _probe.Value.Dispose();
-        }
-    }
-
-    private static IConsumer<byte[]?, byte[]?> Consumer(IConfiguration configuration) => new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
-    {
-        BootstrapServers = KafkaConnection.BootstrapServers(configuration),
-        GroupId = "cryptoetl-control-center",
-        EnableAutoCommit = false,
-    }).SetLogHandler((_, _) => { }).Build();
 
     private static string Shorten(string text) => text.Length <= 100 ? text : text[..100] + "…";
 }

@@ -5,8 +5,8 @@ namespace CryptoEtl.ControlCenter.Market;
 
 /// <summary>
 /// The page reads the services' APIs through the console (same origin, no CORS): a fixed set of read-only paths,
-/// forwarded with their query strings to the service found the Aspire way (services__&lt;name&gt;__http__0); the
-/// service's answer (its ProblemDetails included) comes back as it is.
+/// forwarded with their query strings to the service by its name (service discovery: services__&lt;name&gt;__http__0);
+/// the service's answer (its ProblemDetails included) comes back as it is.
 /// </summary>
 public static partial class ServiceProxy
 {
@@ -18,19 +18,19 @@ public static partial class ServiceProxy
         (DagRuns(), "airflow", _ => "/scheduler/runs"),
     ];
 
-    // Not the factory's client with its retries: the page polls, and says at once that a service does not answer.
-    private static readonly HttpClient Http = new(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) }) { Timeout = TimeSpan.FromSeconds(10) };
+    /// <summary>How long a forwarded call may take: the page polls, and says soon that a service does not answer.</summary>
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
     /// <summary>GET /api/market/{coins|coins/{id}|coins/{id}/candles|alerts|pipeline/freshness}, /api/runs/ingest, /api/runs/dag.</summary>
     public static void MapServiceProxy(this WebApplication app)
     {
-        app.MapGet("/api/market/{**path}", (HttpContext context, IConfiguration configuration, CancellationToken cancellation) =>
-            ForwardAsync(context, configuration, cancellation)).WithSummary("The Processor's read API: coins, candles, alerts, freshness");
-        app.MapGet("/api/runs/{source}", (HttpContext context, IConfiguration configuration, CancellationToken cancellation) =>
-            ForwardAsync(context, configuration, cancellation)).WithSummary("Ingest's runs (ingest) or the scheduler's DAG runs (dag)");
+        app.MapGet("/api/market/{**path}", (HttpContext context, IConfiguration configuration, IHttpClientFactory clients, CancellationToken cancellation) =>
+            ForwardAsync(context, configuration, clients, cancellation)).WithSummary("The Processor's read API: coins, candles, alerts, freshness");
+        app.MapGet("/api/runs/{source}", (HttpContext context, IConfiguration configuration, IHttpClientFactory clients, CancellationToken cancellation) =>
+            ForwardAsync(context, configuration, clients, cancellation)).WithSummary("Ingest's runs (ingest) or the scheduler's DAG runs (dag)");
     }
 
-    private static async Task<IResult> ForwardAsync(HttpContext context, IConfiguration configuration, CancellationToken cancellation)
+    private static async Task<IResult> ForwardAsync(HttpContext context, IConfiguration configuration, IHttpClientFactory clients, CancellationToken cancellation)
     {
         var path = context.Request.Path.Value ?? "";
         foreach (var (pattern, service, target) in Routes)
@@ -40,19 +40,21 @@ public static partial class ServiceProxy
                 continue;
             }
 
-            if (configuration[$"services:{service}:http:0"] is not { Length: > 0 } url)
+            if (ServiceClients.Address(configuration, service) is null)
             {
                 return Results.Problem($"The console does not know where {service} is (services__{service}__http__0 is not set).", statusCode: StatusCodes.Status503ServiceUnavailable, title: $"No {service}");
             }
 
             using var untraced = SuppressInstrumentationScope.Begin(); // the page polls: not worth a trace each time
+            using var patience = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+            patience.CancelAfter(Patience);
             try
             {
-                using var response = await Http.GetAsync(new Uri(new Uri(url), target(match) + context.Request.QueryString), cancellation);
-                var body = await response.Content.ReadAsStringAsync(cancellation);
+                using var response = await clients.CreateClient().GetAsync(new Uri($"http://{service}{target(match)}{context.Request.QueryString}"), patience.Token);
+                var body = await response.Content.ReadAsStringAsync(patience.Token);
                 return Results.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json", statusCode: (int)response.StatusCode);
             }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellation.IsCancellationRequested)
+            catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellation.IsCancellationRequested)
             {
                 return Results.Problem($"{service} does not answer.", statusCode: StatusCodes.Status502BadGateway, title: $"{service} unreachable");
             }

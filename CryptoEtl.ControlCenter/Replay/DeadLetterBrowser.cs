@@ -17,7 +17,7 @@ public sealed record DeadLetterView(int Partition, long Offset, string Stage, st
 public sealed record DeadLetterSummary(long Total, int Read, IReadOnlyList<DeadLetterGroup> Groups, IReadOnlyList<DeadLetterView> Newest);
 
 /// <summary>Reads the newest dead letters for the console: counts by stage and reason, and the newest records.</summary>
-public sealed class DeadLetterBrowser(IConfiguration configuration, ISchemaRegistryClient registry)
+public sealed class DeadLetterBrowser(KafkaClientFactory kafka, ISchemaRegistryClient registry)
 {
     /// <summary>How many of the newest records of each partition are read.</summary>
     public const int PerPartition = 5_000;
@@ -26,12 +26,7 @@ public sealed class DeadLetterBrowser(IConfiguration configuration, ISchemaRegis
 
     public async Task<DeadLetterSummary> SummarizeAsync(CancellationToken cancellation)
     {
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
-        {
-            BootstrapServers = KafkaConnection.BootstrapServers(configuration),
-            GroupId = "cryptoetl-control-center",
-            EnableAutoCommit = false,
-        }).SetLogHandler((_, _) => { }).Build();
+        using var consumer = kafka.CreateConsumer<byte[]?, byte[]?>(kafka.ConsumerConfig("control-center-deadletters", "cryptoetl-control-center"));
         var decoder = new ContractDecoder<DeadLetter>(registry);
         var ends = consumer.EndsNow(Topics.DeadLetter);
         var next = ends.ToDictionary(e => e.Key, e => Math.Max(consumer.Oldest(e.Key), e.Value - PerPartition));

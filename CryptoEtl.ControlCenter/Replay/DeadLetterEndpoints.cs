@@ -10,9 +10,9 @@ public static partial class DeadLetterEndpoints
     public static IHostApplicationBuilder AddDeadLetters(this IHostApplicationBuilder builder)
     {
         builder.AddSchemaRegistryClient();
+        builder.AddKafkaClientFactory();
         builder.Services.AddSingleton<DeadLetterBrowser>();
-        builder.Services.AddSingleton(sp => new DeadLetterReplay(KafkaConnection.BootstrapServers(sp.GetRequiredService<IConfiguration>()),
-            sp.GetRequiredService<Confluent.SchemaRegistry.ISchemaRegistryClient>(), sp.GetRequiredService<ILogger<DeadLetterReplay>>()));
+        builder.Services.AddSingleton<DeadLetterReplay>();
         return builder;
     }
 

@@ -41,7 +41,7 @@ public sealed record ReplayResult(int Replayed, int FailedAfterReplay, int NoSou
 /// it alone unless asked, so nothing loops. How far a filter has replayed is committed in its own consumer group, so a
 /// second replay with the same filter sends only dead letters written since.
 /// </summary>
-public sealed class DeadLetterReplay(string bootstrapServers, ISchemaRegistryClient registry, ILogger logger)
+public sealed class DeadLetterReplay(KafkaClientFactory kafka, ISchemaRegistryClient registry)
 {
     public const string ReplayHeader = "cryptoetl-replay-of";
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
@@ -69,20 +69,8 @@ public sealed class DeadLetterReplay(string bootstrapServers, ISchemaRegistryCli
     public async Task<ReplayResult> ReplayAsync(ReplayFilter filter, bool dryRun, CancellationToken cancellation)
     {
         var decoder = new ContractDecoder<DeadLetter>(registry);
-        using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrapServers,
-            GroupId = filter.Group,
-            EnableAutoCommit = false,
-            EnableAutoOffsetStore = false,
-            AutoOffsetReset = AutoOffsetReset.Earliest,
-        }).SetLogHandler(KafkaLogging.To(logger)).Build();
-        using var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig
-        {
-            BootstrapServers = bootstrapServers,
-            EnableIdempotence = true,
-            Acks = Acks.All,
-        }).SetLogHandler(KafkaLogging.To(logger)).Build();
+        using var consumer = kafka.CreateConsumer<byte[]?, byte[]?>(kafka.ConsumerConfig("control-center-replay", filter.Group));
+        using var producer = kafka.CreateProducer<byte[]?, byte[]?>(kafka.ProducerConfig("control-center-replay"));
 
         // Read up to where the topic ends now: what is dead-lettered during the replay waits for the next one.
         var ends = consumer.EndsNow(Topics.DeadLetter);

@@ -28,10 +28,12 @@ public static class ReplayCommand
         command.SetAction(async (parse, cancellation) =>
         {
             var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine([.. parse.UnmatchedTokens]).Build();
+            using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
+            var kafka = new KafkaClientFactory(configuration, loggers);
             string servers, registryUrl;
             try
             {
-                servers = KafkaConnection.BootstrapServers(configuration);
+                servers = kafka.BootstrapServers;
                 registryUrl = KafkaConnection.SchemaRegistryUrl(configuration);
             }
             catch (InvalidOperationException e)
@@ -40,11 +42,10 @@ public static class ReplayCommand
                 return BadUsage;
             }
 
-            using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
             using var registry = SchemaRegistryClientExtensions.CreateSchemaRegistryClient(registryUrl);
             var filter = new ReplayFilter(parse.GetValue(stage), parse.GetValue(reason), parse.GetValue(includeFailed));
             await parse.InvocationConfiguration.Output.WriteLineAsync($"Replaying dead letters ({filter}) from {servers}...");
-            var result = await new DeadLetterReplay(servers, registry, loggers.CreateLogger("replay")).ReplayAsync(filter, parse.GetValue(dryRun), cancellation);
+            var result = await new DeadLetterReplay(kafka, registry).ReplayAsync(filter, parse.GetValue(dryRun), cancellation);
             await parse.InvocationConfiguration.Output.WriteLineAsync(result.Describe());
             return 0;
         });

@@ -101,8 +101,6 @@ public sealed class EmbeddedKafkaBroker : IDisposable
         LibRdKafka.rd_kafka_mock_push_request_errors_array(Cluster(), (short)api, (UIntPtr)errors.Length, errors);
     }
 
-    public void ClearRequestFailures(KafkaApi api) => LibRdKafka.rd_kafka_mock_clear_request_errors(Cluster(), (short)api);
-
     public void Apply(KafkaFault fault) => FailNextRequests(fault.Api, fault.Error, fault.Count);
 
     public void Dispose()

@@ -72,9 +72,6 @@ internal static partial class LibRdKafka
     public static partial void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, UIntPtr count, int[] errors);
 
     [LibraryImport(LibraryName)]
-    public static partial void rd_kafka_mock_clear_request_errors(IntPtr cluster, short apiKey);
-
-    [LibraryImport(LibraryName)]
     public static partial void rd_kafka_mock_group_initial_rebalance_delay_ms(IntPtr cluster, int delayMs);
 
     [LibraryImport(LibraryName)]

@@ -1,3 +1,4 @@
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.ServiceDefaults.Failures;
 using Polly;
 using Polly.Retry;

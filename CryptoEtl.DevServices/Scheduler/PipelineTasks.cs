@@ -1,6 +1,5 @@
 using System.Net;
-using System.Net.Http.Json;
-using System.Text.Json;
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.Contracts.Market;
 
 namespace CryptoEtl.DevServices.Scheduler;
@@ -25,20 +24,17 @@ public sealed class PipelineTaskException(string message, Exception? inner = nul
     public bool Retryable { get; init; } = true;
 }
 
-/// <summary>The tasks over HTTP against the Ingest and Processor services.</summary>
-public sealed class HttpPipelineTasks(HttpClient http, Uri ingest, Uri processor, TimeProvider clock) : IPipelineTasks
+/// <summary>The tasks over HTTP against the Ingest and Processor services, through their typed clients.</summary>
+public sealed class HttpPipelineTasks(IngestClient ingest, ProcessorClient processor, TimeProvider clock) : IPipelineTasks
 {
     public async Task<string> TriggerIngestAsync(string idempotencyKey, CancellationToken cancellation)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(ingest, "runs"));
-        request.Headers.Add("Idempotency-Key", idempotencyKey);
-        using var response = await Send(request, "Ingest", cancellation);
-        var body = await Json(response, cancellation);
-        return response.StatusCode switch
+        var response = await Call(() => ingest.TriggerAsync(idempotencyKey, cancellation), "Ingest", ingest.Http, cancellation);
+        return response switch
         {
-            HttpStatusCode.Accepted => body.GetProperty("runId").GetString()!,
-            HttpStatusCode.Conflict => throw new PipelineTaskException($"Ingest is busy with run {Text(body, "activeRunId")}"),
-            var status => throw new PipelineTaskException($"Ingest answered {(int)status} to POST /runs: {Text(body, "detail")}"),
+            { Status: HttpStatusCode.Accepted, Value: { } run } => run.RunId,
+            { Status: HttpStatusCode.Conflict } => throw new PipelineTaskException($"Ingest is busy with run {response.Problem?.ActiveRunId ?? "?"}"),
+            _ => throw new PipelineTaskException($"Ingest answered {(int)response.Status} to POST /runs: {response.Problem?.Detail ?? "?"}"),
         };
     }
 
@@ -47,24 +43,21 @@ public sealed class HttpPipelineTasks(HttpClient http, Uri ingest, Uri processor
         var deadline = clock.GetUtcNow() + timeout;
         while (true)
         {
-            using (var response = await Send(new HttpRequestMessage(HttpMethod.Get, new Uri(ingest, $"runs/{Uri.EscapeDataString(ingestRunId)}")), "Ingest", cancellation))
+            var response = await Call(() => ingest.RunAsync(ingestRunId, cancellation), "Ingest", ingest.Http, cancellation);
+            if (response.Value is not { } run)
             {
-                var body = await Json(response, cancellation);
-                if (!response.IsSuccessStatusCode)
+                throw new PipelineTaskException($"Ingest answered {(int)response.Status} for run {ingestRunId}: {response.Problem?.Detail ?? "?"}")
                 {
-                    throw new PipelineTaskException($"Ingest answered {(int)response.StatusCode} for run {ingestRunId}: {Text(body, "detail")}")
-                    {
-                        Retryable = response.StatusCode != HttpStatusCode.NotFound,
-                    };
-                }
+                    Retryable = response.Status != HttpStatusCode.NotFound,
+                };
+            }
 
-                switch (body.GetProperty("status").GetString())
-                {
-                    case "succeeded":
-                        return;
-                    case "failed":
-                        throw new PipelineTaskException($"ingest run {ingestRunId} failed: {Text(body, "error")}") { Retryable = false };
-                }
+            switch (run.Status)
+            {
+                case RunView.Succeeded:
+                    return;
+                case RunView.Failed:
+                    throw new PipelineTaskException($"ingest run {ingestRunId} failed: {run.Error ?? "?"}") { Retryable = false };
             }
 
             if (clock.GetUtcNow() >= deadline)
@@ -78,15 +71,14 @@ public sealed class HttpPipelineTasks(HttpClient http, Uri ingest, Uri processor
 
     public async Task CheckFreshnessAsync(TimeSpan sla, IReadOnlyList<string> stages, CancellationToken cancellation)
     {
-        using var response = await Send(new HttpRequestMessage(HttpMethod.Get, new Uri(processor, "api/pipeline/freshness")), "Processor", cancellation);
-        var body = await Json(response, cancellation);
-        if (!response.IsSuccessStatusCode)
+        var response = await Call(() => processor.FreshnessAsync(cancellation), "Processor", processor.Http, cancellation);
+        if (response.Value is not { } freshness)
         {
-            throw new PipelineTaskException($"Processor answered {(int)response.StatusCode} to GET /api/pipeline/freshness");
+            throw new PipelineTaskException($"Processor answered {(int)response.Status} to GET /api/pipeline/freshness");
         }
 
         var stale = stages
-            .Select(stage => (stage, age: body.GetProperty("stages").TryGetProperty(stage, out var s) && s.GetProperty("ageSeconds") is { ValueKind: JsonValueKind.Number } a ? a.GetDouble() : (double?)null))
+            .Select(stage => (stage, age: freshness.Stages.TryGetValue(stage, out var s) ? s.AgeSeconds : null))
             .Where(s => s.age is null || s.age > sla.TotalSeconds || s.age < -ValueContract.MaxAhead.TotalSeconds)
             .ToList();
         if (stale.Count > 0)
@@ -100,37 +92,20 @@ public sealed class HttpPipelineTasks(HttpClient http, Uri ingest, Uri processor
         }
     }
 
-    private async Task<HttpResponseMessage> Send(HttpRequestMessage request, string service, CancellationToken cancellation)
+    /// <summary>A call whose failure to reach the service becomes the task's failure, naming the service and where it was looked for.</summary>
+    private static async Task<ApiResponse<T>> Call<T>(Func<Task<ApiResponse<T>>> call, string service, HttpClient http, CancellationToken cancellation) where T : class
     {
         try
         {
-            using (request)
-            {
-                return await http.SendAsync(request, cancellation);
-            }
+            return await call();
         }
         catch (HttpRequestException e)
         {
-            throw new PipelineTaskException($"{service} cannot be reached at {request.RequestUri}: {e.Message}", e);
+            throw new PipelineTaskException($"{service} cannot be reached at {http.BaseAddress}: {e.Message}", e);
         }
-        catch (TaskCanceledException e) when (!cancellation.IsCancellationRequested)
+        catch (Exception e) when (e is TaskCanceledException or TimeoutException or Polly.Timeout.TimeoutRejectedException && !cancellation.IsCancellationRequested)
         {
-            throw new PipelineTaskException($"{service} did not answer {request.Method} {request.RequestUri} in time", e);
+            throw new PipelineTaskException($"{service} at {http.BaseAddress} did not answer in time", e);
         }
     }
-
-    private static async Task<JsonElement> Json(HttpResponseMessage response, CancellationToken cancellation)
-    {
-        try
-        {
-            return (await response.Content.ReadFromJsonAsync<JsonElement>(cancellation)).Clone();
-        }
-        catch (JsonException)
-        {
-            return default;
-        }
-    }
-
-    private static string Text(JsonElement body, string property) =>
-        body.ValueKind == JsonValueKind.Object && body.TryGetProperty(property, out var value) ? value.ToString() : "?";
 }

@@ -7,8 +7,8 @@ public static class SchedulerApi
     {
         var api = app.MapGroup("/scheduler");
         api.MapGet("/runs", async (int? limit, SchedulerHistory history, CancellationToken cancellation) =>
-            limit is < 1 or > 1000
-                ? Results.Problem("limit must be between 1 and 1000.", statusCode: 400, title: "Invalid limit")
+            PageLimit.Check(limit, SchedulerHistory.MaxLimit) is { } invalid
+                ? PageLimit.Problem(invalid)
                 : Results.Ok(await history.ListAsync(limit ?? 50, cancellation)));
 
         api.MapPost("/runs", async (PipelineScheduler scheduler, CancellationToken cancellation) =>

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.Relational;
 
 namespace CryptoEtl.DevServices.Scheduler;
@@ -6,6 +7,9 @@ namespace CryptoEtl.DevServices.Scheduler;
 /// <summary>The DAG run history: PostgreSQL when ConnectionStrings:postgres is set, a SQLite file otherwise.</summary>
 public sealed class SchedulerHistory(RelationalStore store)
 {
+    /// <summary>The most runs GET /scheduler/runs lists at once.</summary>
+    public const int MaxLimit = 1000;
+
     private const string Columns = "dag_run_id, logical_time, state, run_trigger, tries, started_at, finished_at, ingest_run_id, error";
 
     public string Description => store.Description;

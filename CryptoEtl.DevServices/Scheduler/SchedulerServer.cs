@@ -1,3 +1,4 @@
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.Relational;
 
 namespace CryptoEtl.DevServices.Scheduler;
@@ -28,7 +29,9 @@ public static class SchedulerServer
         builder.Services.AddSingleton(schedule);
         builder.AddRelationalStore(ServiceName, "scheduler-runs.db");
         builder.Services.AddSingleton<SchedulerHistory>();
-        builder.Services.AddSingleton<IPipelineTasks>(_ => new HttpPipelineTasks(new HttpClient { Timeout = TimeSpan.FromSeconds(30) }, WithSlash(ingest), WithSlash(processor), time));
+        builder.Services.AddServiceClient<IngestClient>(IngestClient.ServiceName, ingest);
+        builder.Services.AddServiceClient<ProcessorClient>(ProcessorClient.ServiceName, processor);
+        builder.Services.AddSingleton<IPipelineTasks, HttpPipelineTasks>();
         builder.Services.AddSingleton<PipelineScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PipelineScheduler>());
 
@@ -39,6 +42,4 @@ public static class SchedulerServer
         app.MapSchedulerApi();
         return app;
     }
-
-    private static Uri WithSlash(Uri uri) => uri.AbsoluteUri.EndsWith('/') ? uri : new Uri(uri.AbsoluteUri + "/");
 }

@@ -22,9 +22,6 @@ public sealed class RegistryError(int httpStatus, int errorCode, string message)
     public static RegistryError SubjectNotSoftDeleted(string subject) =>
         new(404, 40405, $"Subject '{subject}' was not deleted first before being permanently deleted");
 
-    public static RegistryError VersionSoftDeleted(string subject, int version) =>
-        new(404, 40406, string.Create(CultureInfo.InvariantCulture, $"Subject '{subject}' Version {version} was soft deleted.Set permanent=true to delete permanently"));
-
     public static RegistryError VersionNotSoftDeleted(string subject, int version) =>
         new(404, 40407, string.Create(CultureInfo.InvariantCulture, $"Subject '{subject}' Version {version} was not deleted first before being permanently deleted"));
 

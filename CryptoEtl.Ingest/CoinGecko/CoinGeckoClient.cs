@@ -72,27 +72,6 @@ public sealed class CoinGeckoClient
         return GetAsync($"markets page {page}", query, parse, cancellation);
     }
 
-    /// <summary>/simple/price with market cap, 24h volume and change, and last-updated time.</summary>
-    public Task<JsonDocument> GetSimplePriceAsync(IReadOnlyList<string> ids, string vsCurrency, CancellationToken cancellation)
-    {
-        var query = $"simple/price?ids={Uri.EscapeDataString(string.Join(',', ids))}&vs_currencies={Uri.EscapeDataString(vsCurrency)}"
-            + "&include_market_cap=true&include_24hr_vol=true&include_24hr_change=true&include_last_updated_at=true";
-        return GetAsync("simple price", query, (body, origin) =>
-        {
-            try
-            {
-                var document = JsonDocument.Parse(body);
-                return document.RootElement.ValueKind == JsonValueKind.Object && !document.RootElement.TryGetProperty("status", out _)
-                    ? document
-                    : throw new CoinGeckoResponseException($"/simple/price answered {CoinGeckoErrorBody.Describe(document.RootElement)}");
-            }
-            catch (JsonException e)
-            {
-                throw new CoinGeckoResponseException($"The /simple/price body is not JSON ({e.Message}).");
-            }
-        }, cancellation);
-    }
-
     private async Task<T> GetAsync<T>(string what, string relativeUri, Func<byte[], DataSource, T> parse, CancellationToken cancellation)
     {
         using var activity = IngestTelemetry.Source.StartActivity($"coingecko {what}", ActivityKind.Internal);

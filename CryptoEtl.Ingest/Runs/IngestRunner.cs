@@ -20,7 +20,7 @@ public sealed class IngestRunner(
     CoinGeckoClient coinGecko,
     SnapshotPublisher publisher,
     SourceDedupe dedupe,
-    ConsumerGroupLag offsets,
+    KafkaOffsets offsets,
     IOptions<CoinGeckoOptions> options,
     IngestTelemetry telemetry,
     TimeProvider clock,

@@ -1,3 +1,4 @@
+using CryptoEtl.Contracts.Api;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CryptoEtl.Ingest.Runs;
@@ -5,7 +6,7 @@ namespace CryptoEtl.Ingest.Runs;
 /// <summary>The run API the scheduler and the Airflow DAG call: POST /runs, GET /runs/{id}, GET /runs?limit=N.</summary>
 public static class RunsApi
 {
-    public const string IdempotencyKeyHeader = "Idempotency-Key";
+    public const string IdempotencyKeyHeader = IngestClient.IdempotencyKeyHeader;
     public const int MaxLimit = 500;
 
     public static void MapRunsApi(this WebApplication app)
@@ -18,19 +19,18 @@ public static class RunsApi
 
         runs.MapGet("/{runId}", async Task<Results<Ok<RunView>, ProblemHttpResult>> (string runId, RunCoordinator coordinator, CancellationToken cancellation) =>
                 await coordinator.GetAsync(runId, cancellation) is { } run
-                    ? TypedResults.Ok(RunView.Of(run))
+                    ? TypedResults.Ok(run.View())
                     : TypedResults.Problem($"No run '{runId}'.", statusCode: StatusCodes.Status404NotFound, title: "Run not found"))
             .WithSummary("One run: status, timings, counts, error");
 
         runs.MapGet("/", async Task<Results<Ok<RunView[]>, ProblemHttpResult>> (int? limit, RunLedger ledger, CancellationToken cancellation) =>
             {
-                var take = limit ?? 20;
-                if (take is < 1 or > MaxLimit)
+                if (PageLimit.Check(limit, MaxLimit) is { } invalid)
                 {
-                    return TypedResults.Problem($"limit must be between 1 and {MaxLimit} (got {take}).", statusCode: StatusCodes.Status400BadRequest, title: "Invalid limit");
+                    return PageLimit.Problem(invalid);
                 }
 
-                return TypedResults.Ok((await ledger.ListAsync(take, cancellation)).Select(RunView.Of).ToArray());
+                return TypedResults.Ok((await ledger.ListAsync(limit ?? 20, cancellation)).Select(RunViews.View).ToArray());
             })
             .WithSummary("The newest runs first");
     }
@@ -44,7 +44,7 @@ public static class RunsApi
         }
 
         var result = await coordinator.TriggerAsync(key, cancellation);
-        var view = RunView.Of(result.Run);
+        var view = result.Run.View();
         return result.Outcome switch
         {
             TriggerOutcome.Busy => TypedResults.Problem($"Run {result.Run.RunId} is still running; try again when it has finished.",
@@ -54,22 +54,9 @@ public static class RunsApi
     }
 }
 
-/// <summary>A run as the API shows it.</summary>
-public sealed record RunView(
-    string RunId,
-    string Status,
-    string? IdempotencyKey,
-    string? Source,
-    DateTimeOffset RequestedAt,
-    DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt,
-    double? DurationSeconds,
-    int Fetched,
-    int Published,
-    int Duplicates,
-    int Rejected,
-    string? Error)
+public static class RunViews
 {
-    public static RunView Of(IngestRun run) => new(run.RunId, run.Status.ToString().ToLowerInvariant(), run.IdempotencyKey, run.Source,
+    /// <summary>The run as the API shows it.</summary>
+    public static RunView View(this IngestRun run) => new(run.RunId, run.Status.ToString().ToLowerInvariant(), run.IdempotencyKey, run.Source,
         run.RequestedAt, run.StartedAt, run.FinishedAt, run.Duration?.TotalSeconds, run.Fetched, run.Published, run.Duplicates, run.Rejected, run.Error);
 }

@@ -28,7 +28,7 @@ public static class BatchStageExtensions
         builder.Services.AddSingleton(sp => new BatchStageMetrics(sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), name, sp.GetRequiredService<BatchStageStatus>()));
         builder.Services.AddSingleton(sp => createSink(sp, sp.GetRequiredService<IOptions<TOptions>>().Value));
         builder.Services.AddSingleton(sp => new KafkaBatchStage(name, sp.GetRequiredService<TSink>(), sp.GetRequiredService<IOptions<TOptions>>().Value,
-            sp.GetRequiredService<BatchStageStatus>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TSink))));
+            sp.GetRequiredService<BatchStageStatus>(), sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(TSink)), sp.GetRequiredService<BatchStageMetrics>()));
         builder.AddKafkaConsumer<byte[]?, byte[]?>(connectionName,
             (sp, config) => config.GroupId = sp.GetRequiredService<IOptions<TOptions>>().Value.ConsumerGroup,
             (sp, consumer) => sp.GetRequiredService<KafkaBatchStage>().Attach(consumer));

@@ -26,6 +26,7 @@ public sealed partial class KafkaBatchStage
     private readonly BatchSink _sink;
     private readonly BatchStageOptions _options;
     private readonly ILogger _logger;
+    private readonly BatchStageMetrics? _metrics;
     private readonly ResiliencePipeline _retries;
     private readonly List<ConsumeResult<byte[]?, byte[]?>> _batch = [];
 
@@ -45,12 +46,14 @@ public sealed partial class KafkaBatchStage
     // Tries of the current batch that failed in a row for a reason other than an outage (Outages).
     private int _suspectFailures;
 
-    public KafkaBatchStage(string name, BatchSink sink, BatchStageOptions options, BatchStageStatus status, ILogger logger)
+    /// <param name="metrics">Where batch durations go (none when null); spans go to <see cref="BatchStageMetrics.Source"/> either way.</param>
+    public KafkaBatchStage(string name, BatchSink sink, BatchStageOptions options, BatchStageStatus status, ILogger logger, BatchStageMetrics? metrics = null)
     {
         Name = name;
         _sink = sink;
         _options = options;
         _logger = logger;
+        _metrics = metrics;
         Status = status;
         // Retries wait on the wall clock, as batches close on it (tests may freeze the stage's TimeProvider).
         _retries = new ResiliencePipelineBuilder()
@@ -134,6 +137,9 @@ public sealed partial class KafkaBatchStage
                 ServeRebalances(consumer);
             }
 
+            // Each try is a span of its own, current while the sink writes (a sink hands it on to its outputs' headers).
+            using var activity = KafkaTracing.StartProcess(BatchStageMetrics.Source, string.Join(",", _sink.Subscription), _options.ConsumerGroup,
+                _batch.Take(256).Select(r => KafkaTracing.Extract(r.Message.Headers)), _batch.Count);
             return _sink.Write(_batch, _attempt, token);
         }, cancellation);
 
@@ -149,7 +155,9 @@ public sealed partial class KafkaBatchStage
         }
 
         Status.Health.Succeeded();
-        _sink.Completed(records, Stopwatch.GetElapsedTime(started));
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        _metrics?.BatchDone(elapsed);
+        _sink.Completed(records, elapsed);
     }
 
     /// <summary>

@@ -32,10 +32,3 @@ public sealed record AlertView(string Id, string CoinId, string Kind, DateTimeOf
 {
     public static AlertView Of(MarketAlert a) => new(a.AlertId, a.CoinId, a.Kind == AlertKind.ZScore ? "zscore" : "window_move", a.EventTime, a.Price, a.Value, a.Threshold, a.Interval, a.Message);
 }
-
-/// <summary>How fresh each stage is: its newest event time and age, and how far the consumers are behind.</summary>
-public sealed record FreshnessView(DateTimeOffset CheckedAt, IReadOnlyDictionary<string, StageFreshness> Stages, IReadOnlyDictionary<string, long?> ConsumerLag);
-
-public sealed record StageFreshness(DateTimeOffset? NewestEventTime, double? AgeSeconds);
-
-public sealed record StatsView(string Store, IReadOnlyDictionary<string, long> Documents);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Processor.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -44,7 +45,7 @@ public static partial class ReadApi
         {
             var window = interval ?? "1m";
             if (Invalid(("id", CheckCoinId(id)), ("interval", IntervalPattern().IsMatch(window) ? null : "interval must be a number and a unit such as 1m, 5m or 1h."),
-                    ("from", CheckTime("from", from)), ("to", CheckTime("to", to)), ("limit", CheckLimit(limit))) is { } invalid)
+                    ("from", CheckTime("from", from)), ("to", CheckTime("to", to)), ("limit", PageLimit.Check(limit, MaxLimit))) is { } invalid)
             {
                 return invalid;
             }
@@ -67,7 +68,7 @@ public static partial class ReadApi
 
         api.MapGet("/alerts", async Task<Results<Ok<AlertView[]>, ValidationProblem>> (DateTimeOffset? since, int? limit, IMarketStore store, TimeProvider clock, CancellationToken cancellation) =>
         {
-            if (Invalid(("since", CheckTime("since", since)), ("limit", CheckLimit(limit))) is { } invalid)
+            if (Invalid(("since", CheckTime("since", since)), ("limit", PageLimit.Check(limit, MaxLimit))) is { } invalid)
             {
                 return invalid;
             }
@@ -99,9 +100,6 @@ public static partial class ReadApi
             : $"{name} must be between {ValueContract.Earliest:yyyy-MM-dd} and {LatestQueryTime:yyyy-MM-dd} (got {value:O}).";
 
     private static readonly DateTimeOffset LatestQueryTime = new(2100, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-    private static string? CheckLimit(int? limit) =>
-        limit is null or (>= 1 and <= MaxLimit) ? null : $"limit must be between 1 and {MaxLimit}.";
 
     private static ValidationProblem? Invalid(params (string Field, string? Problem)[] checks)
     {

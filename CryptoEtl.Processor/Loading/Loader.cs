@@ -79,8 +79,6 @@ public sealed class Loader : BatchSink
     /// </summary>
     public override IReadOnlyDictionary<TopicPartition, long> Write(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> batch, BatchAttempt attempt, CancellationToken cancellation)
     {
-        using var activity = KafkaTracing.StartProcess(ProcessorTelemetry.Source, string.Join(",", InputTopics), _options.ConsumerGroup,
-            batch.Take(256).Select(r => KafkaTracing.Extract(r.Message.Headers)), batch.Count);
         _writing = false;
         if (!attempt.IsRetry)
         {
@@ -119,7 +117,6 @@ public sealed class Loader : BatchSink
             _telemetry.StaleSkipped.Add(count, new KeyValuePair<string, object?>("collection", collection));
         }
 
-        _telemetry.BatchDuration.Record(elapsed.TotalSeconds);
         _logger.BatchWritten(records, elapsed, string.Join(", ", summary.Written.Select(kv => $"{kv.Key} {kv.Value}")));
     }
 
@@ -168,7 +165,6 @@ public sealed class Loader : BatchSink
     {
         _logger.DeadLettered(record.Topic, record.Partition.Value, record.Offset.Value, failure.Reason);
         _deadLetters.PublishAsync(DeadLetters.FromMessage(Stage, failure.Reason, failure.Error, record, _clock.GetUtcNow()), cancellation).GetAwaiter().GetResult();
-        _telemetry.DeadLetters.Add(1, new KeyValuePair<string, object?>("reason", failure.Reason));
     }
 
     /// <summary>

@@ -115,8 +115,7 @@ public sealed class LocalExecutor : BatchSink
         var started = Stopwatch.GetTimestamp();
         var byPartition = batch.Where(r => _states.ContainsKey(r.Partition.Value)).GroupBy(r => r.Partition.Value)
             .Select(g => (Partition: g.Key, Records: g.ToList())).ToList();
-        using var activity = KafkaTracing.StartProcess(SparkJobTelemetry.Source, Topics.Snapshots, _options.ConsumerGroup,
-            batch.Take(256).Select(r => KafkaTracing.Extract(r.Message.Headers)), batch.Count);
+        var activity = Activity.Current; // the stage's span of this batch: its outputs carry it
 
         var results = new PartitionResult[byPartition.Count];
         Parallel.For(0, byPartition.Count, new ParallelOptions
@@ -323,13 +322,17 @@ public sealed class LocalExecutor : BatchSink
         _telemetry.RecordsOut.Add(alerts, new KeyValuePair<string, object?>("topic", Topics.Alerts));
         _telemetry.Late.Add(late);
         _telemetry.Duplicates.Add(results.Sum(r => r.Duplicates));
+        // Counted once the batch is checkpointed: a retried batch sends its dead letters again, but counts them once.
         foreach (var reason in results.SelectMany(r => r.Rejected))
         {
-            // Counted once the batch is checkpointed: a retried batch sends its dead letters again, but counts them once.
-            _telemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("reason", reason));
+            DeadLetterPublisher.Count(Stage, reason);
         }
 
-        _telemetry.BatchDuration.Record(elapsed.TotalSeconds);
+        if (late > 0)
+        {
+            DeadLetterPublisher.Count(Stage, DeadLetterReasons.Late, late);
+        }
+
         _logger.BatchDone(records, ticks, candles, alerts, late, results.Sum(r => r.Rejected.Count + r.Late), elapsed);
     }
 

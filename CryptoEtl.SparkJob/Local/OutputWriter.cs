@@ -20,9 +20,8 @@ public sealed class OutputWriter : IDisposable
     private readonly ContractSerializer<PriceTick> _ticks;
     private readonly ContractSerializer<Candle> _candles;
     private readonly ContractSerializer<MarketAlert> _alerts;
-    private readonly ContractSerializer<DeadLetter> _deadLetters;
+    private readonly DeadLetterPublisher _deadLetters;
     private readonly Action<DeliveryReport<byte[]?, byte[]?>> _onDelivery;
-    private readonly int _maxMessageBytes;
     private long _failed;
     private Error? _firstError;
 
@@ -30,11 +29,10 @@ public sealed class OutputWriter : IDisposable
     public OutputWriter(IProducer<byte[]?, byte[]?> producer, int? maxMessageBytes, ISchemaRegistryClient registry)
     {
         _producer = producer;
-        _maxMessageBytes = maxMessageBytes ?? DeadLetters.DefaultMaxMessageBytes;
         _ticks = new ContractSerializer<PriceTick>(registry);
         _candles = new ContractSerializer<Candle>(registry);
         _alerts = new ContractSerializer<MarketAlert>(registry);
-        _deadLetters = new ContractSerializer<DeadLetter>(registry);
+        _deadLetters = new DeadLetterPublisher(producer, registry, maxMessageBytes);
         _onDelivery = report =>
         {
             if (report.Error.IsError && Interlocked.Increment(ref _failed) == 1)
@@ -50,12 +48,8 @@ public sealed class OutputWriter : IDisposable
 
     public void Alert(MarketAlert alert, Activity? trace) => Send(Topics.Alerts, alert.CoinId, _alerts, alert, trace);
 
-    /// <summary>Sends a dead letter, cut to fit this producer's message size.</summary>
-    public void DeadLetter(DeadLetter letter)
-    {
-        letter = DeadLetters.Fit(letter, _maxMessageBytes);
-        Produce(Topics.DeadLetter, new Message<byte[]?, byte[]?> { Key = letter.Key, Value = Encode(_deadLetters, letter, Topics.DeadLetter) });
-    }
+    /// <summary>Sends a dead letter with the batch (counted by the caller once the batch is settled).</summary>
+    public void DeadLetter(DeadLetter letter) => _deadLetters.Produce(letter, _onDelivery);
 
     /// <summary>Blocks until every record produced so far is acknowledged; throws if any was not, with the first one's error code.</summary>
     public void WaitForDeliveries(CancellationToken cancellation)
@@ -69,30 +63,18 @@ public sealed class OutputWriter : IDisposable
         }
     }
 
-    public void Dispose() => _producer.Flush(TimeSpan.FromSeconds(30));
+    public void Dispose()
+    {
+        _producer.Flush(TimeSpan.FromSeconds(30));
+        _deadLetters.Dispose();
+    }
 
     private void Send<T>(string topic, string key, ContractSerializer<T> serializer, T value, Activity? trace) where T : IAvroContract<T>
     {
         var headers = new Headers();
         KafkaTracing.Inject(trace, headers); // the batch's span: read from the partitions' threads, never changed meanwhile
 
-        Produce(topic, new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(key), Value = Encode(serializer, value, topic), Headers = headers });
-    }
-
-    private void Produce(string topic, Message<byte[]?, byte[]?> message)
-    {
-        while (true)
-        {
-            try
-            {
-                _producer.Produce(topic, message, _onDelivery);
-                return;
-            }
-            catch (ProduceException<byte[]?, byte[]?> e) when (e.Error.Code == ErrorCode.Local_QueueFull)
-            {
-                _producer.Poll(TimeSpan.FromMilliseconds(50)); // let deliveries drain the local queue
-            }
-        }
+        _producer.ProduceWhenThereIsRoom(topic, new Message<byte[]?, byte[]?> { Key = Encoding.UTF8.GetBytes(key), Value = Encode(serializer, value, topic), Headers = headers }, _onDelivery);
     }
 
     private static byte[] Encode<T>(ContractSerializer<T> serializer, T value, string topic) where T : IAvroContract<T> =>

@@ -1,30 +1,23 @@
-using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using CryptoEtl.Kafka.Stages;
 
 namespace CryptoEtl.SparkJob.Telemetry;
 
-/// <summary>The streaming job's spans and metrics (collected by ServiceDefaults as CryptoEtl.*).</summary>
+/// <summary>The streaming job's metrics (collected by ServiceDefaults as CryptoEtl.*).</summary>
 public sealed class SparkJobTelemetry : IDisposable
 {
     public const string Name = "CryptoEtl.SparkJob";
 
     private readonly Meter _meter;
 
-    public SparkJobTelemetry(IMeterFactory meters, BatchStageStatus status)
+    public SparkJobTelemetry(IMeterFactory meters)
     {
         _meter = meters.Create(Name);
         RecordsIn = _meter.CreateCounter<long>("cryptoetl.sparkjob.records.in", "{record}", "Snapshots read.");
         RecordsOut = _meter.CreateCounter<long>("cryptoetl.sparkjob.records.out", "{record}", "Records written, by output topic.");
         Late = _meter.CreateCounter<long>("cryptoetl.sparkjob.late", "{record}", "Ticks behind the watermark (dead-lettered as late).");
         Duplicates = _meter.CreateCounter<long>("cryptoetl.sparkjob.duplicates", "{record}", "Snapshots dropped as duplicates of (coin, last_updated).");
-        DeadLettered = _meter.CreateCounter<long>("cryptoetl.sparkjob.deadlettered", "{record}", "Records sent to the dead-letter topic, by reason.");
-        BatchDuration = _meter.CreateHistogram<double>("cryptoetl.sparkjob.batch.duration", "s", "From a batch's first record to its checkpoint.");
         BatchFailures = _meter.CreateCounter<long>("cryptoetl.sparkjob.batch.failures", "{batch}", "Batches that failed and were retried from the checkpoint.");
-        _meter.CreateObservableGauge("cryptoetl.sparkjob.lag", () => status.LagByTopic.Values.Sum(), "{record}", "Records behind the end of the snapshots topic.");
     }
-
-    public static ActivitySource Source { get; } = new(Name);
 
     public Counter<long> RecordsIn { get; }
 
@@ -33,10 +26,6 @@ public sealed class SparkJobTelemetry : IDisposable
     public Counter<long> Late { get; }
 
     public Counter<long> Duplicates { get; }
-
-    public Counter<long> DeadLettered { get; }
-
-    public Histogram<double> BatchDuration { get; }
 
     public Counter<long> BatchFailures { get; }
 

@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using Confluent.Kafka;
-using CryptoEtl.Contracts.Serialization;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Pipeline;
+using CryptoEtl.Contracts.Serialization;
+using CryptoEtl.Kafka;
 using CryptoEtl.TestSupport;
 
 namespace CryptoEtl.Contracts.Tests;

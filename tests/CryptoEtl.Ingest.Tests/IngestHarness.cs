@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Http.Json;
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.DevServices.CoinGecko;
 using CryptoEtl.DevServices.Hosting;
 using CryptoEtl.Ingest;
@@ -7,8 +8,8 @@ using CryptoEtl.Ingest.Runs;
 using CryptoEtl.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using OpenTelemetry.Trace;
 
 namespace CryptoEtl.Ingest.Tests;

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text;
 using Confluent.Kafka;
 using CryptoEtl.Contracts;
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Pipeline;
 using CryptoEtl.Contracts.Serialization;

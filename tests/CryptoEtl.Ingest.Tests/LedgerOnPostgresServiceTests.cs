@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.Ingest.Runs;
 using CryptoEtl.TestSupport;
 using Microsoft.Extensions.DependencyInjection;

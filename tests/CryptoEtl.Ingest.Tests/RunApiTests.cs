@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.DevServices.CoinGecko;
 using CryptoEtl.Ingest.Runs;
 

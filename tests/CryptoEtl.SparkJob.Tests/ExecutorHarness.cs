@@ -140,7 +140,7 @@ internal sealed class ExecutorHarness : IAsyncDisposable
         var status = new BatchStageStatus();
         var producer = new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = Infrastructure.BootstrapServers, EnableIdempotence = true, LingerMs = 5, MessageMaxBytes = maxMessageBytes }).SetLogHandler((_, _) => { }).Build();
         var executor = new LocalExecutor(producer, maxMessageBytes, Infrastructure.Registry, new TransformOptions(), settings, Checkpoints,
-            new SparkJobTelemetry(new TestMeterFactory(), status), TimeProvider.System, Logger);
+            new SparkJobTelemetry(new TestMeterFactory()), TimeProvider.System, Logger);
         var stage = new KafkaBatchStage("local executor", executor, settings, status, Logger);
         return new RunningStage(stage, Infrastructure.ConsumerConfig(Group), producer);
     }

@@ -6,6 +6,7 @@ using CryptoEtl.DevServices.Kafka;
 using CryptoEtl.DevServices.SchemaRegistry;
 using CryptoEtl.Kafka;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
 
 namespace CryptoEtl.TestSupport;
 
@@ -19,22 +20,22 @@ public sealed class EmbeddedInfrastructure : IAsyncDisposable
 {
     private readonly WebApplication _registry;
 
-    private readonly ConsumerGroupLag _lag;
+    private readonly KafkaOffsets _lag;
 
-    private readonly bool _createPipelineTopics;
+    private readonly IReadOnlyDictionary<string, int> _topics;
 
     private BootstrapListener? _bootstrap;
 
-    private EmbeddedInfrastructure(EmbeddedKafkaBroker broker, WebApplication registry, bool createPipelineTopics, BootstrapListener? bootstrap)
+    private EmbeddedInfrastructure(EmbeddedKafkaBroker broker, WebApplication registry, IReadOnlyDictionary<string, int> topics, BootstrapListener? bootstrap)
     {
         Broker = broker;
         _registry = registry;
-        _createPipelineTopics = createPipelineTopics;
+        _topics = topics;
         _bootstrap = bootstrap;
         BootstrapServers = bootstrap?.BootstrapServers ?? broker.BootstrapServers;
         RegistryUrl = registry.ListeningAddress().ToString().TrimEnd('/');
         Registry = new CachedSchemaRegistryClient(new SchemaRegistryConfig { Url = RegistryUrl });
-        _lag = new ConsumerGroupLag(BootstrapServers, TimeSpan.FromSeconds(10));
+        _lag = new KafkaOffsets(BootstrapServers, TimeSpan.FromSeconds(10));
     }
 
     public EmbeddedKafkaBroker Broker { get; private set; }
@@ -47,34 +48,42 @@ public sealed class EmbeddedInfrastructure : IAsyncDisposable
 
     /// <param name="createPipelineTopics">Create every pipeline topic with its partition count from <see cref="Topics"/>.</param>
     /// <param name="restartable">Reach the broker through a fixed bootstrap port, so that it can be restarted empty.</param>
-    public static async Task<EmbeddedInfrastructure> StartAsync(bool createPipelineTopics = true, string? registryStateDirectory = null, bool restartable = false)
+    /// <param name="partitions">Topics to create (or pipeline topics to create with another partition count), by name.</param>
+    public static async Task<EmbeddedInfrastructure> StartAsync(bool createPipelineTopics = true, string? registryStateDirectory = null, bool restartable = false,
+        IReadOnlyDictionary<string, int>? partitions = null)
     {
-        var broker = StartBroker(createPipelineTopics);
+        var topics = (createPipelineTopics ? Topics.All : []).ToDictionary(t => t.Name, t => t.Partitions);
+        foreach (var (topic, count) in partitions ?? new Dictionary<string, int>())
+        {
+            topics[topic] = count;
+        }
+
+        var broker = StartBroker(topics);
         var registry = SchemaRegistryServer.Build("http://127.0.0.1:0", registryStateDirectory, ["--Logging:LogLevel:Default=Warning"]);
         await registry.StartAsync();
-        return new EmbeddedInfrastructure(broker, registry, createPipelineTopics, restartable ? new BootstrapListener(0, broker.BootstrapServers) : null);
+        return new EmbeddedInfrastructure(broker, registry, topics, restartable ? new BootstrapListener(0, broker.BootstrapServers) : null);
     }
 
     /// <summary>
-    /// Replaces the broker with a new, empty one behind the same bootstrap address (the pipeline's topics created again
-    /// if they were at start): every record, topic and committed offset is gone, as after a crash of the embedded broker.
+    /// Replaces the broker with a new, empty one behind the same bootstrap address (the topics it was started with created
+    /// again): every record, topic and committed offset is gone, as after a crash of the embedded broker.
     /// </summary>
     public async Task RestartBrokerEmpty(Action<EmbeddedKafkaBroker>? createTopics = null)
     {
         var port = _bootstrap?.Port ?? throw new InvalidOperationException("Start the infrastructure with restartable: true.");
         await _bootstrap.DisposeAsync();
         Broker.Dispose();
-        Broker = StartBroker(_createPipelineTopics);
+        Broker = StartBroker(_topics);
         createTopics?.Invoke(Broker);
         _bootstrap = new BootstrapListener(port, Broker.BootstrapServers);
     }
 
-    private static EmbeddedKafkaBroker StartBroker(bool createPipelineTopics)
+    private static EmbeddedKafkaBroker StartBroker(IReadOnlyDictionary<string, int> topics)
     {
         var broker = EmbeddedKafkaBroker.Start();
-        foreach (var topic in createPipelineTopics ? Topics.All : [])
+        foreach (var (topic, partitions) in topics)
         {
-            broker.CreateTopic(topic.Name, topic.Partitions);
+            broker.CreateTopic(topic, partitions);
         }
 
         return broker;
@@ -84,6 +93,11 @@ public sealed class EmbeddedInfrastructure : IAsyncDisposable
         new ProducerBuilder<byte[]?, byte[]?>(new ProducerConfig { BootstrapServers = BootstrapServers, EnableIdempotence = true, LingerMs = 5 })
             .SetLogHandler((_, _) => { })
             .Build();
+
+    /// <summary>The Kafka client factory a service has, for this broker (the service's default settings, no metrics).</summary>
+    public KafkaClientFactory KafkaClients() => new(new ConfigurationBuilder()
+        .AddInMemoryCollection(new Dictionary<string, string?> { [$"ConnectionStrings:{KafkaConnection.ConnectionName}"] = BootstrapServers }).Build(),
+        Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance);
 
     /// <summary>A stage's consumer settings, as the services have them (explicit commits, cooperative rebalances), with short timeouts.</summary>
     public ConsumerConfig ConsumerConfig(string group) => new()

@@ -137,7 +137,7 @@ internal sealed class LoadBenchmark(BenchEnvironment environment, ILoadTarget ta
         var options = new LoaderOptions { ConsumerGroup = $"bench-{name}", MaxBatchSize = BatchSize, BatchInterval = TimeSpan.FromMilliseconds(500) };
         var producer = new ProducerBuilder<byte[]?, byte[]?>(environment.ProducerConfig()).Build();
         var loader = new Loader(producer, null, environment.Registry, store, options,
-            new ProcessorTelemetry(new NoMeters(), status), TimeProvider.System, NullLogger.Instance);
+            new ProcessorTelemetry(new NoMeters()), TimeProvider.System, NullLogger.Instance);
         var running = new RunningStage(new KafkaBatchStage("loader", loader, options, status, NullLogger.Instance), environment.ConsumerConfig(options.ConsumerGroup), producer);
         long lag;
         do

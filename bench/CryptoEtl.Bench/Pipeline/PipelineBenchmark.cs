@@ -47,7 +47,7 @@ internal sealed class PipelineBenchmark(BenchEnvironment environment, PipelineBe
         {
             using var ingest = new HttpClient { BaseAddress = services[0].Url, Timeout = TimeSpan.FromSeconds(30) };
             using var processor = new HttpClient { BaseAddress = services[2].Url, Timeout = TimeSpan.FromSeconds(30) };
-            using var lag = new ConsumerGroupLag(environment.Bootstrap, TimeSpan.FromSeconds(5));
+            using var lag = new KafkaOffsets(environment.Bootstrap, TimeSpan.FromSeconds(5));
             // JIT, the store's first pages and the consumers' first assignments, measured nowhere.
             await StepAsync(settings.Rates[0], "warm-up", ingest, processor, lag, services);
             var results = new List<StepResult>();
@@ -128,7 +128,7 @@ internal sealed class PipelineBenchmark(BenchEnvironment environment, PipelineBe
         }
     }
 
-    private async Task<StepResult> StepAsync(int rate, string label, HttpClient ingest, HttpClient processor, ConsumerGroupLag lag, ServiceProcess[] services)
+    private async Task<StepResult> StepAsync(int rate, string label, HttpClient ingest, HttpClient processor, KafkaOffsets lag, ServiceProcess[] services)
     {
         var cadence = TimeSpan.FromSeconds((double)settings.Coins / rate);
         using var stop = new CancellationTokenSource(settings.Step);

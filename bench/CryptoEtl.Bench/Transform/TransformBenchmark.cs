@@ -301,7 +301,7 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
         var status = new BatchStageStatus();
         var producer = new ProducerBuilder<byte[]?, byte[]?>(environment.ProducerConfig()).Build();
         var executor = new LocalExecutor(producer, null, environment.Registry, new TransformOptions(), options,
-            _checkpoints, new SparkJobTelemetry(new NoMeters(), status), TimeProvider.System, NullLogger.Instance);
+            _checkpoints, new SparkJobTelemetry(new NoMeters()), TimeProvider.System, NullLogger.Instance);
         return new RunningStage(new KafkaBatchStage("local executor", executor, options, status, NullLogger.Instance), consumer, producer);
     }
 

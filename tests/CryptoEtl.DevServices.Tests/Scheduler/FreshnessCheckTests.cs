@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.DevServices.Scheduler;
 
 namespace CryptoEtl.DevServices.Tests.Scheduler;
@@ -41,7 +42,8 @@ public sealed class FreshnessCheckTests
     });
 
     private static HttpPipelineTasks Tasks(string freshness) =>
-        new(new HttpClient(new Answer(freshness)), new Uri("http://ingest.test/"), new Uri("http://processor.test/"), TimeProvider.System);
+        new(new IngestClient(new HttpClient(new Answer(freshness)) { BaseAddress = new Uri("http://ingest.test/") }),
+            new ProcessorClient(new HttpClient(new Answer(freshness)) { BaseAddress = new Uri("http://processor.test/") }), TimeProvider.System);
 
     private sealed class Answer(string body) : HttpMessageHandler
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.DevServices.Scheduler;
 using CryptoEtl.Relational;
 using CryptoEtl.TestSupport;

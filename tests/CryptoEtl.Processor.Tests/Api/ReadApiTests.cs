@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using CryptoEtl.Contracts;
+using CryptoEtl.Contracts.Api;
 using CryptoEtl.DevServices.Hosting;
 using CryptoEtl.Processor.Api;
 using CryptoEtl.Processor.Storage;

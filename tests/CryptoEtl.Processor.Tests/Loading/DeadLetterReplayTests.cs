@@ -30,7 +30,7 @@ public sealed class DeadLetterReplayTests : IAsyncLifetime
     {
         await using var store = new OutageStore(await _harness.OpenStoreAsync()) { RefusedCoin = "doge" };
         await _harness.ProduceAsync(Topics.Ticks, [Tick("btc", 0, 100), Tick("doge", 0, 0.1)], t => t.CoinId);
-        var replay = new DeadLetterReplay(_harness.Infrastructure.BootstrapServers, _harness.Infrastructure.Registry, NullLogger.Instance);
+        var replay = new DeadLetterReplay(_harness.Infrastructure.KafkaClients(), _harness.Infrastructure.Registry);
         var filter = new ReplayFilter(Loader.Stage, DeadLetterReasons.StoreRejected);
 
         using (_harness.Run(store))

@@ -76,7 +76,7 @@ internal sealed class LoaderHarness : IAsyncDisposable
         var status = new BatchStageStatus();
         var options = new LoaderOptions { ConsumerGroup = Group, MaxBatchSize = 200, BatchInterval = TimeSpan.FromMilliseconds(100), MaxRetryDelay = TimeSpan.FromMilliseconds(300) };
         var producer = Infrastructure.RawProducer();
-        var loader = new Loader(producer, null, Infrastructure.Registry, store, options, new ProcessorTelemetry(new TestMeters(), status), TimeProvider.System, NullLogger.Instance);
+        var loader = new Loader(producer, null, Infrastructure.Registry, store, options, new ProcessorTelemetry(new TestMeters()), TimeProvider.System, NullLogger.Instance);
         return new RunningStage(new KafkaBatchStage("loader", loader, options, status, NullLogger.Instance), Infrastructure.ConsumerConfig(Group), producer);
     }
 

@@ -1,4 +1,4 @@
-namespace CryptoEtl.DevServices.Scheduler;
+namespace CryptoEtl.Contracts.Api;
 
 public enum DagRunState
 {
@@ -28,4 +28,16 @@ public sealed record DagRun
     public static string ScheduledId(DateTimeOffset logical) => $"scheduled__{logical.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss'+00:00'}";
 
     public static string ManualId(DateTimeOffset at) => $"manual__{at.UtcDateTime:yyyy-MM-dd'T'HH:mm:ss.fff'+00:00'}";
+}
+
+/// <summary>The embedded scheduler's API (GET /scheduler/runs, POST /scheduler/runs), for the console, at <c>http://airflow</c>.</summary>
+public sealed class SchedulerClient(HttpClient http)
+{
+    public const string ServiceName = "airflow";
+
+    public HttpClient Http => http;
+
+    /// <summary>The newest DAG runs first.</summary>
+    public async Task<DagRun[]> RunsAsync(int limit, CancellationToken cancellation) =>
+        await System.Net.Http.Json.HttpClientJsonExtensions.GetFromJsonAsync<DagRun[]>(http, new Uri($"scheduler/runs?limit={limit}", UriKind.Relative), ApiJson.Options, cancellation) ?? [];
 }
