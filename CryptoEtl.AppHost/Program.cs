@@ -3,7 +3,8 @@ using CryptoEtl.AppHost.Publishing;
 using CryptoEtl.AppHost.Running;
 
 // The CryptoEtl app model. `dotnet run` realises it embedded (the default: the infrastructure as .NET processes) or,
-// with `--mode containers`, as containers; `--publisher manifest` and the publish-compose step describe the containers.
+// with `--mode containers`, as containers (PipelineRealisation); `--publisher manifest` and the publish-compose step
+// describe the containers.
 var builder = DistributedApplication.CreateBuilder(args);
 // `dotnet run` keeps the caller's working directory (so relative --state-dir and --summary are the caller's): the
 // settings file is found next to the project instead.
@@ -21,51 +22,43 @@ if (problem is not null)
 var coingeckoPlan = builder.AddParameter("coingecko-plan", "Public", publishValueAsDefault: true);
 var coingeckoApiKey = builder.AddParameter("coingecko-api-key", "", secret: true).MayBeEmpty();
 
-var zookeeper = builder.AddZookeeper("zookeeper");
-var kafka = builder.AddKafka("kafka", zookeeper);
-var schemaRegistry = builder.AddSchemaRegistry("schema-registry", kafka);
-var postgres = builder.AddPostgresServer("postgres");
-var cryptoetlDatabase = postgres.AddDatabase("cryptoetl-db", "cryptoetl");
-var airflowDatabase = postgres.AddDatabase("airflow-db", "airflow");
-var mongodb = builder.AddMongoDBServer("mongodb");
-var marketDatabase = mongodb.AddMongoDatabase("market-db", "cryptoetl");
-var spark = builder.AddSpark("spark");
-var coingecko = builder.AddCoinGecko("coingecko");
+// The one place the mode is looked at: each realisation adds its own typed resources; the wiring below is the same.
+var realisation = PipelineRealisation.For(builder, run);
+var infrastructure = realisation.AddInfrastructure();
 
 var ingest = builder.AddProject<Projects.CryptoEtl_Ingest>("ingest")
     .WithConnectionStringsAndServiceDiscovery()
     .WithHttpEndpoint().WithHttpHealthCheck("/health").WithCurlHealthcheck("http://localhost:8080/health")
-    .WithStateDirectory()
-    .WithKafka(kafka)
-    .WithReference(schemaRegistry).WaitFor(schemaRegistry)
-    .WithRelationalStore(cryptoetlDatabase)
-    .WithReference(coingecko).WaitFor(coingecko)
+    .WithStateDirectory(run)
+    .WithKafka(infrastructure.Kafka)
+    .WithReference(infrastructure.SchemaRegistry).WaitFor(infrastructure.SchemaRegistry)
+    .WithRelationalStore(infrastructure.RunsDatabase)
+    .WithReference(infrastructure.CoinGecko).WaitFor(infrastructure.CoinGecko)
     .WithEnvironment("CoinGecko__Plan", coingeckoPlan)
     .WithEnvironment("CoinGecko__ApiKey", coingeckoApiKey);
 
 var sparkjob = builder.AddProject<Projects.CryptoEtl_SparkJob>("sparkjob")
     .WithConnectionStringsAndServiceDiscovery()
     .WithHttpEndpoint().WithHttpHealthCheck("/health").WithCurlHealthcheck("http://localhost:8080/health")
-    .WithStateDirectory()
-    .WithSparkEngine(spark, kafka)
-    .WithKafka(kafka)
-    .WithReference(schemaRegistry).WaitFor(schemaRegistry);
+    .WithStateDirectory(run);
+realisation.WithEngine(sparkjob)
+    .WithKafka(infrastructure.Kafka)
+    .WithReference(infrastructure.SchemaRegistry).WaitFor(infrastructure.SchemaRegistry);
 
 var processor = builder.AddProject<Projects.CryptoEtl_Processor>("processor")
     .WithConnectionStringsAndServiceDiscovery()
     .WithHttpEndpoint().WithHttpHealthCheck("/health").WithCurlHealthcheck("http://localhost:8080/health")
-    .WithStateDirectory()
-    .WithKafka(kafka)
-    .WithReference(schemaRegistry).WaitFor(schemaRegistry)
-    .WithMarketStore(marketDatabase);
+    .WithStateDirectory(run)
+    .WithKafka(infrastructure.Kafka)
+    .WithReference(infrastructure.SchemaRegistry).WaitFor(infrastructure.SchemaRegistry)
+    .WithMarketStore(infrastructure.MarketDatabase);
 
-var airflow = builder.AddAirflow("airflow", airflowDatabase, ingest, processor);
-builder.AddControlCenter("control-center", kafka, schemaRegistry, coingecko.SourceName(), ingest, sparkjob, processor, airflow);
+var airflow = realisation.AddScheduler("airflow", ingest, processor);
+realisation.AddConsoles("control-center", ingest, sparkjob, processor, airflow);
 
 // Ctrl+C: the scheduler and Ingest stop first; the job and the loader process what Kafka acknowledged, then stop.
-builder.AddRunSupervision(producers: [airflow, ingest], consumers: [sparkjob, processor]);
+builder.AddRunSupervision(run, producers: [airflow, ingest], consumers: [sparkjob, processor]);
 
 builder.AddComposePublishing();
-builder.RequireContainerRuntime();
 
 return await builder.Build().RunSupervisedAsync();

@@ -26,40 +26,43 @@ public static class AirflowResourceExtensions
 {
     public const string DagsDirectory = "docker/airflow/dags";
 
-    /// <summary>Airflow, triggering Ingest's runs and checking the Processor's freshness on the DAG's schedule.</summary>
-    public static IResourceBuilder<IResourceWithEndpoints> AddAirflow(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<IResourceWithConnectionString> database,
+    /// <summary>
+    /// The embedded scheduler, following the DAG's schedule file for <paramref name="run"/>'s environment, triggering
+    /// Ingest's runs and checking the Processor's freshness: the embedded realisation of Airflow.
+    /// </summary>
+    public static IResourceBuilder<EmbeddedSchedulerResource> AddEmbeddedScheduler(this IDistributedApplicationBuilder builder, string name, PipelineRunOptions run,
+        IResourceBuilder<IResourceWithConnectionString> database, IResourceBuilder<ProjectResource> ingest, IResourceBuilder<ProjectResource> processor)
+    {
+        var scheduler = new EmbeddedSchedulerResource(name);
+        return builder.AddDevServicesCommand(scheduler, "scheduler")
+            .WithConnectionStringsAndServiceDiscovery()
+            .WithArgs("--port", scheduler.Endpoint.Property(EndpointProperty.TargetPort),
+                "--schedule", Path.Combine(Dags(builder), "crypto_etl_schedule.json"), "--environment", run.ScheduleEnvironment,
+                // The first data within a minute of start-up rather than at the schedule's first slot.
+                "--run-at-start")
+            .WithHttpEndpoint(name: "http", isProxied: false)
+            .WithHttpHealthCheck("/health")
+            .WithHttpCommand("/scheduler/runs", "Run now", commandName: "run-now", commandOptions: new HttpCommandOptions
+            {
+                Method = HttpMethod.Post,
+                Description = "Start a DAG run now (refused while one is active).",
+                IconName = "Play",
+                IsHighlighted = true,
+            })
+            .WithStateDirectory(run)
+            .WithReference(database, "postgres").WaitFor(database)
+            .WithReference(ingest).WaitFor(ingest)
+            .WithReference(processor).WaitFor(processor);
+    }
+
+    /// <summary>Airflow, triggering Ingest's runs and checking the Processor's freshness on the DAG's schedule: the containers realisation.</summary>
+    public static IResourceBuilder<AirflowResource> AddAirflow(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<PostgresDatabaseResource> database,
         IResourceBuilder<ProjectResource> ingest, IResourceBuilder<ProjectResource> processor)
     {
-        var run = PipelineRunOptions.Of(builder);
-        var dags = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", DagsDirectory));
-        if (run.Embedded)
-        {
-            var scheduler = new EmbeddedSchedulerResource(name);
-            return builder.AddDevServicesCommand(scheduler, "scheduler")
-                .WithConnectionStringsAndServiceDiscovery()
-                .WithArgs("--port", scheduler.Endpoint.Property(EndpointProperty.TargetPort),
-                    "--schedule", Path.Combine(dags, "crypto_etl_schedule.json"), "--environment", run.ScheduleEnvironment,
-                    // The first data within a minute of start-up rather than at the schedule's first slot.
-                    "--run-at-start")
-                .WithHttpEndpoint(name: "http", isProxied: false)
-                .WithHttpHealthCheck("/health")
-                .WithHttpCommand("/scheduler/runs", "Run now", commandName: "run-now", commandOptions: new HttpCommandOptions
-                {
-                    Method = HttpMethod.Post,
-                    Description = "Start a DAG run now (refused while one is active).",
-                    IconName = "Play",
-                    IsHighlighted = true,
-                })
-                .WithStateDirectory()
-                .WithReference(database, "postgres").WaitFor(database)
-                .WithReference(ingest).WaitFor(ingest)
-                .WithReference(processor).WaitFor(processor);
-        }
-
         var adminPassword = builder.AddParameter($"{name}-admin-password", secret: true);
         return builder.AddResource(new AirflowResource(name))
             .WithImage(AirflowResource.Image, AirflowResource.Version)
-            .WithDockerfile(Path.GetDirectoryName(dags)!)
+            .WithDockerfile(Path.GetDirectoryName(Dags(builder))!)
             .WithHttpEndpoint(port: 8080, targetPort: 8080, name: "http")
             .WithArgs("standalone")
             .WithEnvironment("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", database.SqlAlchemyUrl())
@@ -78,4 +81,6 @@ public static class AirflowResourceExtensions
             .WithReference(processor).WaitFor(processor)
             .WithReferenceRelationship(database).WaitFor(database);
     }
+
+    private static string Dags(IDistributedApplicationBuilder builder) => Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", DagsDirectory));
 }

@@ -1,5 +1,3 @@
-using CryptoEtl.AppHost.Running;
-
 namespace CryptoEtl.AppHost.Infrastructure;
 
 /// <summary>The real CoinGecko API, outside the model: a connection string only (value.v0 in the manifest).</summary>
@@ -21,19 +19,19 @@ public sealed class CoinGeckoSimulatorResource(string name) : DevServicesResourc
 public static class CoinGeckoResourceExtensions
 {
     /// <summary>
-    /// The CoinGecko API. In the embedded run, <c>--source auto</c> (the default) tries the real API's /ping for up to
-    /// 5 s and runs the simulator when it does not answer; <c>--source simulator</c> always runs it. Published, the real API.
+    /// The CoinGecko API, or its simulator where one can run (<paramref name="canSimulate"/>: the embedded run) and
+    /// <paramref name="source"/> asks for it: <c>simulator</c> always, <c>auto</c> (the default) when the real API's
+    /// /ping does not answer within 5 s.
     /// </summary>
-    public static IResourceBuilder<IResourceWithConnectionString> AddCoinGecko(this IDistributedApplicationBuilder builder, string name)
+    public static IResourceBuilder<IResourceWithConnectionString> AddCoinGecko(this IDistributedApplicationBuilder builder, string name, string source, bool canSimulate)
     {
-        var run = PipelineRunOptions.Of(builder);
-        var why = run.Source switch
+        var why = source switch
         {
-            "simulator" => "--source simulator",
-            "auto" when run.Embedded && !RealApiAnswers() => "the CoinGecko API did not answer /ping",
+            "simulator" when canSimulate => "--source simulator",
+            "auto" when canSimulate && !RealApiAnswers() => "the CoinGecko API did not answer /ping",
             _ => null,
         };
-        if (!run.Embedded || why is null)
+        if (why is null)
         {
             return builder.AddResource(new CoinGeckoApiResource(name)).WithInitialState(new CustomResourceSnapshot
             {

@@ -11,18 +11,17 @@ public static class ControlCenterResourceExtensions
     public const string ConsoleName = "console";
 
     /// <summary>
-    /// Confluent Control Center over the containers' Kafka and registry, with CryptoEtl's own console (CryptoEtl.ControlCenter:
-    /// record browsing, dead-letter replay, the market) beside it as <see cref="ConsoleName"/>; embedded, the console alone
-    /// as <paramref name="name"/>, which reads Kafka and the services' APIs.
+    /// CryptoEtl's own console (CryptoEtl.ControlCenter: the pipeline's status, record browsing, dead-letter replay, the
+    /// market), which reads Kafka, the registry and the services' APIs (each of <paramref name="services"/> by name);
+    /// on <paramref name="port"/> when given.
     /// </summary>
-    public static IResourceBuilder<IResource> AddControlCenter(this IDistributedApplicationBuilder builder, string name,
+    public static IResourceBuilder<ProjectResource> AddConsole(this IDistributedApplicationBuilder builder, string name,
         IResourceBuilder<IResourceWithConnectionString> kafka, IResourceBuilder<IResourceWithConnectionString> schemaRegistry, string source,
-        params IResourceBuilder<IResourceWithEndpoints>[] services)
+        int? port, params IResourceBuilder<IResourceWithEndpoints>[] services)
     {
-        var run = PipelineRunOptions.Of(builder);
-        var console = builder.AddProject<Projects.CryptoEtl_ControlCenter>(run.Embedded ? name : ConsoleName)
+        var console = builder.AddProject<Projects.CryptoEtl_ControlCenter>(name)
             .WithConnectionStringsAndServiceDiscovery()
-            .WithHttpEndpoint(port: run.Embedded ? null : 8090)
+            .WithHttpEndpoint(port: port)
             .WithHttpHealthCheck("/health")
             .WithCurlHealthcheck("http://localhost:8080/health")
             .WithEnvironment("Pipeline__Source", source)
@@ -40,12 +39,14 @@ public static class ControlCenterResourceExtensions
             console.WithReference(service.GetEndpoint("http"));
         }
 
-        if (run.Embedded)
-        {
-            return console;
-        }
+        return console;
+    }
 
-        var replication = run.Scale.Replication.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>Confluent Control Center over the containers' Kafka and registry: the containers realisation, beside the console.</summary>
+    public static IResourceBuilder<ControlCenterResource> AddConfluentControlCenter(this IDistributedApplicationBuilder builder, string name,
+        IResourceBuilder<IResourceWithConnectionString> kafka, IResourceBuilder<IResourceWithConnectionString> schemaRegistry, ContainerScale scale)
+    {
+        var replication = scale.Replication.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return builder.AddResource(new ControlCenterResource(name))
             .WithImage("confluentinc/cp-enterprise-control-center", KafkaResourceExtensions.ConfluentVersion)
             .WithHttpEndpoint(port: 9021, targetPort: 9021, name: "http")

@@ -1,4 +1,3 @@
-using Confluent.Kafka;
 using CryptoEtl.AppHost.Running;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
@@ -84,9 +83,8 @@ public static class KafkaResourceExtensions
 {
     public const string ConfluentVersion = "7.6.1";
 
-    public static IResourceBuilder<IResource> AddZookeeper(this IDistributedApplicationBuilder builder, string name) => PipelineRunOptions.Of(builder).Embedded
-        ? builder.AddReplaced(name, "ZooKeeper", "nothing: the embedded broker keeps its own metadata")
-        : builder.AddResource(new ZookeeperResource(name))
+    public static IResourceBuilder<ZookeeperResource> AddZookeeper(this IDistributedApplicationBuilder builder, string name) =>
+        builder.AddResource(new ZookeeperResource(name))
             .WithImage("confluentinc/cp-zookeeper", ConfluentVersion)
             .WithEndpoint(targetPort: 2181, name: "tcp", scheme: "tcp")
             .WithEnvironment("ZOOKEEPER_CLIENT_PORT", "2181")
@@ -97,28 +95,30 @@ public static class KafkaResourceExtensions
             .WithVolume("cryptoetl-zookeeper-log", "/var/lib/zookeeper/log")
             .WithContainerHealthcheck(["CMD", "bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/2181 && echo srvr >&3 && grep -q Mode <&3"]);
 
-    public static IResourceBuilder<IResourceWithConnectionString> AddKafka(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<IResource> zookeeper)
+    /// <summary>librdkafka's built-in broker with the pipeline's topics: the embedded realisation of Kafka.</summary>
+    public static IResourceBuilder<EmbeddedKafkaResource> AddEmbeddedKafka(this IDistributedApplicationBuilder builder, string name)
     {
-        var run = PipelineRunOptions.Of(builder);
-        if (run.Embedded)
+        var embedded = new EmbeddedKafkaResource(name);
+        return builder.AddDevServicesCommand(embedded, "kafka")
+            .WithArgs("--pipeline-topics", "--port", embedded.PrimaryEndpoint.Property(EndpointProperty.TargetPort))
+            // The broker binds its own port: no proxy in front of it, the port is handed to it on its command line.
+            .WithEndpoint(name: EmbeddedKafkaResource.PrimaryEndpointName, scheme: "tcp", isProxied: false)
+            .WithKafkaHealthCheck(builder, embedded);
+    }
+
+    /// <summary>Confluent's Kafka, its brokers (<see cref="ContainerScale.KafkaBrokers"/>) and kafka-init: the containers realisation.</summary>
+    public static IResourceBuilder<KafkaServerResource> AddConfluentKafka(this IDistributedApplicationBuilder builder, string name,
+        IResourceBuilder<ZookeeperResource> zookeeper, ContainerScale scale)
+    {
+        var kafka = builder.AddResource(new KafkaServerResource(name, clientsAreContainers: builder.ExecutionContext.IsPublishMode));
+        var brokers = new List<IResourceBuilder<KafkaBrokerResource>> { AddBroker(kafka, kafka.Resource, zookeeper, scale) };
+        for (var id = 2; id <= scale.KafkaBrokers; id++)
         {
-            var embedded = new EmbeddedKafkaResource(name);
-            return builder.AddDevServicesCommand(embedded, "kafka")
-                .WithArgs("--pipeline-topics", "--port", embedded.PrimaryEndpoint.Property(EndpointProperty.TargetPort))
-                // The broker binds its own port: no proxy in front of it, the port is handed to it on its command line.
-                .WithEndpoint(name: EmbeddedKafkaResource.PrimaryEndpointName, scheme: "tcp", isProxied: false)
-                .WithKafkaHealthCheck(builder, embedded);
+            brokers.Add(AddBroker(builder.AddResource(new KafkaBrokerResource($"{name}-{id}", id)), kafka.Resource, zookeeper, scale));
         }
 
-        var kafka = new KafkaServerResource(name, clientsAreContainers: builder.ExecutionContext.IsPublishMode);
-        var brokers = new List<IResourceBuilder<KafkaBrokerResource>> { AddBroker(builder, builder.AddResource(kafka), kafka, zookeeper, run.Scale) };
-        for (var id = 2; id <= run.Scale.KafkaBrokers; id++)
-        {
-            brokers.Add(AddBroker(builder, builder.AddResource(new KafkaBrokerResource($"{name}-{id}", id)), kafka, zookeeper, run.Scale));
-        }
-
-        kafka.Topics = builder.AddKafkaTopics($"{name}-init", kafka, brokers, run.Scale).Resource;
-        return builder.CreateResourceBuilder(kafka).WithKafkaHealthCheck(builder, kafka);
+        kafka.Resource.Topics = builder.AddKafkaTopics($"{name}-init", kafka.Resource, brokers, scale).Resource;
+        return kafka.WithKafkaHealthCheck(builder, kafka.Resource);
     }
 
     /// <summary>
@@ -140,17 +140,17 @@ public static class KafkaResourceExtensions
         return kafka.Resource is KafkaServerResource { Topics: { } topics } ? client.WaitForCompletion(client.ApplicationBuilder.CreateResourceBuilder(topics)) : client;
     }
 
-    private static IResourceBuilder<KafkaBrokerResource> AddBroker<T>(IDistributedApplicationBuilder builder, IResourceBuilder<T> broker, KafkaServerResource cluster,
-        IResourceBuilder<IResource> zookeeper, ContainerScale scale) where T : KafkaBrokerResource
+    private static IResourceBuilder<T> AddBroker<T>(IResourceBuilder<T> broker, KafkaServerResource cluster,
+        IResourceBuilder<ZookeeperResource> zookeeper, ContainerScale scale) where T : KafkaBrokerResource
     {
         cluster.Brokers.Add(broker.Resource);
-        var zookeeperEndpoint = ((ZookeeperResource)zookeeper.Resource).Endpoint;
+        var zookeeperEndpoint = zookeeper.Resource.Endpoint;
         var replication = scale.Replication.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var brokerResource = broker.Resource;
         var internalPort = KafkaBrokerResource.InternalPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var hostPort = brokerResource.HostPort.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var listeners = $"PLAINTEXT://0.0.0.0:{internalPort},PLAINTEXT_HOST://0.0.0.0:{hostPort}";
-        return (IResourceBuilder<KafkaBrokerResource>)broker
+        return broker
             .WithImage("confluentinc/cp-kafka", ConfluentVersion)
             .WithEndpoint(port: brokerResource.HostPort, targetPort: brokerResource.HostPort, name: KafkaBrokerResource.PrimaryEndpointName, scheme: "tcp", isProxied: false)
             .WithEndpoint(targetPort: KafkaBrokerResource.InternalPort, name: KafkaBrokerResource.InternalEndpointName, scheme: "tcp")

@@ -64,35 +64,36 @@ public sealed class MongoDBDatabaseResource(string name, string databaseName, Mo
 
 public static class MongoDBResourceExtensions
 {
-    /// <summary>MongoDB; embedded, a LiteDB file in the state directory, or the MongoDB given as ConnectionStrings__mongodb.</summary>
-    public static IResourceBuilder<IResource> AddMongoDBServer(this IDistributedApplicationBuilder builder, string name)
+    /// <summary>MongoDB as a replica set of <see cref="ContainerScale.MongoDBMembers"/> members with a keyfile and authentication: the containers realisation.</summary>
+    public static IResourceBuilder<MongoDBServerResource> AddMongoDBServer(this IDistributedApplicationBuilder builder, string name, ContainerScale scale)
     {
-        var run = PipelineRunOptions.Of(builder);
-        if (run.Embedded)
-        {
-            return builder.AddEmbeddedStore(name, "LiteDB", run.StateOf(name), replaces: "MongoDB");
-        }
-
         var userName = builder.AddParameter($"{name}-username", "admin", publishValueAsDefault: true);
         var password = builder.AddParameter($"{name}-password", secret: true);
         // The members' shared secret for their own authentication (a keyFile: 6-1024 base64 characters).
         var replicaKey = builder.AddParameter($"{name}-replica-key", secret: true);
         var server = new MongoDBServerResource(name, userName.Resource, password.Resource, clientsAreContainers: builder.ExecutionContext.IsPublishMode);
-        var first = AddMember(builder.AddResource(server), server, userName, password, replicaKey, run.Scale);
-        for (var i = 2; i <= run.Scale.MongoDBMembers; i++)
+        var first = AddMember(builder.AddResource(server), server, userName, password, replicaKey, scale);
+        for (var i = 2; i <= scale.MongoDBMembers; i++)
         {
-            AddMember(builder.AddResource(new MongoDBMemberResource($"{name}-{i}")), server, userName, password, replicaKey, run.Scale);
+            AddMember(builder.AddResource(new MongoDBMemberResource($"{name}-{i}")), server, userName, password, replicaKey, scale);
         }
 
         return first;
     }
 
-    public static IResourceBuilder<IResourceWithConnectionString> AddMongoDatabase(this IResourceBuilder<IResource> server, string name, string databaseName) => server switch
-    {
-        IResourceBuilder<MongoDBServerResource> mongo => mongo.ApplicationBuilder.AddResource(new MongoDBDatabaseResource(name, databaseName, mongo.Resource)),
-        IResourceBuilder<EmbeddedStoreResource> store => store.AddDatabase(name, databaseName, path => $"Filename={path}.litedb"),
-        _ => throw new ArgumentException($"{server.Resource.Name} is not a MongoDB server of this model.", nameof(server)),
-    };
+    public static IResourceBuilder<MongoDBDatabaseResource> AddMongoDatabase(this IResourceBuilder<MongoDBServerResource> server, string name, string databaseName) =>
+        server.ApplicationBuilder.AddResource(new MongoDBDatabaseResource(name, databaseName, server.Resource));
+
+    /// <summary>
+    /// In place of MongoDB: LiteDB files in <paramref name="directory"/>, or the MongoDB given as
+    /// ConnectionStrings__&lt;name&gt;: the embedded realisation; its databases are <see cref="AddLiteDbDatabase"/>'s.
+    /// </summary>
+    public static IResourceBuilder<EmbeddedStoreResource> AddLiteDbStore(this IDistributedApplicationBuilder builder, string name, string directory) =>
+        builder.AddEmbeddedStore(name, "LiteDB", directory, replaces: "MongoDB");
+
+    /// <summary>A database of the embedded store: a LiteDB file of its own.</summary>
+    public static IResourceBuilder<EmbeddedDatabaseResource> AddLiteDbDatabase(this IResourceBuilder<EmbeddedStoreResource> store, string name, string databaseName) =>
+        store.AddDatabase(name, databaseName, path => $"Filename={path}.litedb");
 
     /// <summary>The market store of a service: its connection string and, for the containers' MongoDB, its user and password as settings of their own.</summary>
     public static IResourceBuilder<ProjectResource> WithMarketStore(this IResourceBuilder<ProjectResource> service, IResourceBuilder<IResourceWithConnectionString> database)

@@ -1,31 +1,27 @@
-using CryptoEtl.AppHost.Running;
-
 namespace CryptoEtl.AppHost.Infrastructure;
 
 public static class PostgresResourceExtensions
 {
     /// <summary>
     /// PostgreSQL through Aspire.Hosting.PostgreSQL (postgres:16.4, password from the <c>postgres-password</c>
-    /// parameter); embedded, SQLite files in the state directory, or the PostgreSQL given as ConnectionStrings__postgres.
+    /// parameter): the containers realisation; its databases are Aspire's (<c>AddDatabase</c>), created when it starts.
     /// </summary>
-    public static IResourceBuilder<IResource> AddPostgresServer(this IDistributedApplicationBuilder builder, string name)
-    {
-        var run = PipelineRunOptions.Of(builder);
-        return run.Embedded
-            ? builder.AddEmbeddedStore(name, "SQLite", run.StateOf(name), replaces: "PostgreSQL")
-            : builder.AddPostgres(name, password: builder.AddParameter($"{name}-password", secret: true))
-                .WithImageTag("16.4")
-                .WithDataVolume("cryptoetl-postgres")
-                .WithContainerHealthcheck(["CMD", "pg_isready", "-U", "postgres", "-h", "127.0.0.1"]);
-    }
+    public static IResourceBuilder<PostgresServerResource> AddPostgresServer(this IDistributedApplicationBuilder builder, string name) =>
+        builder.AddPostgres(name, password: builder.AddParameter($"{name}-password", secret: true))
+            .WithImageTag("16.4")
+            .WithDataVolume("cryptoetl-postgres")
+            .WithContainerHealthcheck(["CMD", "pg_isready", "-U", "postgres", "-h", "127.0.0.1"]);
 
-    /// <summary>A database of the server: created on it by Aspire when it starts, or a SQLite file of its own.</summary>
-    public static IResourceBuilder<IResourceWithConnectionString> AddDatabase(this IResourceBuilder<IResource> server, string name, string databaseName) => server switch
-    {
-        IResourceBuilder<PostgresServerResource> postgres => PostgresBuilderExtensions.AddDatabase(postgres, name, databaseName),
-        IResourceBuilder<EmbeddedStoreResource> store => store.AddDatabase(name, databaseName, path => $"Data Source={path}.db"),
-        _ => throw new ArgumentException($"{server.Resource.Name} is not a PostgreSQL server of this model.", nameof(server)),
-    };
+    /// <summary>
+    /// In place of PostgreSQL: SQLite files in <paramref name="directory"/>, or the PostgreSQL given as
+    /// ConnectionStrings__&lt;name&gt;: the embedded realisation; its databases are <see cref="AddSqliteDatabase"/>'s.
+    /// </summary>
+    public static IResourceBuilder<EmbeddedStoreResource> AddSqliteStore(this IDistributedApplicationBuilder builder, string name, string directory) =>
+        builder.AddEmbeddedStore(name, "SQLite", directory, replaces: "PostgreSQL");
+
+    /// <summary>A database of the embedded store: a SQLite file of its own.</summary>
+    public static IResourceBuilder<EmbeddedDatabaseResource> AddSqliteDatabase(this IResourceBuilder<EmbeddedStoreResource> store, string name, string databaseName) =>
+        store.AddDatabase(name, databaseName, path => $"Data Source={path}.db");
 
     /// <summary>
     /// A service's relational store: embedded, the database's connection string; on the containers' PostgreSQL, a
@@ -53,13 +49,13 @@ public static class PostgresResourceExtensions
     /// password: libpq (psycopg2) takes it from PGPASSWORD (<see cref="PasswordParameter"/>), so no character of it needs
     /// escaping in the URL.
     /// </summary>
-    public static ReferenceExpression SqlAlchemyUrl(this IResourceBuilder<IResourceWithConnectionString> database)
+    public static ReferenceExpression SqlAlchemyUrl(this IResourceBuilder<PostgresDatabaseResource> database)
     {
-        var db = (PostgresDatabaseResource)database.Resource;
+        var db = database.Resource;
         var endpoint = new EndpointReference(db.Parent, "tcp", KnownNetworkIdentifiers.DefaultAspireContainerNetwork);
         return ReferenceExpression.Create(
             $"postgresql+psycopg2://{db.Parent.UserNameReference}@{endpoint.Property(EndpointProperty.Host)}:{endpoint.Property(EndpointProperty.TargetPort)}/{db.DatabaseName}");
     }
 
-    public static ParameterResource PasswordParameter(this IResourceBuilder<IResourceWithConnectionString> database) => ((PostgresDatabaseResource)database.Resource).Parent.PasswordParameter;
+    public static ParameterResource PasswordParameter(this IResourceBuilder<PostgresDatabaseResource> database) => database.Resource.Parent.PasswordParameter;
 }

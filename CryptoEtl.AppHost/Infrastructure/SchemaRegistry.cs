@@ -20,30 +20,31 @@ public sealed class EmbeddedSchemaRegistryResource(string name) : DevServicesRes
 
 public static class SchemaRegistryResourceExtensions
 {
-    public static IResourceBuilder<IResourceWithConnectionString> AddSchemaRegistry(this IDistributedApplicationBuilder builder, string name, IResourceBuilder<IResourceWithConnectionString> kafka)
+    /// <summary>CryptoEtl's registry, its state in <paramref name="stateDirectory"/>: the embedded realisation.</summary>
+    public static IResourceBuilder<EmbeddedSchemaRegistryResource> AddEmbeddedSchemaRegistry(this IDistributedApplicationBuilder builder, string name,
+        IResourceBuilder<IResourceWithConnectionString> kafka, string stateDirectory)
     {
-        var run = PipelineRunOptions.Of(builder);
-        if (run.Embedded)
-        {
-            var embedded = new EmbeddedSchemaRegistryResource(name);
-            return builder.AddDevServicesCommand(embedded, "schema-registry")
-                .WithArgs("--port", embedded.Endpoint.Property(EndpointProperty.TargetPort), "--state-dir", run.StateOf(name))
-                .WithHttpEndpoint(name: "http", isProxied: false)
-                .WithHttpHealthCheck("/health")
-                .WithReferenceRelationship(kafka);
-        }
+        var embedded = new EmbeddedSchemaRegistryResource(name);
+        return builder.AddDevServicesCommand(embedded, "schema-registry")
+            .WithArgs("--port", embedded.Endpoint.Property(EndpointProperty.TargetPort), "--state-dir", stateDirectory)
+            .WithHttpEndpoint(name: "http", isProxied: false)
+            .WithHttpHealthCheck("/health")
+            .WithReferenceRelationship(kafka);
+    }
 
-        return builder.AddResource(new SchemaRegistryResource(name))
+    /// <summary>Confluent's Schema Registry, its schemas replicated as the cluster's topics are: the containers realisation.</summary>
+    public static IResourceBuilder<SchemaRegistryResource> AddConfluentSchemaRegistry(this IDistributedApplicationBuilder builder, string name,
+        IResourceBuilder<IResourceWithConnectionString> kafka, ContainerScale scale) =>
+        builder.AddResource(new SchemaRegistryResource(name))
             .WithImage("confluentinc/cp-schema-registry", KafkaResourceExtensions.ConfluentVersion)
             .WithHttpEndpoint(port: 8081, targetPort: 8081, name: "http")
             .WithEnvironment("SCHEMA_REGISTRY_HOST_NAME", name)
             .WithEnvironment("SCHEMA_REGISTRY_LISTENERS", "http://0.0.0.0:8081")
             .WithEnvironment("SCHEMA_REGISTRY_KAFKASTORE_BOOTSTRAP_SERVERS", kafka.BootstrapForContainers())
-            .WithEnvironment("SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR", run.Scale.Replication.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("SCHEMA_REGISTRY_KAFKASTORE_TOPIC_REPLICATION_FACTOR", scale.Replication.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("SCHEMA_REGISTRY_HEAP_OPTS", "-Xms256m -Xmx256m")
             .WithHttpHealthCheck("/subjects")
             .WithCurlHealthcheck("http://localhost:8081/subjects", startSeconds: 60)
             .WithReferenceRelationship(kafka)
             .WaitForKafka(kafka);
-    }
 }

@@ -26,22 +26,16 @@ public sealed class SparkConnectResource(string name) : ContainerResource(name),
 
 public static class SparkResourceExtensions
 {
-    /// <summary>Spark with Spark Connect on a standalone cluster; embedded, not started: the job's local executor runs the same transformation.</summary>
-    public static IResourceBuilder<IResource> AddSpark(this IDistributedApplicationBuilder builder, string name)
+    /// <summary>Spark with Spark Connect on a standalone cluster of <see cref="ContainerScale.SparkWorkers"/> workers: the containers realisation.</summary>
+    public static IResourceBuilder<SparkConnectResource> AddSpark(this IDistributedApplicationBuilder builder, string name, ContainerScale scale)
     {
-        var run = PipelineRunOptions.Of(builder);
-        if (run.Embedded)
-        {
-            return builder.AddReplaced(name, "Spark", "sparkjob's local executor: the same transformation, in the job's own process");
-        }
-
         var masterName = $"{name}-master";
         var master = builder.AddContainer(masterName, "apache/spark", SparkConnectResource.Version)
             .WithEndpoint(targetPort: 7077, name: "spark", scheme: "tcp")
             .WithArgs("/opt/spark/bin/spark-class", "org.apache.spark.deploy.master.Master", "--host", masterName, "--port", "7077", "--webui-port", "8080")
             .WithEnvironment("SPARK_DAEMON_MEMORY", "512m")
             .WithTcpHealthcheck(7077);
-        var workers = Enumerable.Range(1, run.Scale.SparkWorkers).Select(i => builder.AddContainer($"{name}-worker-{i}", "apache/spark", SparkConnectResource.Version)
+        var workers = Enumerable.Range(1, scale.SparkWorkers).Select(i => builder.AddContainer($"{name}-worker-{i}", "apache/spark", SparkConnectResource.Version)
                 .WithArgs("/opt/spark/bin/spark-class", "org.apache.spark.deploy.worker.Worker", "--host", $"{name}-worker-{i}", "--cores", "1", "--memory", "1g",
                     $"spark://{masterName}:7077")
                 .WithEnvironment("SPARK_DAEMON_MEMORY", "256m")
@@ -70,21 +64,15 @@ public static class SparkResourceExtensions
         return connect;
     }
 
-    /// <summary>
-    /// Runs the job on Spark when Spark is a server of the model (<c>run --engine spark</c>, reading Kafka at its
-    /// in-network address, checkpoints on Spark's volume), or on its local executor when it stands in for Spark.
-    /// </summary>
-    public static IResourceBuilder<ProjectResource> WithSparkEngine(this IResourceBuilder<ProjectResource> job, IResourceBuilder<IResource> spark, IResourceBuilder<IResourceWithConnectionString> kafka)
-    {
-        if (spark.Resource is not SparkConnectResource server)
-        {
-            return job.WithArgs("run", "--engine", "local").WithReferenceRelationship(spark);
-        }
-
-        var sparkConnect = job.ApplicationBuilder.CreateResourceBuilder(server);
-        return job.WithArgs("run", "--engine", "spark")
-            .WithReference(sparkConnect).WaitFor(sparkConnect)
+    /// <summary>Runs the job on Spark (<c>run --engine spark</c>, reading Kafka at its in-network address, checkpoints on Spark's volume).</summary>
+    public static IResourceBuilder<ProjectResource> WithSparkEngine(this IResourceBuilder<ProjectResource> job, IResourceBuilder<SparkConnectResource> spark,
+        IResourceBuilder<IResourceWithConnectionString> kafka) =>
+        job.WithArgs("run", "--engine", "spark")
+            .WithReference(spark).WaitFor(spark)
             .WithEnvironment("Spark__KafkaBootstrapServers", kafka.BootstrapForContainers())
             .WithEnvironment("Spark__CheckpointDir", SparkConnectResource.CheckpointDirectory);
-    }
+
+    /// <summary>Runs the job on its local executor, which stands in for Spark (the same transformation, in the job's own process).</summary>
+    public static IResourceBuilder<ProjectResource> WithLocalEngine(this IResourceBuilder<ProjectResource> job, IResourceBuilder<ReplacedResource> spark) =>
+        job.WithArgs("run", "--engine", "local").WithReferenceRelationship(spark);
 }

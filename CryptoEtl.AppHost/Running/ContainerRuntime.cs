@@ -5,10 +5,10 @@ namespace CryptoEtl.AppHost.Running;
 /// <summary>Whether a Docker engine answers: without one, Aspire would leave every container waiting forever.</summary>
 public static class ContainerRuntime
 {
-    /// <summary>In a containers run, checks before anything starts that a Docker engine answers; if not, the run fails with one clear line.</summary>
+    /// <summary>Before anything starts (in a run, not a publish), checks that a Docker engine answers; if not, the run fails with one clear line. The containers realisation calls it.</summary>
     public static void RequireContainerRuntime(this IDistributedApplicationBuilder builder)
     {
-        if (builder.ExecutionContext.IsRunMode && !PipelineRunOptions.Of(builder).Embedded)
+        if (builder.ExecutionContext.IsRunMode)
         {
             builder.Eventing.Subscribe<BeforeStartEvent>(async (_, _) =>
             {

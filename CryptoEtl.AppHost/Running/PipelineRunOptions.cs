@@ -68,10 +68,6 @@ public sealed record PipelineRunOptions(RunMode Mode, string Source, string Stat
         return true;
     }
 
-    /// <summary>The settings of this builder (checked at start-up by Program with <see cref="TryRead"/>).</summary>
-    public static PipelineRunOptions Of(IDistributedApplicationBuilder builder) =>
-        TryRead(builder, out var options, out var problem) ? options : throw new DistributedApplicationException(problem);
-
     public bool Embedded => Mode == RunMode.Embedded;
 
     /// <summary>Where a resource of the embedded run keeps its files.</summary>
@@ -81,8 +77,8 @@ public sealed record PipelineRunOptions(RunMode Mode, string Source, string Stat
 public static class StateDirectoryExtensions
 {
     /// <summary>Where a process of the run keeps its files: &lt;state-dir&gt;/&lt;resource&gt; (a deployment gives its own, e.g. a volume).</summary>
-    public static IResourceBuilder<T> WithStateDirectory<T>(this IResourceBuilder<T> builder) where T : IResourceWithEnvironment =>
+    public static IResourceBuilder<T> WithStateDirectory<T>(this IResourceBuilder<T> builder, PipelineRunOptions run) where T : IResourceWithEnvironment =>
         builder.ApplicationBuilder.ExecutionContext.IsRunMode
-            ? builder.WithEnvironment("StateDir", PipelineRunOptions.Of(builder.ApplicationBuilder).StateOf(builder.Resource.Name))
+            ? builder.WithEnvironment("StateDir", run.StateOf(builder.Resource.Name))
             : builder;
 }

@@ -12,15 +12,14 @@ public static class RunSupervisionExtensions
     /// (<see cref="ResourceRestarts"/>), the endpoints, a status line and the summary (<see cref="RunReport"/>), and a
     /// stop in order that drains the consumers first (<see cref="OrderedShutdown"/>), also after <c>--run-for</c>.
     /// </summary>
-    public static void AddRunSupervision(this IDistributedApplicationBuilder builder,
-        IReadOnlyList<IResourceBuilder<IResource>> producers, IReadOnlyList<IResourceBuilder<IResourceWithEndpoints>> consumers)
+    public static void AddRunSupervision(this IDistributedApplicationBuilder builder, PipelineRunOptions options,
+        IReadOnlyList<IResourceBuilder<IResourceWithEndpoints>> producers, IReadOnlyList<IResourceBuilder<IResourceWithEndpoints>> consumers)
     {
         if (!builder.ExecutionContext.IsRunMode)
         {
             return;
         }
 
-        var options = PipelineRunOptions.Of(builder);
         var drainTimeout = options.DrainTimeout;
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(options);
