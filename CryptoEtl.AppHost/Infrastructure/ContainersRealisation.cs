@@ -9,13 +9,10 @@ namespace CryptoEtl.AppHost.Infrastructure;
 /// </summary>
 public sealed class ContainersRealisation(IDistributedApplicationBuilder builder, PipelineRunOptions run) : PipelineRealisation(builder, run)
 {
-    private PipelineInfrastructure? _infrastructure;
     private IResourceBuilder<PostgresDatabaseResource>? _schedulerDatabase;
     private IResourceBuilder<SparkConnectResource>? _spark;
 
-    private PipelineInfrastructure Infrastructure => _infrastructure ?? throw new InvalidOperationException("Add the infrastructure first.");
-
-    public override PipelineInfrastructure AddInfrastructure()
+    protected override PipelineInfrastructure AddResources()
     {
         Builder.RequireContainerRuntime();
         var zookeeper = Builder.AddZookeeper("zookeeper");
@@ -27,11 +24,11 @@ public sealed class ContainersRealisation(IDistributedApplicationBuilder builder
         var marketDatabase = Builder.AddMongoDBServer("mongodb", Run.Scale).AddMongoDatabase("market-db", "cryptoetl");
         _spark = Builder.AddSpark("spark", Run.Scale);
         var coingecko = Builder.AddCoinGecko("coingecko", Run.Source, canSimulate: false);
-        return _infrastructure = new PipelineInfrastructure(kafka, schemaRegistry, runsDatabase, marketDatabase, coingecko);
+        return new PipelineInfrastructure(kafka, schemaRegistry, runsDatabase, marketDatabase, coingecko);
     }
 
     public override IResourceBuilder<ProjectResource> WithEngine(IResourceBuilder<ProjectResource> job) =>
-        job.WithSparkEngine(_spark ?? throw new InvalidOperationException("Add the infrastructure first."), Infrastructure.Kafka);
+        job.WithSparkEngine(_spark!, Infrastructure.Kafka);
 
     public override IResourceBuilder<IResourceWithEndpoints> AddScheduler(string name, IResourceBuilder<ProjectResource> ingest, IResourceBuilder<ProjectResource> processor) =>
         Builder.AddAirflow(name, _schedulerDatabase!, ingest, processor);

@@ -9,13 +9,10 @@ namespace CryptoEtl.AppHost.Infrastructure;
 /// </summary>
 public sealed class EmbeddedRealisation(IDistributedApplicationBuilder builder, PipelineRunOptions run) : PipelineRealisation(builder, run)
 {
-    private PipelineInfrastructure? _infrastructure;
     private IResourceBuilder<IResourceWithConnectionString>? _schedulerDatabase;
     private IResourceBuilder<ReplacedResource>? _spark;
 
-    private PipelineInfrastructure Infrastructure => _infrastructure ?? throw new InvalidOperationException("Add the infrastructure first.");
-
-    public override PipelineInfrastructure AddInfrastructure()
+    protected override PipelineInfrastructure AddResources()
     {
         Builder.AddReplaced("zookeeper", "ZooKeeper", "nothing: the embedded broker keeps its own metadata");
         var kafka = Builder.AddEmbeddedKafka("kafka");
@@ -26,11 +23,11 @@ public sealed class EmbeddedRealisation(IDistributedApplicationBuilder builder, 
         var marketDatabase = Builder.AddLiteDbStore("mongodb", Run.StateOf("mongodb")).AddLiteDbDatabase("market-db", "cryptoetl");
         _spark = Builder.AddReplaced("spark", "Spark", "sparkjob's local executor: the same transformation, in the job's own process");
         var coingecko = Builder.AddCoinGecko("coingecko", Run.Source, canSimulate: true);
-        return _infrastructure = new PipelineInfrastructure(kafka, schemaRegistry, runsDatabase, marketDatabase, coingecko);
+        return new PipelineInfrastructure(kafka, schemaRegistry, runsDatabase, marketDatabase, coingecko);
     }
 
     public override IResourceBuilder<ProjectResource> WithEngine(IResourceBuilder<ProjectResource> job) =>
-        job.WithLocalEngine(_spark ?? throw new InvalidOperationException("Add the infrastructure first."));
+        job.WithLocalEngine(_spark!);
 
     public override IResourceBuilder<IResourceWithEndpoints> AddScheduler(string name, IResourceBuilder<ProjectResource> ingest, IResourceBuilder<ProjectResource> processor) =>
         Builder.AddEmbeddedScheduler(name, Run, _schedulerDatabase!, ingest, processor);

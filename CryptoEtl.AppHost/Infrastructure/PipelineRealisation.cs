@@ -21,15 +21,21 @@ public sealed record PipelineInfrastructure(
 /// </summary>
 public abstract class PipelineRealisation(IDistributedApplicationBuilder builder, PipelineRunOptions run)
 {
+    private PipelineInfrastructure? _infrastructure;
+
     protected IDistributedApplicationBuilder Builder => builder;
 
     protected PipelineRunOptions Run => run;
+
+    protected PipelineInfrastructure Infrastructure => _infrastructure ?? throw new InvalidOperationException("Add the infrastructure first.");
 
     public static PipelineRealisation For(IDistributedApplicationBuilder builder, PipelineRunOptions run) =>
         run.Embedded ? new EmbeddedRealisation(builder, run) : new ContainersRealisation(builder, run);
 
     /// <summary>Kafka, the Schema Registry, the stores, the engine and the market data source, in the model's order.</summary>
-    public abstract PipelineInfrastructure AddInfrastructure();
+    public PipelineInfrastructure AddInfrastructure() => _infrastructure = AddResources();
+
+    protected abstract PipelineInfrastructure AddResources();
 
     /// <summary>Where the streaming job runs its transformation.</summary>
     public abstract IResourceBuilder<ProjectResource> WithEngine(IResourceBuilder<ProjectResource> job);
