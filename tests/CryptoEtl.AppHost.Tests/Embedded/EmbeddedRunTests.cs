@@ -186,6 +186,8 @@ public sealed class EmbeddedRunTests
         var processor = app.CreateHttpClient("processor");
         var console = app.CreateHttpClient("control-center");
         await QuietAsync(app);
+        // The runs counted below are the one this test triggers: a scheduled one (every 5 minutes) must not fall inside.
+        await ClearOfScheduledRunAsync(app, TimeSpan.FromMinutes(2));
         var held = (await console.GetFromJsonAsync<JsonElement>("/api/status", Json, Cancel)).GetProperty("counts").GetProperty("topics");
         var deadLetters = held.TryGetProperty(Topics.DeadLetter, out var count) ? count.GetInt64() : 0;
         await Task.Delay(TimeSpan.FromSeconds(11), Cancel); // a status tick sees the pipeline as it is now
@@ -221,6 +223,25 @@ public sealed class EmbeddedRunTests
         var loss = Assert.Single(summary.BrokerLosses);
         Assert.Equal((deadLetters, 0L), (loss.DeadLetters, loss.UnconsumedTotal));
         Assert.True(summary.Drain.Complete);
+    }
+
+    /// <summary>
+    /// If the scheduler's next run is due within <paramref name="margin"/>, waits until it has been triggered and the
+    /// pipeline is quiet again, so that no scheduled run falls inside what follows.
+    /// </summary>
+    private static async Task ClearOfScheduledRunAsync(PipelineApp app, TimeSpan margin)
+    {
+        var scheduler = app.CreateHttpClient("airflow");
+        async Task<DateTimeOffset> NextRunAsync() =>
+            (await scheduler.GetFromJsonAsync<JsonElement>("/scheduler/schedule", Cancel)).GetProperty("nextRun").GetDateTimeOffset();
+        var next = await NextRunAsync();
+        if (next - DateTimeOffset.UtcNow > margin)
+        {
+            return;
+        }
+
+        await Eventually.GetAsync(NextRunAsync, later => later > next, margin + TimeSpan.FromMinutes(1), "the scheduled run to be triggered");
+        await QuietAsync(app);
     }
 
     private static bool LagAnswers(HttpClient service)
