@@ -259,6 +259,12 @@ public static partial class ScheduleFile
     ];
 
     /// <summary>Null for a standard 5-field cron expression; otherwise what is wrong with it.</summary>
+    /// <remarks>
+    /// Cronos parses the expression once it is valid (<see cref="PipelineSchedule.Expression"/>), but does not decide what
+    /// is valid: it accepts what the DAG's reader refuses (<c>L</c>, <c>W</c>, <c>#</c>, <c>?</c>), and its messages are
+    /// its own. This check is the DAG's Python reader's, rule for rule and message for message (the shared
+    /// vectors in docker/airflow/tests/schedule_cases.json hold both to it), so a schedule either reader refuses, both do.
+    /// </remarks>
     public static string? CronProblem(string expression)
     {
         var parts = expression.Split([' ', '\t', '\n', '\r', '\f', '\v'], StringSplitOptions.RemoveEmptyEntries);
