@@ -25,6 +25,9 @@ public static class Extensions
     {
         // The host logs a failure to start or a failed hosted service with its stack trace; ServiceRunner says it in one line.
         builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.None);
+        // Polly logs every failed try of an HttpClient call with the exception's stack trace; the tries are counted by
+        // the resilience metrics and traced by the HTTP client, and the caller says a failure that outlasts them.
+        builder.Logging.AddFilter("Polly", LogLevel.None);
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
         builder.Services.AddBadRequestProblems();

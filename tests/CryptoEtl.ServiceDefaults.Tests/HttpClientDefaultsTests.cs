@@ -1,8 +1,10 @@
 using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace CryptoEtl.ServiceDefaults.Tests;
 
@@ -46,6 +48,28 @@ public sealed class HttpClientDefaultsTests
 
         using var outage = await client.GetAsync(new Uri("outage", UriKind.Relative), Cancel);
         Assert.Equal((HttpStatusCode.ServiceUnavailable, 1), (outage.StatusCode, refused));
+    }
+
+    [Fact]
+    public async Task A_service_that_cannot_be_reached_fails_the_call_after_two_more_tries_and_no_log_line_carries_a_stack_trace()
+    {
+        var logs = new LogCollector();
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var closed = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/");
+        listener.Stop(); // nothing listens there now: every connection is refused
+
+        await using var app = await TestApp.StartAsync(builder =>
+        {
+            builder.Logging.AddProvider(logs);
+            builder.Services.AddServiceClient<QuoteClient>("gone", closed);
+        });
+
+        var client = app.App.Services.GetRequiredService<QuoteClient>().Http;
+        await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync(new Uri("quote", UriKind.Relative), Cancel));
+
+        // The tries are counted by the resilience metrics and traced by the HTTP client; the caller says the failure.
+        Assert.DoesNotContain(logs.Entries.Snapshot(), entry => entry.Exception is not null);
     }
 
     private sealed class QuoteClient(HttpClient http)

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using CryptoEtl.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,27 +54,4 @@ public sealed class RequestProblemsTests
             app.MapGet("/items", (int? limit, DateTimeOffset? since) => Results.Ok(new { limit, since }));
             app.MapGet("/fail", string () => throw new InvalidOperationException("broken on purpose (secret-ish detail)"));
         });
-
-    private sealed record Entry(LogLevel Level, string Category, string Message, Exception? Exception);
-
-    private sealed class LogCollector : ILoggerProvider
-    {
-        public ConcurrentList<Entry> Entries { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(categoryName, Entries);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(string category, ConcurrentList<Entry> entries) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                entries.Add(new Entry(logLevel, category, formatter(state, exception), exception));
-        }
-    }
 }
