@@ -10,12 +10,15 @@ namespace CryptoEtl.ControlCenter.Market;
 /// </summary>
 public static partial class ServiceProxy
 {
-    /// <summary>Console path → service and its path: the market data, the pipeline's freshness, and the runs.</summary>
-    private static readonly (Regex Path, string Service, Func<Match, string> Target)[] Routes =
+    /// <summary>
+    /// Console path → service and its path: the market data, the pipeline's freshness, and the runs; and, for a paged
+    /// answer, the service's path prefix that its <c>Link</c> header's pages are given under the console's.
+    /// </summary>
+    private static readonly (Regex Path, string Service, Func<Match, string> Target, (string Service, string Console)? Pages)[] Routes =
     [
-        (MarketPath(), "processor", m => $"/api/{m.Groups[1].Value}"),
-        (IngestRuns(), "ingest", _ => "/runs"),
-        (DagRuns(), "airflow", _ => "/scheduler/runs"),
+        (MarketPath(), "processor", m => $"/api/{m.Groups[1].Value}", ("</api/", "</api/market/")),
+        (IngestRuns(), "ingest", _ => "/runs", null),
+        (DagRuns(), "airflow", _ => "/scheduler/runs", null),
     ];
 
     /// <summary>How long a forwarded call may take: the page polls, and says soon that a service does not answer.</summary>
@@ -33,7 +36,7 @@ public static partial class ServiceProxy
     private static async Task<IResult> ForwardAsync(HttpContext context, IConfiguration configuration, IHttpClientFactory clients, CancellationToken cancellation)
     {
         var path = context.Request.Path.Value ?? "";
-        foreach (var (pattern, service, target) in Routes)
+        foreach (var (pattern, service, target, pages) in Routes)
         {
             if (pattern.Match(path) is not { Success: true } match)
             {
@@ -52,6 +55,11 @@ public static partial class ServiceProxy
             {
                 using var response = await clients.CreateClient().GetAsync(new Uri($"http://{service}{target(match)}{context.Request.QueryString}"), patience.Token);
                 var body = await response.Content.ReadAsStringAsync(patience.Token);
+                if (pages is { } prefix && response.Headers.TryGetValues("Link", out var links))
+                {
+                    context.Response.Headers.Link = links.Select(link => link.Replace(prefix.Service, prefix.Console, StringComparison.Ordinal)).ToArray();
+                }
+
                 return Results.Content(body, response.Content.Headers.ContentType?.ToString() ?? "application/json", statusCode: (int)response.StatusCode);
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellation.IsCancellationRequested)

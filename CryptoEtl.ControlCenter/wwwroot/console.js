@@ -111,10 +111,22 @@ async function showDiff(subject, from, to) {
   }));
 }
 let chartCoin = new URLSearchParams(location.search).get('coin'); // ?coin=bitcoin opens its chart; else the largest coin's
+// The coins 25 at a time, by market cap: the page shown (its address) and the next one's (the Link header's rel="next").
+const coinsFirst = '/api/market/coins?limit=25';
+let coinsPage = { at: coinsFirst, number: 1, next: null };
+function showCoins(at, number) { coinsPage = { at, number, next: null }; refreshMarket(); }
+document.getElementById('coins-first').onclick = () => showCoins(coinsFirst, 1);
+document.getElementById('coins-next').onclick = () => coinsPage.next && showCoins(coinsPage.next, coinsPage.number + 1);
 async function refreshMarket() {
   try {
-    const coins = await getJson('/api/market/coins');
-    document.querySelector('#coins tbody').replaceChildren(...coins.slice(0, 25).map(c => {
+    const response = await fetch(coinsPage.at);
+    if (!response.ok) throw new Error(response.statusText);
+    const coins = await response.json();
+    coinsPage.next = /<([^>]+)>\s*;\s*rel="next"/.exec(response.headers.get('Link') ?? '')?.[1] ?? null;
+    document.getElementById('coins-next').disabled = !coinsPage.next;
+    document.getElementById('coins-first').disabled = coinsPage.number === 1;
+    document.getElementById('coins-page').textContent = `page ${coinsPage.number}`;
+    document.querySelector('#coins tbody').replaceChildren(...coins.map(c => {
       const tr = row([cell(`${c.id} (${c.symbol})`), cell(`${c.price.toPrecision(6)} ${c.vsCurrency}`),
         cell(c.changePct == null ? '' : `${c.changePct.toFixed(2)} %`, c.changePct < 0 ? 'Unreachable' : 'Healthy'), cell(c.source), cell(new Date(c.eventTime).toLocaleTimeString())]);
       tr.dataset.coin = c.id; tr.style.cursor = 'pointer'; tr.onclick = () => { chartCoin = c.id; drawChart(); };

@@ -16,15 +16,28 @@ public static partial class ReadApi
     {
         var api = app.MapGroup("/api").WithTags("Market data");
 
-        api.MapGet("/coins", async (IMarketStore store, CancellationToken cancellation) =>
+        api.MapGet("/coins", async Task<Results<Ok<CoinView[]>, ValidationProblem>> (int? limit, string? after, HttpResponse response, IMarketStore store, MarketCapTotal total,
+            CancellationToken cancellation) =>
         {
-            var latest = await store.LatestAsync(cancellation);
-            var total = latest.Sum(t => t.MarketCap ?? 0);
-            return TypedResults.Ok(latest.OrderByDescending(t => t.MarketCap ?? double.MinValue).ThenBy(t => t.CoinId, StringComparer.Ordinal)
-                .Select(t => CoinView.Of(t, total)).ToArray());
-        }).WithSummary("The latest quote of every coin, by market cap, with its share of the total market cap of the coins stored");
+            var afterKey = after is null ? null : CoinCursor.Decode(after);
+            if (Invalid(("limit", PageLimit.Check(limit, MaxLimit)), ("after", after is not null && afterKey is null ? "after must be the cursor of a page's Link header." : null)) is { } invalid)
+            {
+                return invalid;
+            }
 
-        api.MapGet("/coins/{id}", async Task<Results<Ok<CoinView>, ProblemHttpResult, ValidationProblem>> (string id, IMarketStore store, CancellationToken cancellation) =>
+            var size = limit ?? DefaultLimit;
+            var page = await store.LatestPageAsync(afterKey, size + 1, cancellation); // one more: is there a next page?
+            if (page.Count > size)
+            {
+                var last = page[size - 1];
+                response.Headers.Link = $"</api/coins?limit={size}&after={CoinCursor.Encode(StoreDocuments.CoinPageKey(last.MarketCap, last.CoinId))}>; rel=\"next\"";
+            }
+
+            var marketCap = await total.GetAsync(cancellation);
+            return TypedResults.Ok(page.Take(size).Select(t => CoinView.Of(t, marketCap)).ToArray());
+        }).WithSummary("The coins' latest quotes by market cap, a page at a time (default 100; the next page's address is in the Link header), with each coin's share of the total market cap of the coins stored (summed at most a second ago)");
+
+        api.MapGet("/coins/{id}", async Task<Results<Ok<CoinView>, ProblemHttpResult, ValidationProblem>> (string id, IMarketStore store, MarketCapTotal total, CancellationToken cancellation) =>
         {
             if (Invalid(("id", CheckCoinId(id))) is { } invalid)
             {
@@ -36,8 +49,7 @@ public static partial class ReadApi
                 return UnknownCoin(id);
             }
 
-            var total = (await store.LatestAsync(cancellation)).Sum(t => t.MarketCap ?? 0);
-            return TypedResults.Ok(CoinView.Of(tick, total));
+            return TypedResults.Ok(CoinView.Of(tick, await total.GetAsync(cancellation)));
         }).WithSummary("One coin's latest quote");
 
         api.MapGet("/coins/{id}/candles", async Task<Results<Ok<CandleView[]>, ProblemHttpResult, ValidationProblem>> (

@@ -18,8 +18,15 @@ public interface IMarketStore : IAsyncDisposable
     /// <summary>Writes a batch; returns once the store acknowledged all of it (throws otherwise).</summary>
     Task<WriteSummary> WriteAsync(StoreBatch batch, CancellationToken cancellation);
 
-    /// <summary>The newest quote of every coin.</summary>
-    Task<IReadOnlyList<PriceTick>> LatestAsync(CancellationToken cancellation);
+    /// <summary>
+    /// Up to <paramref name="limit"/> of the coins' newest quotes in page-key order (market cap descending, coins without
+    /// one last, then coin id: <see cref="StoreDocuments.CoinPageKey"/>), after the one whose page key is
+    /// <paramref name="afterKey"/>, or from the first when it is null. One index range: the cost is the page's, not the market's.
+    /// </summary>
+    Task<IReadOnlyList<PriceTick>> LatestPageAsync(string? afterKey, int limit, CancellationToken cancellation);
+
+    /// <summary>The sum of the market caps of the coins' newest quotes (reads every coin's quote).</summary>
+    Task<double> TotalMarketCapAsync(CancellationToken cancellation);
 
     Task<PriceTick?> LatestAsync(string coinId, CancellationToken cancellation);
 

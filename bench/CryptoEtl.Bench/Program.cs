@@ -7,6 +7,7 @@ using CryptoEtl.Bench.ControlCenter;
 using CryptoEtl.Bench.Load;
 using CryptoEtl.Bench.Micro;
 using CryptoEtl.Bench.Pipeline;
+using CryptoEtl.Bench.Reads;
 using CryptoEtl.Bench.Transform;
 using CryptoEtl.Contracts;
 using Spectre.Console;
@@ -86,6 +87,21 @@ pipeline.SetAction(async parse =>
     return await new PipelineBenchmark(environment, new PipelineBenchmark.Settings(coinCount, tried, step, step / 4)).RunAsync();
 });
 
+var readCoins = new Option<int>("--coins") { Description = "Coins in the store.", DefaultValueFactory = _ => 100_000 };
+var reads = new Command("reads", "How fast the Processor's read API pages through a market of many coins.") { readCoins };
+reads.SetAction(async parse =>
+{
+    var count = parse.GetValue(readCoins);
+    if (count is < 1000 or > 1_000_000)
+    {
+        await Console.Error.WriteLineAsync("--coins must be 1000-1000000.");
+        return 2;
+    }
+
+    await using var environment = await BenchEnvironment.StartAsync((Topics.Ticks, 0));
+    return await new ReadsBenchmark(environment, count).RunAsync();
+});
+
 var codec = new Command("codec", "BenchmarkDotNet: one snapshot through our Avro codec and through Confluent's Avro serdes.");
 codec.SetAction(_ =>
 {
@@ -95,5 +111,5 @@ codec.SetAction(_ =>
     return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
 });
 
-var root = new RootCommand("CryptoEtl benchmarks (run with -c Release).") { transform, load, pipeline, console, codec };
+var root = new RootCommand("CryptoEtl benchmarks (run with -c Release).") { transform, load, pipeline, console, reads, codec };
 return await root.Parse(args).InvokeAsync();

@@ -22,6 +22,11 @@ public sealed class ServiceProxyTests
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         await using var processor = builder.Build();
         processor.MapGet("/api/coins/{id}/candles", (string id, string? interval) => Results.Ok(new[] { new { coinId = id, interval } }));
+        processor.MapGet("/api/coins", (int? limit, HttpResponse response) =>
+        {
+            response.Headers.Link = $"</api/coins?limit={limit}&after=abc>; rel=\"next\"";
+            return Results.Ok(new[] { new { id = "bitcoin" } });
+        });
         processor.MapGet("/api/alerts", (int? limit) => Results.Problem($"limit must be between 1 and 1000 (got {limit}).", statusCode: 400));
         await processor.StartAsync(Cancel);
         var unreachable = $"http://127.0.0.1:{FreePorts.Next()}";
@@ -33,6 +38,9 @@ public sealed class ServiceProxyTests
 
         var candles = await http.GetFromJsonAsync<JsonElement>("/api/market/coins/bitcoin/candles?interval=5m", Cancel);
         Assert.Equal(("bitcoin", "5m"), (candles[0].GetProperty("coinId").GetString(), candles[0].GetProperty("interval").GetString()));
+
+        using var coins = await http.GetAsync("/api/market/coins?limit=1", Cancel); // a page, and where the next one is through the console
+        Assert.Equal("</api/market/coins?limit=1&after=abc>; rel=\"next\"", Assert.Single(coins.Headers.GetValues("Link")));
 
         using var refused = await http.GetAsync("/api/market/alerts?limit=0", Cancel); // the service's own answer, passed on
         Assert.Equal((HttpStatusCode.BadRequest, "limit must be between 1 and 1000 (got 0)."), (refused.StatusCode, (await refused.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("detail").GetString()));

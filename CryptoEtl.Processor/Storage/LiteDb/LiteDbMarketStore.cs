@@ -83,7 +83,15 @@ public sealed class LiteDbMarketStore : IMarketStore
     public Task InitializeAsync(CancellationToken cancellation) => Locked(() =>
     {
         Alerts.EnsureIndex("event_time");
-        Latest.EnsureIndex("market_cap");
+        Latest.DropIndex("market_cap"); // before paging, nothing read by it
+        Latest.EnsureIndex(StoreDocuments.CoinPageKeyField);
+        // Quotes stored before paging have no page key: given one now, or no page would show them.
+        foreach (var quote in Latest.Find(Query.EQ(StoreDocuments.CoinPageKeyField, BsonValue.Null)).ToList())
+        {
+            quote[StoreDocuments.CoinPageKeyField] = StoreDocuments.CoinPageKey(quote["market_cap"].IsNumber ? quote["market_cap"].AsDouble : null, quote["_id"].AsString);
+            Latest.Update(quote);
+        }
+
         Candles.EnsureIndex("last_event_time"); // for the freshness check, which would otherwise read every candle
         return true;
     });
@@ -191,8 +199,16 @@ public sealed class LiteDbMarketStore : IMarketStore
         return newest;
     }
 
-    public Task<IReadOnlyList<PriceTick>> LatestAsync(CancellationToken cancellation) =>
-        Locked<IReadOnlyList<PriceTick>>(() => Latest.FindAll().Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList());
+    public Task<IReadOnlyList<PriceTick>> LatestPageAsync(string? afterKey, int limit, CancellationToken cancellation) =>
+        Locked<IReadOnlyList<PriceTick>>(() => (afterKey is null ? Latest.Query() : Latest.Query().Where(Query.GT(StoreDocuments.CoinPageKeyField, afterKey)))
+            .OrderBy(StoreDocuments.CoinPageKeyField)
+            .Limit(limit)
+            .ToEnumerable()
+            .Select(d => StoreDocuments.ToTick(ToDictionary(d)))
+            .ToList());
+
+    public Task<double> TotalMarketCapAsync(CancellationToken cancellation) =>
+        Locked(() => Latest.Query().Select("{ cap: $.market_cap }").ToEnumerable().Sum(d => d["cap"].IsNumber ? d["cap"].AsDouble : 0));
 
     public Task<PriceTick?> LatestAsync(string coinId, CancellationToken cancellation) =>
         Locked(() => Latest.FindById(coinId) is { } d ? StoreDocuments.ToTick(ToDictionary(d)) : null);

@@ -37,7 +37,8 @@ public sealed class MongoMarketStore : IMarketStore
         await Ticks.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument { { "coin_id", 1 }, { "event_time", 1 } }), cancellationToken: cancellation);
         await Candles.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument { { "coin_id", 1 }, { "interval", 1 }, { "window_start", -1 } }), cancellationToken: cancellation);
         await Alerts.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("event_time", -1)), cancellationToken: cancellation);
-        await Latest.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("market_cap", -1)), cancellationToken: cancellation);
+        await Latest.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument(StoreDocuments.CoinPageKeyField, 1)), cancellationToken: cancellation);
+        await AddPageKeysAsync(cancellation);
         await Candles.Indexes.CreateOneAsync(new CreateIndexModel<BsonDocument>(new BsonDocument("last_event_time", -1)), cancellationToken: cancellation);
         await ApplyRetentionAsync(cancellation);
         return true;
@@ -72,8 +73,27 @@ public sealed class MongoMarketStore : IMarketStore
         return new WriteSummary(written, stale);
     });
 
-    public Task<IReadOnlyList<PriceTick>> LatestAsync(CancellationToken cancellation) => Guarded<IReadOnlyList<PriceTick>>(async () =>
-        (await Latest.Find(FilterDefinition<BsonDocument>.Empty).ToListAsync(cancellation)).Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList());
+    public Task<IReadOnlyList<PriceTick>> LatestPageAsync(string? afterKey, int limit, CancellationToken cancellation) => Guarded<IReadOnlyList<PriceTick>>(async () =>
+        (await Latest.Find(afterKey is null ? FilterDefinition<BsonDocument>.Empty : new BsonDocument(StoreDocuments.CoinPageKeyField, new BsonDocument("$gt", afterKey)))
+            .Sort(new BsonDocument(StoreDocuments.CoinPageKeyField, 1)).Limit(limit).ToListAsync(cancellation))
+        .Select(d => StoreDocuments.ToTick(ToDictionary(d))).ToList());
+
+    public Task<double> TotalMarketCapAsync(CancellationToken cancellation) => Guarded(async () =>
+        await Latest.Aggregate().Group(new BsonDocument { { "_id", BsonNull.Value }, { "total", new BsonDocument("$sum", "$market_cap") } })
+            .FirstOrDefaultAsync(cancellation) is { } sum ? sum["total"].ToDouble() : 0);
+
+    /// <summary>Quotes stored before paging have no page key: given one, or no page would show them.</summary>
+    private async Task AddPageKeysAsync(CancellationToken cancellation)
+    {
+        var old = await Latest.Find(new BsonDocument(StoreDocuments.CoinPageKeyField, new BsonDocument("$exists", false))).ToListAsync(cancellation);
+        if (old.Count > 0)
+        {
+            await Latest.BulkWriteAsync(old.Select(quote => new UpdateOneModel<BsonDocument>(MongoWriteModels.IdFilter(quote["_id"].AsString),
+                new BsonDocument("$set", new BsonDocument(StoreDocuments.CoinPageKeyField,
+                    StoreDocuments.CoinPageKey(quote.GetValue("market_cap", BsonNull.Value).IsNumeric ? quote["market_cap"].ToDouble() : null, quote["_id"].AsString))))),
+                Unordered, cancellation);
+        }
+    }
 
     public Task<PriceTick?> LatestAsync(string coinId, CancellationToken cancellation) => Guarded(async () =>
         await Latest.Find(MongoWriteModels.IdFilter(coinId)).FirstOrDefaultAsync(cancellation) is { } d ? StoreDocuments.ToTick(ToDictionary(d)) : null);

@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using CryptoEtl.Contracts;
 using CryptoEtl.DevServices.CoinGecko;
 using CryptoEtl.DevServices.Hosting;
 using CryptoEtl.Kafka;
 using CryptoEtl.Processor.Loading;
 using CryptoEtl.SparkJob.Local;
+using CryptoEtl.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Logging;
 using Spectre.Console;
@@ -19,8 +21,8 @@ namespace CryptoEtl.Bench.Pipeline;
 /// as the embedded run's DevServices), Ingest, the job's local executor and the Processor with its LiteDB store (each its
 /// own process). The benchmark plays the scheduler: it triggers Ingest runs of <c>coins</c> snapshots at the cadence a
 /// rate needs, one step per rate, rising until a stage falls behind. Freshness is measured per record from the coin's
-/// <c>last_updated</c> to the moment a <c>GET /api/coins</c> answer that holds it arrives (polled back to back, at most
-/// every 100 ms, so a figure includes up to one poll of observation delay).
+/// <c>last_updated</c> to the moment a <c>GET /api/coins</c> answer that holds it arrives (every page, 1,000 coins each, read
+/// back to back, at most every 100 ms, so a figure includes up to one poll of observation delay).
 /// </summary>
 internal sealed class PipelineBenchmark(BenchEnvironment environment, PipelineBenchmark.Settings settings)
 {
@@ -235,7 +237,7 @@ internal sealed class PipelineBenchmark(BenchEnvironment environment, PipelineBe
             while (!cancellation.IsCancellationRequested)
             {
                 var started = Stopwatch.GetTimestamp();
-                var coins = await processor.GetFromJsonAsync<ServedCoin[]>("/api/coins", cancellation) ?? [];
+                var coins = await processor.GetAllAsync<ServedCoin>("/api/coins?limit=1000", JsonSerializerOptions.Web, cancellation);
                 var now = DateTimeOffset.UtcNow;
                 var at = clock.Elapsed;
                 var measuring = at >= settings.Settle;

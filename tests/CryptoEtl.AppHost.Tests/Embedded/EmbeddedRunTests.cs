@@ -180,7 +180,7 @@ public sealed class EmbeddedRunTests
 
             var actual = new StoredView(
                 (await processor.GetFromJsonAsync<StatsView>("/api/pipeline/stats", Json, Cancel))!,
-                (await processor.GetFromJsonAsync<CoinView[]>("/api/coins", Json, Cancel))!,
+                [.. await processor.GetAllAsync<CoinView>("/api/coins?limit=1000", Json, Cancel)],
                 candles,
                 (await processor.GetFromJsonAsync<AlertView[]>($"/api/alerts?since={from}&limit=1000", Json, Cancel))!);
             if (await QuietAsync(app) == snapshots)

@@ -57,6 +57,12 @@ public sealed class FirstStartTests
             var market = await browser.OpenAsync("market");
             await Expect(market.Locator("#chart rect[data-candle]").First).ToBeAttachedAsync(); // the largest coin's candles
             await ConsoleBrowser.SaveAsync(market, "embedded-market");
+            // 25 coins a page by market cap, the next page from the read API's Link header through the console.
+            await Expect(market.Locator("#coins tbody tr")).ToHaveCountAsync(25);
+            await market.Locator("#coins-next").ClickAsync();
+            await Expect(market.Locator("#coins-page")).ToHaveTextAsync("page 2");
+            await Expect(market.Locator("#coins tbody tr").First).ToBeAttachedAsync();
+            await Expect(market.Locator("#coins tbody tr[data-coin=\"bitcoin\"]")).ToHaveCountAsync(0);
             var pipeline = await browser.OpenAsync("pipeline");
             foreach (var filled in new[] { "#dag-runs tbody tr", "#ingest-runs tbody tr", "#services tbody tr", "#topics tbody tr", "#groups tbody tr", "#schemas tbody tr", "#coins tbody tr" })
             {

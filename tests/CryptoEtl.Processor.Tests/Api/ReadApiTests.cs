@@ -7,6 +7,7 @@ using CryptoEtl.DevServices.Hosting;
 using CryptoEtl.Processor.Api;
 using CryptoEtl.Processor.Storage;
 using CryptoEtl.Processor.Tests.Loading;
+using CryptoEtl.TestSupport;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -66,6 +67,23 @@ public sealed class ReadApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Coins_come_a_page_at_a_time_with_the_next_page_in_the_Link_header()
+    {
+        using var first = await _http.GetAsync(new Uri("/api/coins?limit=2", UriKind.Relative), Cancel);
+        var next = LinkPages.Next(first)!;
+        Assert.StartsWith("/api/coins?limit=2&after=", next, StringComparison.Ordinal);
+        using var second = await _http.GetAsync(new Uri(next, UriKind.Relative), Cancel);
+
+        Assert.Equal(["btc", "eth"], (await first.Content.ReadFromJsonAsync<CoinView[]>(Json, Cancel))!.Select(c => c.Id));
+        var last = Assert.Single((await second.Content.ReadFromJsonAsync<CoinView[]>(Json, Cancel))!);
+        Assert.Equal("doge", last.Id);
+        Assert.Null(LinkPages.Next(second));
+        Assert.Equal(["btc", "eth", "doge"], (await _http.GetAllAsync<CoinView>("/api/coins?limit=1", Json, Cancel)).Select(c => c.Id));
+        // Shares are of every stored coin, whatever the page.
+        Assert.Equal(25, (await _http.GetAllAsync<CoinView>("/api/coins?limit=1", Json, Cancel))[1].MarketCapSharePercent!.Value, 9);
+    }
+
+    [Fact]
     public async Task One_coin_its_candles_and_alerts()
     {
         var btc = (await _http.GetFromJsonAsync<CoinView>("/api/coins/btc", Json, Cancel))!;
@@ -87,6 +105,10 @@ public sealed class ReadApiTests : IAsyncLifetime
     [InlineData("/api/coins/btc/candles?limit=1001", "limit")]
     [InlineData("/api/coins/btc/candles?from=2026-11-25T00:00:00Z&to=2026-11-24T00:00:00Z", "from")]
     [InlineData("/api/alerts?limit=5000", "limit")]
+    [InlineData("/api/coins?limit=0", "limit")]
+    [InlineData("/api/coins?limit=1001", "limit")]
+    [InlineData("/api/coins?after=bm9wZQ", "after")] // base64url, but not a cursor
+    [InlineData("/api/coins?after=%25%25", "after")]
     [InlineData("/api/coins/btc/candles?to=0001-01-01T00:00:00Z", "to")]
     [InlineData("/api/coins/btc/candles?from=0001-01-01T00:00:00Z", "from")]
     [InlineData("/api/coins/btc/candles?to=9999-12-31T23:59:59Z", "to")]

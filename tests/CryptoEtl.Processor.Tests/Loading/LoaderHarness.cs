@@ -153,7 +153,9 @@ internal sealed class OutageStore(IMarketStore inner) : IMarketStore
         return inner.WriteAsync(batch, cancellation);
     }
 
-    public Task<IReadOnlyList<CryptoEtl.Contracts.Market.PriceTick>> LatestAsync(CancellationToken cancellation) => inner.LatestAsync(cancellation);
+    public Task<IReadOnlyList<CryptoEtl.Contracts.Market.PriceTick>> LatestPageAsync(string? afterKey, int limit, CancellationToken cancellation) => inner.LatestPageAsync(afterKey, limit, cancellation);
+
+    public Task<double> TotalMarketCapAsync(CancellationToken cancellation) => inner.TotalMarketCapAsync(cancellation);
 
     public Task<CryptoEtl.Contracts.Market.PriceTick?> LatestAsync(string coinId, CancellationToken cancellation) => inner.LatestAsync(coinId, cancellation);
 

@@ -57,7 +57,7 @@ public sealed class ProcessorCrashTests : IAsyncLifetime
         Assert.Equal(ticks.Count, counts[Collections.Ticks]);
         Assert.Equal(coins.Count, counts[Collections.Latest]);
         Assert.Equal(coins.Count * 60, counts[Collections.Candles]);
-        Assert.All(await store.LatestAsync(Cancel), t => Assert.Equal(T0.AddMinutes(299), t.EventTime));
+        Assert.All(await store.LatestPageAsync(null, coins.Count, Cancel), t => Assert.Equal(T0.AddMinutes(299), t.EventTime));
         var candle = Assert.Single(await store.CandlesAsync("coin-07", "1m", T0.AddMinutes(29), T0.AddMinutes(30), 10, Cancel));
         Assert.Equal(5, candle.Version);
     }

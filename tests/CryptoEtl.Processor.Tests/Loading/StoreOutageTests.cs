@@ -91,7 +91,7 @@ public sealed class StoreOutageTests
         var write = await Assert.ThrowsAsync<OutageException>(() => store.WriteAsync(StoreBatch.Reduce([Tick("btc", 0, 1)], [], []), Cancel));
         Assert.StartsWith($"MongoDB 127.0.0.1:{port}/cryptoetl (w=majority) is unavailable:", write.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<OutageException>(() => store.PingAsync(Cancel));
-        await Assert.ThrowsAsync<OutageException>(() => store.LatestAsync(Cancel));
+        await Assert.ThrowsAsync<OutageException>(() => store.LatestPageAsync(null, 10, Cancel));
     }
 
     [Fact]

@@ -14,6 +14,38 @@ public sealed class LiteDbMarketStoreTests : MarketStoreContract
     private static Task<WriteSummary> Write(IMarketStore store, params PriceTick[] ticks) => store.WriteAsync(StoreBatch.Reduce(ticks, [], []), Cancel);
 
     [Fact]
+    public async Task Quotes_stored_before_paging_are_given_their_page_key_at_start()
+    {
+        var path = Path.Combine(Directory.CreateTempSubdirectory("litedb-unpaged").FullName, "store.litedb");
+        await using (var store = new LiteDbMarketStore(path))
+        {
+            await store.InitializeAsync(Cancel);
+            await Write(store, Tick("eth", 0, 1), Tick("btc", 0, 2), Tick("sol", 0, 0.5));
+        }
+
+        using (var database = new LiteDB.LiteDatabase(new LiteDB.ConnectionString { Filename = path, Connection = LiteDB.ConnectionType.Direct }))
+        {
+            var latest = database.GetCollection(Collections.Latest);
+            foreach (var quote in latest.FindAll().ToList())
+            {
+                quote.Remove(StoreDocuments.CoinPageKeyField); // as a store written before paging holds them
+                latest.Update(quote);
+            }
+        }
+
+        await using var reopened = new LiteDbMarketStore(path);
+        await reopened.InitializeAsync(Cancel);
+        var paged = new List<string>();
+        for (var page = await reopened.LatestPageAsync(null, 1, Cancel); page.Count > 0;
+             page = await reopened.LatestPageAsync(StoreDocuments.CoinPageKey(page[0].MarketCap, page[0].CoinId), 1, Cancel))
+        {
+            paged.Add(page[0].CoinId);
+        }
+
+        Assert.Equal(["btc", "eth", "sol"], paged);
+    }
+
+    [Fact]
     public async Task Reads_during_the_first_writes_of_a_new_store_neither_fail_nor_make_writes_fail()
     {
         // The read API reads while the loader writes. LiteDB 5 failed a read running during a new store's first
@@ -31,7 +63,7 @@ public sealed class LiteDbMarketStoreTests : MarketStoreContract
                 {
                     await store.CountsAsync(Cancel);
                     await store.NewestAsync(Cancel);
-                    await store.LatestAsync(Cancel);
+                    await store.LatestPageAsync(null, 10, Cancel);
                 }
             }, Cancel);
 

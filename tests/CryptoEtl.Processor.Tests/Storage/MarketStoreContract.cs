@@ -86,6 +86,26 @@ public abstract class MarketStoreContract : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_latest_quotes_page_by_market_cap_then_coin_id_with_coins_without_a_cap_last()
+    {
+        // Caps on both sides of powers of two, a tie, a zero, and two coins without one.
+        await Write(Tick("ddd", 0, 1, 7e9), Tick("bbb", 0, 1, 0.5), Tick("ccc", 0, 1, 7e9), Tick("aaa", 0, 1, 3e12), Tick("eee", 0, 1, 0),
+            Tick("hhh", 0, 1) with { MarketCap = null }, Tick("ggg", 0, 1, 2), Tick("fff", 0, 1) with { MarketCap = null });
+
+        var pages = new List<string[]>();
+        string? after = null;
+        for (var page = await Store.LatestPageAsync(after, 3, Cancel); page.Count > 0; page = await Store.LatestPageAsync(after, 3, Cancel))
+        {
+            pages.Add([.. page.Select(t => t.CoinId)]);
+            after = StoreDocuments.CoinPageKey(page[^1].MarketCap, page[^1].CoinId);
+        }
+
+        Assert.Equal(["aaa", "ccc", "ddd", "ggg", "bbb", "eee", "fff", "hhh"], pages.SelectMany(p => p));
+        Assert.Equal([3, 3, 2], pages.Select(p => p.Length));
+        Assert.Equal(3e12 + 7e9 + 7e9 + 2 + 0.5, await Store.TotalMarketCapAsync(Cancel));
+    }
+
+    [Fact]
     public async Task Documents_round_trip_with_nulls_and_utc_times()
     {
         var tick = Tick("ada", 0, 0.6) with { MarketCap = null, MarketCapRank = 9 };
