@@ -24,7 +24,7 @@ public static class ProcessorApp
         builder.AddKafkaBatchStage<Loader, LoaderOptions, LoaderOptionsValidator>("loader", LoaderOptions.Section, Loader.Create);
         builder.AddKafkaOffsets();
         builder.Services.AddSingleton<ConsumerLagProbe>();
-        builder.Services.AddSingleton(services => new MarketCapTotal(services.GetRequiredService<IMarketStore>().TotalMarketCapAsync, TimeProvider.System));
+        builder.Services.AddSingleton(services => new MarketCapTotal(services.GetRequiredService<IMarketStore>().TotalMarketCapAsync, services.GetRequiredService<TimeProvider>()));
 
         configure?.Invoke(builder);
 

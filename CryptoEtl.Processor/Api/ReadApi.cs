@@ -29,8 +29,7 @@ public static partial class ReadApi
             var page = await store.LatestPageAsync(afterKey, size + 1, cancellation); // one more: is there a next page?
             if (page.Count > size)
             {
-                var last = page[size - 1];
-                response.Headers.Link = $"</api/coins?limit={size}&after={CoinCursor.Encode(StoreDocuments.CoinPageKey(last.MarketCap, last.CoinId))}>; rel=\"next\"";
+                response.Headers.Link = $"</api/coins?limit={size}&after={CoinCursor.Encode(StoreDocuments.CoinPageKey(page[size - 1]))}>; rel=\"next\"";
             }
 
             var marketCap = await total.GetAsync(cancellation);

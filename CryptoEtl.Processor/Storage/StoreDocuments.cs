@@ -15,14 +15,14 @@ public static class StoreDocuments
     /// double's bits, which order like the value for caps, never negative), coins without one last, then coin id. A page
     /// is then one index range in either store, "after the last key of the previous page", however many coins tie.
     /// </summary>
-    public static string CoinPageKey(double? marketCap, string coinId) => marketCap is { } cap
-        ? $"0{ulong.MaxValue - BitConverter.DoubleToUInt64Bits(Math.Max(cap, 0)):x16}|{coinId}"
-        : $"1|{coinId}";
+    public static string CoinPageKey(PriceTick quote) => quote.MarketCap is { } cap
+        ? $"0{ulong.MaxValue - BitConverter.DoubleToUInt64Bits(Math.Max(cap, 0)):x16}|{quote.CoinId}"
+        : $"1|{quote.CoinId}";
 
     public static StoreDocument Tick(PriceTick t) => new(TickId(t.CoinId, t.EventTime), TickFields(t));
 
     /// <summary>The coin's newest tick, with its <see cref="CoinPageKey"/>; replaced only by a newer event time.</summary>
-    public static StoreDocument Latest(PriceTick t) => new(t.CoinId, [.. TickFields(t), new(CoinPageKeyField, CoinPageKey(t.MarketCap, t.CoinId))]);
+    public static StoreDocument Latest(PriceTick t) => new(t.CoinId, [.. TickFields(t), new(CoinPageKeyField, CoinPageKey(t))]);
 
     /// <summary>The latest quotes' field that orders them for paging, indexed in both stores.</summary>
     public const string CoinPageKeyField = "page_key";

@@ -88,7 +88,7 @@ public sealed class LiteDbMarketStore : IMarketStore
         // Quotes stored before paging have no page key: given one now, or no page would show them.
         foreach (var quote in Latest.Find(Query.EQ(StoreDocuments.CoinPageKeyField, BsonValue.Null)).ToList())
         {
-            quote[StoreDocuments.CoinPageKeyField] = StoreDocuments.CoinPageKey(quote["market_cap"].IsNumber ? quote["market_cap"].AsDouble : null, quote["_id"].AsString);
+            quote[StoreDocuments.CoinPageKeyField] = StoreDocuments.CoinPageKey(StoreDocuments.ToTick(ToDictionary(quote)));
             Latest.Update(quote);
         }
 

@@ -85,12 +85,12 @@ public sealed class MongoMarketStore : IMarketStore
     /// <summary>Quotes stored before paging have no page key: given one, or no page would show them.</summary>
     private async Task AddPageKeysAsync(CancellationToken cancellation)
     {
-        var old = await Latest.Find(new BsonDocument(StoreDocuments.CoinPageKeyField, new BsonDocument("$exists", false))).ToListAsync(cancellation);
+        // Equality with null matches a missing field and is answered from the page_key index.
+        var old = await Latest.Find(new BsonDocument(StoreDocuments.CoinPageKeyField, BsonNull.Value)).ToListAsync(cancellation);
         if (old.Count > 0)
         {
             await Latest.BulkWriteAsync(old.Select(quote => new UpdateOneModel<BsonDocument>(MongoWriteModels.IdFilter(quote["_id"].AsString),
-                new BsonDocument("$set", new BsonDocument(StoreDocuments.CoinPageKeyField,
-                    StoreDocuments.CoinPageKey(quote.GetValue("market_cap", BsonNull.Value).IsNumeric ? quote["market_cap"].ToDouble() : null, quote["_id"].AsString))))),
+                new BsonDocument("$set", new BsonDocument(StoreDocuments.CoinPageKeyField, StoreDocuments.CoinPageKey(StoreDocuments.ToTick(ToDictionary(quote))))))),
                 Unordered, cancellation);
         }
     }

@@ -2,14 +2,10 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
-using CryptoEtl.AppHost.Running;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Api;
-using CryptoEtl.ControlCenter.Tests;
 using CryptoEtl.Processor.Api;
 using CryptoEtl.TestSupport;
-using static Microsoft.Playwright.Assertions;
 
 namespace CryptoEtl.AppHost.Tests.Embedded;
 
@@ -17,7 +13,6 @@ namespace CryptoEtl.AppHost.Tests.Embedded;
 public sealed class EmbeddedRunTests
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-    private static readonly string[] Services = ["ingest", "sparkjob", "processor", "airflow", "control-center", "schema-registry", "coingecko"];
 
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 

@@ -1,13 +1,10 @@
 using System.Diagnostics;
-using System.Globalization;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using CryptoEtl.AppHost.Running;
 using CryptoEtl.Contracts;
-using CryptoEtl.Contracts.Api;
 using CryptoEtl.ControlCenter.Tests;
-using CryptoEtl.Processor.Api;
 using CryptoEtl.TestSupport;
 using static Microsoft.Playwright.Assertions;
 

@@ -37,7 +37,7 @@ public sealed class LiteDbMarketStoreTests : MarketStoreContract
         await reopened.InitializeAsync(Cancel);
         var paged = new List<string>();
         for (var page = await reopened.LatestPageAsync(null, 1, Cancel); page.Count > 0;
-             page = await reopened.LatestPageAsync(StoreDocuments.CoinPageKey(page[0].MarketCap, page[0].CoinId), 1, Cancel))
+             page = await reopened.LatestPageAsync(StoreDocuments.CoinPageKey(page[0]), 1, Cancel))
         {
             paged.Add(page[0].CoinId);
         }
