@@ -67,6 +67,10 @@ public sealed class HttpClientDefaultsTests
 
         var client = app.App.Services.GetRequiredService<QuoteClient>().Http;
         await Assert.ThrowsAsync<HttpRequestException>(() => client.GetStringAsync(new Uri("quote", UriKind.Relative), Cancel));
+        // Called again and again (the console polls a stopped service), it is still unreachable, not a broken circuit.
+        var again = await Task.WhenAll(Enumerable.Range(0, 150).Select(async _ =>
+            (await Record.ExceptionAsync(() => client.GetStringAsync(new Uri("quote", UriKind.Relative), Cancel)))?.GetType()));
+        Assert.All(again, type => Assert.Equal(typeof(HttpRequestException), type));
 
         // The tries are counted by the resilience metrics and traced by the HTTP client; the caller says the failure.
         Assert.DoesNotContain(logs.Entries.Snapshot(), entry => entry.Exception is not null);
