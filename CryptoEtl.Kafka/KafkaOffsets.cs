@@ -40,24 +40,35 @@ public sealed record GroupMember(string ClientId, string Host, IReadOnlyList<str
 /// The one way to ask Kafka about offsets: partition watermarks, topic ends, consumer-group lag from committed offsets,
 /// and group members. Committed offsets are what survives a crash, so that is the lag that matters for freshness and
 /// for a drain before shutdown. The services, the console, the AppHost (through <c>/kafka/lag</c>), the tests and the
-/// benchmarks all use it, or <see cref="ConsumerLag.OfAssignment"/> for a consumer's own position. Its client is built
+/// benchmarks all use it, or <see cref="ConsumerLag.OfAssignment"/> for a consumer's own position. Its clients are built
 /// from the service's Kafka settings (<see cref="KafkaConnection.Consumer"/>), so a secured cluster's settings apply.
 /// A question that fails drops the client it used, so the next one starts afresh: a client kept across a broker that
 /// came back empty stayed unable to answer (seen here for 15 minutes).
+/// <para>
+/// librdkafka 2.16 aborts the whole process (<c>rd_kafka_enq_once_del_source_return: Assertion `eonce->refcnt > 0'
+/// failed</c>) when an admin request to a group coordinator times out before the coordinator is found and the
+/// coordinator is found later while the client lives, as after a broker outage (KafkaOffsetsTests causes it). So
+/// committed offsets are read by a client in the group (one per group asked about, which never joins it), not with
+/// ListConsumerGroupOffsets; and DescribeConsumerGroups, which has no other road, runs without a librdkafka timeout on
+/// a client of its own that is disposed when the question is given up (a pending request dies with its client safely).
+/// </para>
 /// </summary>
 public sealed class KafkaOffsets : IDisposable
 {
     public const string ProbeGroup = "cryptoetl-offsets-probe";
 
     private readonly ConsumerConfig _config;
+    private readonly string _probeGroup;
     private readonly TimeSpan _timeout;
     private readonly SemaphoreSlim _one = new(1, 1);
-    private IConsumer<Ignore, Ignore>? _probe;
+    private readonly Dictionary<string, IConsumer<Ignore, Ignore>> _clients = new(StringComparer.Ordinal);
+    private IAdminClient? _membersClient;
 
-    /// <param name="config">The client's settings; its group id is only a name for the probe (it never joins).</param>
+    /// <param name="config">The clients' settings; its group id names the client that asks about topics (it never joins).</param>
     public KafkaOffsets(ConsumerConfig config, TimeSpan? timeout = null)
     {
-        _config = new ConsumerConfig(new Dictionary<string, string>(config)) { GroupId = config.GroupId ?? ProbeGroup, EnableAutoCommit = false };
+        _config = new ConsumerConfig(new Dictionary<string, string>(config)) { EnableAutoCommit = false };
+        _probeGroup = config.GroupId ?? ProbeGroup;
         _timeout = timeout ?? TimeSpan.FromSeconds(3);
     }
 
@@ -73,25 +84,24 @@ public sealed class KafkaOffsets : IDisposable
             : null;
 
     /// <summary>The group's committed offset, the end offset and the lag of each partition of the topics; null when Kafka does not answer in time.</summary>
-    public Task<IReadOnlyList<PartitionLag>?> MeasurePartitionsAsync(string group, IEnumerable<string> topics) => WithProbeAsync<IReadOnlyList<PartitionLag>>(async (probe, admin) =>
+    public Task<IReadOnlyList<PartitionLag>?> MeasurePartitionsAsync(string group, IEnumerable<string> topics) => WithClientAsync<IReadOnlyList<PartitionLag>>(group, (client, admin) =>
     {
         var partitions = topics.SelectMany(t => Partitions(admin, t)).ToList();
-        var committed = (await admin.ListConsumerGroupOffsetsAsync([new ConsumerGroupTopicPartitions(group, partitions)],
-            new ListConsumerGroupOffsetsOptions { RequestTimeout = _timeout })).Single().Partitions;
-        return [.. committed.OrderBy(c => c.Topic, StringComparer.Ordinal).ThenBy(c => c.Partition.Value).Select(c =>
+        var committed = client.Committed(partitions, _timeout);
+        return Task.FromResult<IReadOnlyList<PartitionLag>>([.. committed.OrderBy(c => c.Topic, StringComparer.Ordinal).ThenBy(c => c.Partition.Value).Select(c =>
         {
-            var end = probe.QueryWatermarkOffsets(c.TopicPartition, _timeout).High.Value;
+            var end = client.QueryWatermarkOffsets(c.TopicPartition, _timeout).High.Value;
             long? offset = c.Offset.IsSpecial ? null : c.Offset.Value;
             return new PartitionLag(c.Topic, c.Partition.Value, offset, end, end - (offset ?? 0));
-        })];
+        })]);
     });
 
     /// <summary>Where each partition of the topic ends now (the offset its next record will get); null when Kafka does not answer in time.</summary>
-    public Task<IReadOnlyDictionary<int, long>?> EndsAsync(string topic) => WithProbeAsync<IReadOnlyDictionary<int, long>>((probe, admin) =>
+    public Task<IReadOnlyDictionary<int, long>?> EndsAsync(string topic) => WithClientAsync<IReadOnlyDictionary<int, long>>(_probeGroup, (probe, admin) =>
         Task.FromResult<IReadOnlyDictionary<int, long>>(Partitions(admin, topic).ToDictionary(p => p.Partition.Value, p => probe.QueryWatermarkOffsets(p, _timeout).High.Value)));
 
     /// <summary>Every topic but Kafka's own (<c>__</c>), by name, with its partitions' offsets; null when Kafka does not answer in time.</summary>
-    public Task<IReadOnlyList<TopicOffsets>?> TopicsAsync() => WithProbeAsync<IReadOnlyList<TopicOffsets>>((probe, admin) =>
+    public Task<IReadOnlyList<TopicOffsets>?> TopicsAsync() => WithClientAsync<IReadOnlyList<TopicOffsets>>(_probeGroup, (probe, admin) =>
         Task.FromResult<IReadOnlyList<TopicOffsets>>([.. admin.GetMetadata(_timeout).Topics
             .Where(t => !t.Topic.StartsWith("__", StringComparison.Ordinal) && t.Error.Code == ErrorCode.NoError)
             .OrderBy(t => t.Topic, StringComparer.Ordinal)
@@ -103,33 +113,60 @@ public sealed class KafkaOffsets : IDisposable
 
     /// <summary>
     /// The members of each group; null when Kafka does not answer in time. A broker that cannot describe groups
-    /// (librdkafka's embedded one) throws, with its error.
+    /// (librdkafka's embedded one) throws, with its error. The question has its own client and no librdkafka timeout:
+    /// it is given up here, with its client (see the remarks on the class).
     /// </summary>
-    public Task<IReadOnlyDictionary<string, IReadOnlyList<GroupMember>>?> MembersAsync(IEnumerable<string> groups) =>
-        WithProbeAsync<IReadOnlyDictionary<string, IReadOnlyList<GroupMember>>>(async (_, admin) =>
-        {
-            var described = await admin.DescribeConsumerGroupsAsync(groups, new DescribeConsumerGroupsOptions { RequestTimeout = _timeout });
-            return described.ConsumerGroupDescriptions.ToDictionary(d => d.GroupId, d => (IReadOnlyList<GroupMember>)[.. d.Members.Select(m =>
-                new GroupMember(m.ClientId, m.Host, [.. m.Assignment.TopicPartitions.Select(p => $"{p.Topic}/{p.Partition.Value}")]))]);
-        }, rethrow: e => e.Error.Code is not (ErrorCode.Local_TimedOut or ErrorCode.Local_Transport or ErrorCode.Local_AllBrokersDown));
-
-    private IEnumerable<TopicPartition> Partitions(IAdminClient admin, string topic) =>
-        admin.GetMetadata(topic, _timeout).Topics.Single().Partitions.Select(p => new TopicPartition(topic, p.PartitionId));
-
-    /// <summary>One question at a time, on the probe client; one that fails drops the client, so the next starts afresh.</summary>
-    private async Task<T?> WithProbeAsync<T>(Func<IConsumer<Ignore, Ignore>, IAdminClient, Task<T>> ask, Func<KafkaException, bool>? rethrow = null) where T : class
+    public async Task<IReadOnlyDictionary<string, IReadOnlyList<GroupMember>>?> MembersAsync(IEnumerable<string> groups)
     {
         await _one.WaitAsync();
         try
         {
-            _probe ??= new ConsumerBuilder<Ignore, Ignore>(_config).SetLogHandler((_, _) => { }).Build();
-            using var admin = new DependentAdminClientBuilder(_probe.Handle).Build();
-            return await ask(_probe, admin);
+            _membersClient ??= new AdminClientBuilder(new AdminClientConfig(new Dictionary<string, string>(_config))).SetLogHandler((_, _) => { }).Build();
+            var question = _membersClient.DescribeConsumerGroupsAsync(groups, new DescribeConsumerGroupsOptions { RequestTimeout = TimeSpan.FromHours(1) });
+            var described = await question.WaitAsync(_timeout);
+            return described.ConsumerGroupDescriptions.ToDictionary(d => d.GroupId, d => (IReadOnlyList<GroupMember>)[.. d.Members.Select(m =>
+                new GroupMember(m.ClientId, m.Host, [.. m.Assignment.TopicPartitions.Select(p => $"{p.Topic}/{p.Partition.Value}")]))]);
         }
-        catch (KafkaException e) when (rethrow?.Invoke(e) != true)
+        catch (Exception e) when (e is TimeoutException || e is KafkaException { Error.Code: ErrorCode.Local_Transport or ErrorCode.Local_AllBrokersDown })
         {
-            _probe?.Dispose();
-            _probe = null;
+            _membersClient?.Dispose();
+            _membersClient = null;
+            return null;
+        }
+        finally
+        {
+            _one.Release();
+        }
+    }
+
+    private IEnumerable<TopicPartition> Partitions(IAdminClient admin, string topic) =>
+        admin.GetMetadata(topic, _timeout).Topics.Single().Partitions.Select(p => new TopicPartition(topic, p.PartitionId));
+
+    /// <summary>
+    /// One question at a time, on the client of the group named (a consumer of that group that never joins it); one
+    /// that fails drops the client, so the next starts afresh.
+    /// </summary>
+    private async Task<T?> WithClientAsync<T>(string group, Func<IConsumer<Ignore, Ignore>, IAdminClient, Task<T>> ask)
+        where T : class
+    {
+        await _one.WaitAsync();
+        IConsumer<Ignore, Ignore>? client = null;
+        try
+        {
+            if (!_clients.TryGetValue(group, out client))
+            {
+                client = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig(new Dictionary<string, string>(_config)) { GroupId = group })
+                    .SetLogHandler((_, _) => { }).Build();
+                _clients[group] = client;
+            }
+
+            using var admin = new DependentAdminClientBuilder(client.Handle).Build();
+            return await ask(client, admin);
+        }
+        catch (KafkaException)
+        {
+            client?.Dispose();
+            _clients.Remove(group);
             return null;
         }
         finally
@@ -140,7 +177,13 @@ public sealed class KafkaOffsets : IDisposable
 
     public void Dispose()
     {
-        _probe?.Dispose();
+        foreach (var client in _clients.Values)
+        {
+            client.Dispose();
+        }
+
+        _clients.Clear();
+        _membersClient?.Dispose();
         _one.Dispose();
     }
 }
