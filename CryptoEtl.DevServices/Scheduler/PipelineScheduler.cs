@@ -1,3 +1,4 @@
+using System.Data.Common;
 using CryptoEtl.Contracts.Api;
 using CryptoEtl.ServiceDefaults.Failures;
 using Polly;
@@ -38,18 +39,28 @@ public sealed partial class PipelineScheduler(
 
     public DateTimeOffset? NextRun { get; private set; }
 
+    /// <summary>
+    /// The DAG runs, newest first. Throws an <see cref="OutageException"/> while the history cannot be read: not opened
+    /// yet (its tables are made at start, and wait out a full disk or a database that does not answer), or its database
+    /// fails.
+    /// </summary>
+    public async Task<List<DagRun>> HistoryAsync(int limit, CancellationToken cancellation)
+    {
+        await HistoryReadyAsync(cancellation);
+        try
+        {
+            return await history.ListAsync(limit, cancellation);
+        }
+        catch (DbException e)
+        {
+            throw new OutageException("The DAG run history", e.Message, e);
+        }
+    }
+
     /// <summary>Starts a manual run now, unless one is active (then returns null). Throws an <see cref="OutageException"/> while the history cannot be written.</summary>
     public async Task<DagRun?> TriggerAsync(CancellationToken cancellation)
     {
-        try
-        {
-            await _historyReady.Task.WaitAsync(HistoryWait, cancellation); // a trigger at start-up waits for the history's tables
-        }
-        catch (TimeoutException)
-        {
-            throw new OutageException("The DAG run history", "it is not ready yet");
-        }
-
+        await HistoryReadyAsync(cancellation);
         if (!await _active.WaitAsync(0, cancellation))
         {
             return null;
@@ -69,6 +80,19 @@ public sealed partial class PipelineScheduler(
 
         _ = Task.Run(() => ExecuteHoldingGateAsync(run, CancellationToken.None), CancellationToken.None);
         return run;
+    }
+
+    /// <summary>A request at start-up waits a little for the history's tables.</summary>
+    private async Task HistoryReadyAsync(CancellationToken cancellation)
+    {
+        try
+        {
+            await _historyReady.Task.WaitAsync(HistoryWait, cancellation);
+        }
+        catch (TimeoutException)
+        {
+            throw new OutageException("The DAG run history", "it is not ready yet");
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -6,10 +6,10 @@ public static class SchedulerApi
     public static void MapSchedulerApi(this WebApplication app)
     {
         var api = app.MapGroup("/scheduler");
-        api.MapGet("/runs", async (int? limit, SchedulerHistory history, CancellationToken cancellation) =>
+        api.MapGet("/runs", async (int? limit, PipelineScheduler scheduler, CancellationToken cancellation) =>
             PageLimit.Check(limit, SchedulerHistory.MaxLimit) is { } invalid
                 ? PageLimit.Problem(invalid)
-                : Results.Ok(await history.ListAsync(limit ?? 50, cancellation)));
+                : Results.Ok(await scheduler.HistoryAsync(limit ?? 50, cancellation)));
 
         api.MapPost("/runs", async (PipelineScheduler scheduler, CancellationToken cancellation) =>
             await scheduler.TriggerAsync(cancellation) is { } run

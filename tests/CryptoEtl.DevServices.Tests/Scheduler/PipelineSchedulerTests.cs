@@ -249,6 +249,8 @@ public sealed class PipelineSchedulerTests
         Assert.False(scheduler.Started);
         Assert.False(scheduler.ExecuteTask!.IsCompleted, "the scheduler gave up");
         await Assert.ThrowsAsync<CryptoEtl.ServiceDefaults.Failures.OutageException>(() => scheduler.TriggerAsync(Cancel));
+        // GET /scheduler/runs meanwhile: a 503 that says so, not a 500 from a table not made yet.
+        await Assert.ThrowsAsync<CryptoEtl.ServiceDefaults.Failures.OutageException>(() => scheduler.HistoryAsync(10, Cancel));
 
         disk.Free();
         await Eventually.TrueAsync(() =>
@@ -262,6 +264,7 @@ public sealed class PipelineSchedulerTests
         await scheduler.StopAsync(Cancel);
 
         Assert.Equal(DagRun.ScheduledId(next), runs[^1].DagRunId);
+        Assert.Equal(runs[^1].DagRunId, (await scheduler.HistoryAsync(10, Cancel))[0].DagRunId);
         Assert.False(scheduler.ExecuteTask.IsFaulted);
     }
 
