@@ -36,6 +36,10 @@ var ingest = builder.AddProject<Projects.CryptoEtl_Ingest>("ingest")
     .WithReference(infrastructure.CoinGecko).WaitFor(infrastructure.CoinGecko)
     .WithEnvironment("CoinGecko__Plan", coingeckoPlan)
     .WithEnvironment("CoinGecko__ApiKey", coingeckoApiKey);
+if (run.Coins is { } coins)
+{
+    ingest.WithEnvironment("CoinGecko__TopN", coins.ToString(System.Globalization.CultureInfo.InvariantCulture));
+}
 
 var sparkjob = builder.AddProject<Projects.CryptoEtl_SparkJob>("sparkjob")
     .WithConnectionStringsAndServiceDiscovery()

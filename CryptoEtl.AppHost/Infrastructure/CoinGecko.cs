@@ -21,9 +21,10 @@ public static class CoinGeckoResourceExtensions
     /// <summary>
     /// The CoinGecko API, or its simulator where one can run (<paramref name="canSimulate"/>: the embedded run) and
     /// <paramref name="source"/> asks for it: <c>simulator</c> always, <c>auto</c> (the default) when the real API's
-    /// /ping does not answer within 5 s.
+    /// /ping does not answer within 5 s. The simulator serves <paramref name="coins"/> coins (default 250).
     /// </summary>
-    public static IResourceBuilder<IResourceWithConnectionString> AddCoinGecko(this IDistributedApplicationBuilder builder, string name, string source, bool canSimulate)
+    public static IResourceBuilder<IResourceWithConnectionString> AddCoinGecko(this IDistributedApplicationBuilder builder, string name, string source, bool canSimulate,
+        int? coins = null)
     {
         var why = source switch
         {
@@ -46,7 +47,8 @@ public static class CoinGeckoResourceExtensions
         // A livelier market than the real one, so alerts and dead letters show within minutes of starting.
         return builder.AddDevServicesCommand(simulator, "coingecko")
             .WithArgs("--port", simulator.Endpoint.Property(EndpointProperty.TargetPort),
-                "--refresh-seconds", "30", "--rate-limit", "30", "--jump-probability", "0.02", "--bad-coin-rate", "0.004")
+                "--refresh-seconds", "30", "--rate-limit", "30", "--jump-probability", "0.02", "--bad-coin-rate", "0.004",
+                "--coins", (coins ?? 250).ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithHttpEndpoint(name: "http", isProxied: false)
             .WithHttpHealthCheck("/health");
     }

@@ -22,7 +22,7 @@ public sealed class EmbeddedRealisation(IDistributedApplicationBuilder builder, 
         _schedulerDatabase = postgres.AddSqliteDatabase("airflow-db", "airflow");
         var marketDatabase = Builder.AddLiteDbStore("mongodb", Run.StateOf("mongodb")).AddLiteDbDatabase("market-db", "cryptoetl");
         _spark = Builder.AddReplaced("spark", "Spark", "sparkjob's local executor: the same transformation, in the job's own process");
-        var coingecko = Builder.AddCoinGecko("coingecko", Run.Source, canSimulate: true);
+        var coingecko = Builder.AddCoinGecko("coingecko", Run.Source, canSimulate: true, Run.Coins);
         return new PipelineInfrastructure(kafka, schemaRegistry, runsDatabase, marketDatabase, coingecko);
     }
 

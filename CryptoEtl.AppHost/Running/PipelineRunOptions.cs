@@ -12,11 +12,20 @@ public enum RunMode
 
 /// <summary>
 /// The AppHost's own settings, from its command line or any configuration source: <c>--mode</c>, <c>--source</c>,
-/// <c>--state-dir</c>, <c>--run-for</c>, <c>--drain-timeout</c>, <c>--summary</c>, <c>CRYPTOETL_ENVIRONMENT</c> (the
-/// schedule to follow), and the containers' scale (<see cref="ContainerScale"/>).
+/// <c>--state-dir</c>, <c>--run-for</c>, <c>--drain-timeout</c>, <c>--summary</c>, <c>--coins</c>,
+/// <c>CRYPTOETL_ENVIRONMENT</c> (the schedule to follow), and the containers' scale (<see cref="ContainerScale"/>).
 /// </summary>
 public sealed record PipelineRunOptions(RunMode Mode, string Source, string StateDirectory, TimeSpan? RunFor, TimeSpan DrainTimeout, string? SummaryPath, string ScheduleEnvironment)
 {
+    /// <summary>
+    /// How many coins by market cap each ingest run fetches (<c>--coins</c>; Ingest's <c>CoinGecko:TopN</c>), and how
+    /// many the simulator serves when it stands in for CoinGecko; null: each one's default (250).
+    /// </summary>
+    public int? Coins { get; init; }
+
+    /// <summary>Ingest's largest <c>CoinGecko:TopN</c>; CoinGecko lists about 17,000 coins.</summary>
+    public const int MaxCoins = 100_000;
+
     /// <summary>How many Kafka brokers, Spark workers and MongoDB members the containers realisation runs.</summary>
     public ContainerScale Scale { get; init; } = ContainerScale.Default;
 
@@ -58,13 +67,25 @@ public sealed record PipelineRunOptions(RunMode Mode, string Source, string Stat
             return false;
         }
 
+        int? coins = null;
+        if (configuration["coins"] is { } coinsText)
+        {
+            if (!int.TryParse(coinsText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var count) || count is < 1 or > MaxCoins)
+            {
+                problem = $"--coins '{coinsText}' is not a number of coins: use 1 to {MaxCoins} (CoinGecko lists about 17,000; 20000 takes the whole market).";
+                return false;
+            }
+
+            coins = count;
+        }
+
         // `dotnet run --project CryptoEtl.AppHost` runs in the project's directory: the default is next to it, at the repository root.
         var stateDirectory = Path.GetFullPath(configuration["state-dir"] ?? Path.Combine(builder.AppHostDirectory, "..", ".cryptoetl"));
         // Publishing describes the deployable (containers) realisation whatever the mode.
         options = new PipelineRunOptions(builder.ExecutionContext.IsPublishMode ? RunMode.Containers : mode, source, stateDirectory, runFor,
             drainTimeout ?? DefaultDrainTimeout,
             configuration["summary"] is { Length: > 0 } summary ? Path.GetFullPath(summary) : null,
-            configuration["CRYPTOETL_ENVIRONMENT"] is { Length: > 0 } environment ? environment : "dev") { Scale = scale };
+            configuration["CRYPTOETL_ENVIRONMENT"] is { Length: > 0 } environment ? environment : "dev") { Scale = scale, Coins = coins };
         return true;
     }
 

@@ -21,9 +21,14 @@ public sealed partial class CoinGeckoOptions : IValidatableObject
 
     public string VsCurrency { get; set; } = "usd";
 
-    /// <summary>How many coins by market cap each run fetches.</summary>
-    [Between(1, 10_000)]
+    /// <summary>
+    /// How many coins by market cap each run fetches. For the whole market, set it above the market's size (CoinGecko
+    /// lists about 17,000 coins: 20000 will do): a run stops at the first page that is not full.
+    /// </summary>
+    [Between(1, MaxTopN)]
     public int TopN { get; set; } = 250;
+
+    public const int MaxTopN = 100_000;
 
     /// <summary>Coins per /coins/markets page (CoinGecko allows up to 250).</summary>
     [Between(1, 250, Note = "CoinGecko's maximum")]
@@ -64,9 +69,18 @@ public sealed partial class CoinGeckoOptions : IValidatableObject
         _ => null,
     };
 
+    /// <summary>The /coins/markets pages a run asks for, at most.</summary>
+    public int PagesPerRun => (int)Math.Ceiling((IdList.Count > 0 ? IdList.Count : TopN) / (double)PerPage);
+
+    /// <summary>
+    /// How long a run of <see cref="PagesPerRun"/> pages takes at least when runs follow each other, at the rate limit:
+    /// the whole market (about 70 pages) takes about 7 minutes on Public, 2.3 on Demo and 8 seconds on Pro.
+    /// </summary>
+    public TimeSpan PassDuration => TimeSpan.FromMinutes(PagesPerRun / (double)EffectiveRateLimit);
+
     /// <summary>Never prints the key.</summary>
     public override string ToString() =>
-        $"plan {Plan}, {EffectiveBaseUrl}, top {TopN} in {VsCurrency}, {EffectiveRateLimit} calls/min, key {(string.IsNullOrEmpty(ApiKey) ? "none" : "set")}";
+        $"plan {Plan}, {EffectiveBaseUrl}, top {TopN} in {VsCurrency}, {EffectiveRateLimit} calls/min ({PagesPerRun} page(s) a run, about {PassDuration.TotalSeconds:0} s at that rate), key {(string.IsNullOrEmpty(ApiKey) ? "none" : "set")}";
 
     /// <summary>The rules a single bound cannot state: the key a plan needs, the URL, the currency code and the timeouts.</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)

@@ -39,7 +39,7 @@ public sealed class IngestRunner(
         var fetchedAt = clock.GetUtcNow();
         var ids = settings.IdList;
         var wanted = ids.Count > 0 ? ids.Count : settings.TopN;
-        var pages = (int)Math.Ceiling(wanted / (double)settings.PerPage);
+        var pages = settings.PagesPerRun;
 
         // Each page is published as soon as it is parsed, while the next one is fetched: a coin on the first page does
         // not wait for the requests of the pages after it.

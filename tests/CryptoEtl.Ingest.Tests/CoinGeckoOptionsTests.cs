@@ -23,13 +23,26 @@ public sealed class CoinGeckoOptionsTests
     [Theory]
     [InlineData(CoinGeckoPlan.Demo, null, 250, 250, "usd", "CoinGecko:ApiKey is required for the Demo plan")]
     [InlineData(CoinGeckoPlan.Public, null, 250, 300, "usd", "CoinGecko:PerPage must be between 1 and 250")]
-    [InlineData(CoinGeckoPlan.Public, null, 0, 250, "usd", "CoinGecko:TopN must be between 1 and 10000")]
+    [InlineData(CoinGeckoPlan.Public, null, 0, 250, "usd", "CoinGecko:TopN must be between 1 and 100000")]
     [InlineData(CoinGeckoPlan.Public, null, 250, 250, "US Dollar", "CoinGecko:VsCurrency must be a lower-case currency code")]
     public void Invalid_settings_are_refused_naming_the_setting(CoinGeckoPlan plan, string? key, int topN, int perPage, string currency, string message)
     {
         var problems = new CoinGeckoOptionsValidator().Problems(new CoinGeckoOptions { Plan = plan, ApiKey = key, TopN = topN, PerPage = perPage, VsCurrency = currency });
 
         Assert.Contains(problems, p => p.StartsWith(message, StringComparison.Ordinal));
+    }
+
+    /// <summary>The whole market (about 17,000 coins, 68 pages of 250) at each plan's rate limit, as docs/pipeline.md tells it.</summary>
+    [Theory]
+    [InlineData(CoinGeckoPlan.Public, 408)]
+    [InlineData(CoinGeckoPlan.Demo, 136)]
+    [InlineData(CoinGeckoPlan.Pro, 8.16)]
+    public void A_pass_over_the_whole_market_takes_its_pages_at_the_plans_rate(CoinGeckoPlan plan, double seconds)
+    {
+        var options = new CoinGeckoOptions { Plan = plan, ApiKey = "k", TopN = 17_000 };
+
+        Assert.Equal((68, seconds), (options.PagesPerRun, Math.Round(options.PassDuration.TotalSeconds, 2)));
+        Assert.Contains($"68 page(s) a run, about {seconds:0} s at that rate", options.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

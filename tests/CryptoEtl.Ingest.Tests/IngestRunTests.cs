@@ -66,6 +66,24 @@ public sealed class IngestRunTests
         Assert.Empty(harness.Infrastructure.ReadTopic(Topics.Snapshots, 51, TimeSpan.FromSeconds(3)).Skip(50));
     }
 
+    /// <summary>
+    /// The whole market: with TopN above the market's size (20,000 coins, as large as CoinGecko's), a run reads every
+    /// full page and stops at the first one that is not, and each coin is published once.
+    /// </summary>
+    [Fact]
+    public async Task With_top_N_above_the_markets_size_a_run_takes_the_whole_market_and_stops_at_its_end()
+    {
+        await using var harness = await IngestHarness.StartAsync(new SimulatorOptions { CoinCount = 20_000, RefreshInterval = TimeSpan.FromHours(1), RateLimitPerMinute = 0 },
+            new Dictionary<string, string> { ["CoinGecko:TopN"] = "25000" });
+
+        var run = await harness.RunAsync();
+
+        Assert.Equal(("succeeded", 20_000, 20_000, 0), (run.Status, run.Fetched, run.Published, run.Rejected));
+        Assert.Equal(81, (await harness.SimulatorStatsAsync()).Served); // 80 full pages, then the empty one that ends the market
+        var keys = harness.Infrastructure.ReadAll(Topics.Snapshots).Select(r => Encoding.UTF8.GetString(r.Message.Key!)).ToList();
+        Assert.Equal((20_000, 20_000), (keys.Count, keys.Distinct().Count()));
+    }
+
     [Fact]
     public async Task A_429_storm_is_ridden_out_honouring_Retry_After_within_the_rate_limit()
     {

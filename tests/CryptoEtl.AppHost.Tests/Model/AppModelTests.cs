@@ -110,7 +110,7 @@ public sealed class AppModelTests
     public async Task The_embedded_realisation_runs_stand_ins_as_processes_and_shows_what_replaces_the_rest()
     {
         var state = Directory.CreateTempSubdirectory("cryptoetl-model").FullName;
-        await using var app = await BuildAsync("--state-dir", state, "--source", "simulator");
+        await using var app = await BuildAsync("--state-dir", state, "--source", "simulator", "--coins", "17000");
         var model = app.Services.GetRequiredService<DistributedApplicationModel>();
 
         Assert.IsType<EmbeddedKafkaResource>(Resource(model, "kafka"));
@@ -128,6 +128,9 @@ public sealed class AppModelTests
         Assert.Equal($"Filename={Path.Combine(state, "mongodb", "cryptoetl")}.litedb", await ConnectionStringAsync(model, "market-db"));
         Assert.Equal(["run", "--engine", "local"], await ArgumentsAsync(app, "sparkjob"));
         Assert.Contains("--pipeline-topics", await ArgumentsAsync(app, "kafka"));
+        // --coins: the whole market's size, served by the simulator and fetched by every ingest run.
+        Assert.Equal("17000", (await ArgumentsAsync(app, "coingecko")).SkipWhile(a => a != "--coins").ElementAt(1));
+        Assert.Equal("17000", await EnvironmentAsync(app, "ingest", "CoinGecko__TopN"));
         // Nothing that only runs here is published.
         Assert.All(model.Resources.Where(r => r is DevServicesResource or ReplacedResource or EmbeddedStoreResource or EmbeddedDatabaseResource),
             r => Assert.True(r.TryGetLastAnnotation<ManifestPublishingCallbackAnnotation>(out var excluded) && excluded.Callback is null, $"{r.Name} would be published"));

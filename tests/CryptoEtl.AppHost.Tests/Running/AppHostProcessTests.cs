@@ -191,6 +191,7 @@ public sealed class AppHostProcessTests
     [InlineData("--mode", "cloud", "--mode 'cloud' is not a run mode: use embedded (the default) or containers.")]
     [InlineData("--source", "binance", "--source 'binance' is not a data source: use auto (the default), coingecko or simulator.")]
     [InlineData("--run-for", "soon", "--run-for 'soon' is not a positive duration; write e.g. 90s, 5m, 1h or 00:01:30.")]
+    [InlineData("--coins", "all", "--coins 'all' is not a number of coins: use 1 to 100000 (CoinGecko lists about 17,000; 20000 takes the whole market).")]
     public async Task A_bad_option_is_named_in_one_line_and_exits_with_2(string option, string value, string message)
     {
         var result = await AppHostProcess.RunAsync([option, value]);

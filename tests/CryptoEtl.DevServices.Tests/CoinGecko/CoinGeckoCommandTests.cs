@@ -28,6 +28,6 @@ public sealed class CoinGeckoCommandTests
 
         Assert.NotEqual(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
         Assert.Contains("ErrorRate must be between 0 and 1 (got 2)", process.Transcript, StringComparison.Ordinal);
-        Assert.Contains("between 1 and 10000 coins", process.Transcript, StringComparison.Ordinal);
+        Assert.Contains("between 1 and 1000000 coins", process.Transcript, StringComparison.Ordinal);
     }
 }

@@ -74,6 +74,27 @@ public sealed class SimulatorTests : IAsyncDisposable
         Assert.Equal(["solana", "tether"], chosen.Select(c => c.GetProperty("id").GetString()).Order());
     }
 
+    /// <summary>CoinGecko's whole market and more: 20,000 coins in 80 pages of 250, each coin once, by market cap.</summary>
+    [Fact]
+    public async Task A_market_the_size_of_CoinGeckos_is_served_in_full_pages_each_coin_once()
+    {
+        await StartAsync(new SimulatorOptions { CoinCount = 20_000, RateLimitPerMinute = 0 });
+
+        var pages = new List<JsonElement[]>();
+        for (var page = 1; page <= 81; page++)
+        {
+            pages.Add(await Markets($"vs_currency=usd&per_page=250&page={page}"));
+        }
+
+        Assert.All(pages.Take(80), p => Assert.Equal(250, p.Length));
+        Assert.Empty(pages[80]);
+        var coins = pages.SelectMany(p => p).ToList();
+        Assert.Equal(20_000, coins.Select(c => c.GetProperty("id").GetString()).Distinct().Count());
+        Assert.Equal(Enumerable.Range(1, 20_000), coins.Select(c => c.GetProperty("market_cap_rank").GetInt32()));
+        var caps = coins.Select(c => c.GetProperty("market_cap").GetDouble()).ToList();
+        Assert.Equal(caps.OrderDescending(), caps);
+    }
+
     [Fact]
     public async Task Prices_move_once_per_refresh_and_stablecoins_barely_move()
     {
