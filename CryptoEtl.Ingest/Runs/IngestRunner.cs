@@ -36,7 +36,6 @@ public sealed class IngestRunner(
             logger.SnapshotsLost(runId, lost);
         }
 
-        var fetchedAt = clock.GetUtcNow();
         var ids = settings.IdList;
         var wanted = ids.Count > 0 ? ids.Count : settings.TopN;
         var pages = settings.PagesPerRun;
@@ -57,7 +56,9 @@ public sealed class IngestRunner(
                 var parsed = await coinGecko.GetMarketsPageAsync(page, settings.PerPage, settings.VsCurrency, ids, (body, from) =>
                 {
                     source = from;
-                    return MarketsParser.Parse(body, new IngestContext(runId, from, fetchedAt, settings.VsCurrency), room);
+                    // Each page is checked against the time it came: a run over the whole market takes minutes, and
+                    // coins refreshed since the run started are not from the future.
+                    return MarketsParser.Parse(body, new IngestContext(runId, from, clock.GetUtcNow(), settings.VsCurrency), room);
                 }, cancellation);
 
                 parsedCount += parsed.Snapshots.Count;
@@ -87,14 +88,14 @@ public sealed class IngestRunner(
 
         var fetched = parsedCount + rejected.Count;
         telemetry.CoinsFetched.Add(fetched);
-        foreach (var coin in rejected)
+        // All at once, not one delivery report after another: a bad market (a changed API) can reject thousands.
+        await Task.WhenAll(rejected.Select(coin =>
         {
             logger.CoinRejected(coin.CoinId ?? "?", coin.Reason, coin.Error);
-            await publisher.DeadLetterAsync(
-                DeadLetters.FromPayload(Stage, coin.Reason, coin.Error, Encoding.UTF8.GetBytes(coin.RawJson), clock.GetUtcNow(), coin.CoinId),
-                cancellation);
             telemetry.Rejected.Add(1, new KeyValuePair<string, object?>("reason", coin.Reason));
-        }
+            return publisher.DeadLetterAsync(
+                DeadLetters.FromPayload(Stage, coin.Reason, coin.Error, Encoding.UTF8.GetBytes(coin.RawJson), clock.GetUtcNow(), coin.CoinId), cancellation);
+        }));
 
         var sent = await Task.WhenAll(sending);
         telemetry.Duplicates.Add(duplicates);

@@ -105,6 +105,10 @@ public sealed class RunCoordinator(
     public async Task<IngestRun?> GetAsync(string runId, CancellationToken cancellation) =>
         _active is { } active && active.Run.RunId == runId && !active.Completion.IsCompleted ? active.Run : await ledger.GetAsync(runId, cancellation);
 
+    /// <summary>The newest runs from the ledger, the one running in this process as it is now (with its progress).</summary>
+    public async Task<IEnumerable<IngestRun>> ListAsync(int limit, CancellationToken cancellation) =>
+        (await ledger.ListAsync(limit, cancellation)).Select(Current);
+
     public IngestRun? ActiveRun => _active is { } active && !active.Completion.IsCompleted ? active.Run : null;
 
     private IngestRun Current(IngestRun fromLedger) =>

@@ -23,14 +23,14 @@ public static class RunsApi
                     : TypedResults.Problem($"No run '{runId}'.", statusCode: StatusCodes.Status404NotFound, title: "Run not found"))
             .WithSummary("One run: status, timings, counts, error");
 
-        runs.MapGet("/", async Task<Results<Ok<RunView[]>, ProblemHttpResult>> (int? limit, RunLedger ledger, CancellationToken cancellation) =>
+        runs.MapGet("/", async Task<Results<Ok<RunView[]>, ProblemHttpResult>> (int? limit, RunCoordinator coordinator, CancellationToken cancellation) =>
             {
                 if (PageLimit.Check(limit, MaxLimit) is { } invalid)
                 {
                     return PageLimit.Problem(invalid);
                 }
 
-                return TypedResults.Ok((await ledger.ListAsync(limit ?? 20, cancellation)).Select(RunViews.View).ToArray());
+                return TypedResults.Ok((await coordinator.ListAsync(limit ?? 20, cancellation)).Select(RunViews.View).ToArray());
             })
             .WithSummary("The newest runs first");
     }

@@ -54,18 +54,22 @@ internal sealed class IngestHarness : IAsyncDisposable
     public FakeLogCollector Logs => Ingest.Services.GetRequiredService<FakeLogCollector>();
 
     /// <param name="settings">Ingest configuration on top of the harness defaults (key=value, as on a command line).</param>
+    /// <param name="clock">The simulator's and Ingest's clock (the system's by default).</param>
+    /// <param name="configure">More of Ingest's set-up, after the harness's.</param>
     public static async Task<IngestHarness> StartAsync(
         SimulatorOptions? simulator = null,
         IDictionary<string, string>? settings = null,
         EmbeddedInfrastructure? infrastructure = null,
         string? stateDirectory = null,
-        WebApplication? reuseSimulator = null)
+        WebApplication? reuseSimulator = null,
+        TimeProvider? clock = null,
+        Action<WebApplicationBuilder>? configure = null)
     {
         var ownsInfrastructure = infrastructure is null;
         infrastructure ??= await EmbeddedInfrastructure.StartAsync();
         var sim = reuseSimulator ?? CoinGeckoSimulatorServer.Build("http://127.0.0.1:0",
             simulator ?? new SimulatorOptions { CoinCount = 60, RefreshInterval = TimeSpan.FromHours(1), RateLimitPerMinute = 0 },
-            args: ["--Logging:LogLevel:Default=Warning"]);
+            clock: clock, args: ["--Logging:LogLevel:Default=Warning"]);
         if (reuseSimulator is null)
         {
             await sim.StartAsync();
@@ -93,6 +97,12 @@ internal sealed class IngestHarness : IAsyncDisposable
         {
             builder.Logging.AddFakeLogging();
             builder.Services.ConfigureOpenTelemetryTracerProvider(t => t.AddInMemoryExporter(spans));
+            if (clock is not null)
+            {
+                builder.Services.AddSingleton(clock);
+            }
+
+            configure?.Invoke(builder);
         });
         await ingest.StartAsync();
         return new IngestHarness(infrastructure, ownsInfrastructure, reuseSimulator is null, sim, ingest, stateDirectory, spans);

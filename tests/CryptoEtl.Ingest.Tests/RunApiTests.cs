@@ -94,6 +94,22 @@ public sealed class RunApiTests : IAsyncLifetime
         Assert.NotEqual(first.RunId, second.RunId);
     }
 
+    /// <summary>A long run (the whole market takes minutes) shows its progress in the list too, not only on its own page.</summary>
+    [Fact]
+    public async Task The_list_shows_a_running_run_with_its_progress()
+    {
+        await using var harness = await IngestHarness.StartAsync(settings: new Dictionary<string, string> { ["CoinGecko:PerPage"] = "20" });
+        await harness.SetFaultsAsync(new SimulatorFaults { LatencyMs = 1000 });
+        var run = await harness.TriggerAsync();
+
+        var listed = await CryptoEtl.TestSupport.Eventually.GetAsync(async () => (await harness.Http.GetFromJsonAsync<RunView[]>("/runs", IngestJson.Options, Cancel))!.Single(),
+            r => r.Fetched > 0 || r.Status != "running", TimeSpan.FromSeconds(30), "the first page's coins in the list");
+        await harness.WaitForAsync(run.RunId);
+
+        Assert.Equal("running", listed.Status);
+        Assert.Contains(listed.Fetched, new[] { 20, 40 }); // three pages of 20, a second each
+    }
+
     [Theory]
     [InlineData("/runs/no-such-run", HttpStatusCode.NotFound, "Run not found")]
     [InlineData("/runs?limit=0", HttpStatusCode.BadRequest, "Invalid limit")]
