@@ -95,13 +95,16 @@ internal sealed class MarketSimulation
         }
     }
 
-    /// <summary>Deterministic made-up coins ranked below the real ones, each smaller than the last.</summary>
+    /// <summary>
+    /// Deterministic made-up coins ranked below the real ones, each smaller than the last: steeply to rank 250, then
+    /// by a power law (about $700 at rank 17,000, a dollar at 1,000,000), so no market cap or supply underflows to zero.
+    /// </summary>
     private static IEnumerable<CoinTemplate> SyntheticTemplates(int count, Random random)
     {
         var marketCap = 5e9;
         for (var rank = 18; rank <= count; rank++)
         {
-            marketCap *= 0.93 + (random.NextDouble() * 0.06);
+            marketCap *= rank <= 250 ? 0.93 + (random.NextDouble() * 0.06) : 1 - (1.5 / rank * (0.5 + random.NextDouble()));
             var price = Math.Exp((random.NextDouble() * 14) - 7); // from about 0.001 to 1000
             var supply = marketCap / price;
             yield return new CoinTemplate

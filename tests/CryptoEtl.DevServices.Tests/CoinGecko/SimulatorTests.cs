@@ -93,6 +93,8 @@ public sealed class SimulatorTests : IAsyncDisposable
         Assert.Equal(Enumerable.Range(1, 20_000), coins.Select(c => c.GetProperty("market_cap_rank").GetInt32()));
         var caps = coins.Select(c => c.GetProperty("market_cap").GetDouble()).ToList();
         Assert.Equal(caps.OrderDescending(), caps);
+        Assert.All(coins, c => Assert.True(c.GetProperty("market_cap").GetDouble() >= 100 && c.GetProperty("circulating_supply").GetDouble() > 1e-3,
+            $"{c.GetProperty("id")}: market cap {c.GetProperty("market_cap")}, supply {c.GetProperty("circulating_supply")}"));
     }
 
     [Fact]
