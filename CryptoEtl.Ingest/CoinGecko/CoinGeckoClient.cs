@@ -62,11 +62,11 @@ public sealed class CoinGeckoClient
         }
     }
 
-    /// <summary>One page of /coins/markets by market cap, parsed by <paramref name="parse"/> (which may reject the body).</summary>
-    public Task<T> GetMarketsPageAsync<T>(int page, int perPage, string vsCurrency, IReadOnlyList<string> ids,
-        Func<byte[], DataSource, T> parse, CancellationToken cancellation)
+    /// <summary>One page of /coins/markets in the settings' order, parsed by <paramref name="parse"/> (which may reject the body).</summary>
+    public Task<T> GetMarketsPageAsync<T>(int page, CoinGeckoOptions settings, Func<byte[], DataSource, T> parse, CancellationToken cancellation)
     {
-        var query = $"coins/markets?vs_currency={Uri.EscapeDataString(vsCurrency)}&order=market_cap_desc&per_page={perPage}&page={page}"
+        var ids = settings.IdList;
+        var query = $"coins/markets?vs_currency={Uri.EscapeDataString(settings.VsCurrency)}&order={settings.OrderParameter}&per_page={settings.PerPage}&page={page}"
             + "&sparkline=false&price_change_percentage=1h,24h,7d"
             + (ids.Count > 0 ? $"&ids={Uri.EscapeDataString(string.Join(',', ids))}" : "");
         return GetAsync($"markets page {page}", query, parse, cancellation);

@@ -30,6 +30,12 @@ public sealed partial class CoinGeckoOptions : IValidatableObject
 
     public const int MaxTopN = 100_000;
 
+    /// <summary>MarketCapDesc (the default: the top N) or IdAsc (a complete pass over the whole market).</summary>
+    public CoinGeckoOrder Order { get; set; } = CoinGeckoOrder.MarketCapDesc;
+
+    /// <summary>The <c>order</c> parameter of /coins/markets.</summary>
+    public string OrderParameter => Order == CoinGeckoOrder.IdAsc ? "id_asc" : "market_cap_desc";
+
     /// <summary>Coins per /coins/markets page (CoinGecko allows up to 250).</summary>
     [Between(1, 250, Note = "CoinGecko's maximum")]
     public int PerPage { get; set; } = 250;
@@ -80,7 +86,7 @@ public sealed partial class CoinGeckoOptions : IValidatableObject
 
     /// <summary>Never prints the key.</summary>
     public override string ToString() =>
-        $"plan {Plan}, {EffectiveBaseUrl}, top {TopN} in {VsCurrency}, {EffectiveRateLimit} calls/min ({PagesPerRun} page(s) a run, about {PassDuration.TotalSeconds:0} s at that rate), key {(string.IsNullOrEmpty(ApiKey) ? "none" : "set")}";
+        $"plan {Plan}, {EffectiveBaseUrl}, top {TopN} in {VsCurrency} by {OrderParameter}, {EffectiveRateLimit} calls/min ({PagesPerRun} page(s) a run, about {PassDuration.TotalSeconds:0} s at that rate), key {(string.IsNullOrEmpty(ApiKey) ? "none" : "set")}";
 
     /// <summary>The rules a single bound cannot state: the key a plan needs, the URL, the currency code and the timeouts.</summary>
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
@@ -98,6 +104,11 @@ public sealed partial class CoinGeckoOptions : IValidatableObject
         if (!CurrencyCode().IsMatch(VsCurrency))
         {
             yield return new ValidationResult($"CoinGecko:VsCurrency must be a lower-case currency code such as usd (got '{VsCurrency}').");
+        }
+
+        if (!Enum.IsDefined(Order))
+        {
+            yield return new ValidationResult($"CoinGecko:Order must be MarketCapDesc or IdAsc (got {Order}).");
         }
 
         if (AttemptTimeout <= TimeSpan.Zero || TotalTimeout < AttemptTimeout || RetryBaseDelay < TimeSpan.Zero)

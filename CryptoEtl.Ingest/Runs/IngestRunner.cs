@@ -53,7 +53,7 @@ public sealed class IngestRunner(
             {
                 // The last page may go past N; the coins beyond it are not this run's.
                 var room = wanted - parsedCount - rejected.Count;
-                var parsed = await coinGecko.GetMarketsPageAsync(page, settings.PerPage, settings.VsCurrency, ids, (body, from) =>
+                var parsed = await coinGecko.GetMarketsPageAsync(page, settings, (body, from) =>
                 {
                     source = from;
                     // Each page is checked against the time it came: a run over the whole market takes minutes, and

@@ -42,7 +42,7 @@ public sealed class CoinGeckoOptionsTests
         var options = new CoinGeckoOptions { Plan = plan, ApiKey = "k", TopN = 17_000 };
 
         Assert.Equal((68, seconds), (options.PagesPerRun, Math.Round(options.PassDuration.TotalSeconds, 2)));
-        Assert.Contains($"68 page(s) a run, about {seconds:0} s at that rate", options.ToString(), StringComparison.Ordinal);
+        Assert.Contains($"by market_cap_desc, {options.EffectiveRateLimit} calls/min (68 page(s) a run, about {seconds:0} s at that rate)", options.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -90,6 +90,26 @@ public sealed class IngestRunTests
     }
 
     /// <summary>
+    /// CoinGecko:Order IdAsc asks for the pages in id order (no coin moves between pages while a pass reads them): the
+    /// top 30 are then the first 30 ids, not the largest caps.
+    /// </summary>
+    [Fact]
+    public async Task In_id_order_a_run_reads_the_coins_by_id()
+    {
+        await using var harness = await IngestHarness.StartAsync(settings: new Dictionary<string, string>
+        {
+            ["CoinGecko:Order"] = "IdAsc", ["CoinGecko:TopN"] = "30", ["CoinGecko:PerPage"] = "10",
+        });
+        var all = await harness.SimulatorHttp.GetFromJsonAsync<System.Text.Json.JsonElement[]>("/api/v3/coins/markets?vs_currency=usd&per_page=250", TestContext.Current.CancellationToken);
+
+        var run = await harness.RunAsync();
+
+        Assert.Equal(("succeeded", 30), (run.Status, run.Published));
+        var expected = all!.Select(c => c.GetProperty("id").GetString()!).Order(StringComparer.Ordinal).Take(30);
+        Assert.Equal(expected, (await Snapshots(harness, 30)).Select(s => s.Id).Order(StringComparer.Ordinal));
+    }
+
+    /// <summary>
     /// A run over the whole market takes minutes (about 7 on the public plan). Here each page comes 90 s after the one
     /// before (the clock moves as the request goes out) while the market refreshes every minute: each page is checked
     /// against the time it came, so no coin refreshed since the run began is taken for one from the future. Checked
