@@ -22,6 +22,9 @@ public sealed class RunCoordinator(
 {
     private static readonly TimeSpan LedgerWait = TimeSpan.FromSeconds(10);
 
+    /// <summary>How long a stop gives the ledger to take the end of the run it interrupted.</summary>
+    private static readonly TimeSpan FinalSaveOnStop = TimeSpan.FromSeconds(10);
+
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
     private RunInProgress? _active;
@@ -151,9 +154,18 @@ public sealed class RunCoordinator(
         activity?.SetTag("cryptoetl.run.status", finished.Status.ToString());
         try
         {
-            await WaitOut.UntilDoneAsync(token => ledger.UpdateAsync(finished, token), $"record run {finished.RunId} in the ledger", logger, _stopping.Token, clock);
+            if (_stopping.IsCancellationRequested)
+            {
+                // The stop interrupted the run: one bounded try, so the ledger says so rather than "running".
+                using var finalSave = new CancellationTokenSource(FinalSaveOnStop, clock);
+                await ledger.UpdateAsync(finished, finalSave.Token);
+            }
+            else
+            {
+                await WaitOut.UntilDoneAsync(token => ledger.UpdateAsync(finished, token), $"record run {finished.RunId} in the ledger", logger, _stopping.Token, clock);
+            }
         }
-        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        catch (Exception e) when (_stopping.IsCancellationRequested && e is OperationCanceledException or DbException)
         {
             // Stopping before the ledger took it: the next start marks the run as interrupted.
         }

@@ -321,6 +321,27 @@ public sealed class IngestRunTests
         Assert.Equal(0, run.Published);
     }
 
+    /// <summary>
+    /// A stop in the middle of a run (a pass over the whole market takes minutes) records it as interrupted with what it
+    /// had fetched, instead of leaving it "running" until the next start.
+    /// </summary>
+    [Fact]
+    public async Task A_stop_during_a_run_records_it_as_interrupted_in_the_ledger()
+    {
+        await using var harness = await IngestHarness.StartAsync(settings: new Dictionary<string, string> { ["CoinGecko:PerPage"] = "20" });
+        await harness.SetFaultsAsync(new SimulatorFaults { LatencyMs = 1000 });
+        var run = await harness.TriggerAsync();
+        await Eventually.GetAsync(() => harness.Http.GetFromJsonAsync<RunView>($"/runs/{run.RunId}", IngestJson.Options, TestContext.Current.CancellationToken),
+            r => r!.Fetched > 0, TimeSpan.FromSeconds(30), "the first page");
+
+        await harness.Ingest.StopAsync(TestContext.Current.CancellationToken);
+
+        await using var store = CryptoEtl.Relational.RelationalStore.OpenSqlite(Path.Combine(harness.StateDirectory, "ingest-runs.db"));
+        var recorded = await new RunLedger(store).GetAsync(run.RunId, TestContext.Current.CancellationToken);
+        Assert.Equal((RunStatus.Failed, "interrupted: the Ingest service is shutting down"), (recorded!.Status, recorded.Error));
+        Assert.True(recorded.Fetched is 20 or 40, $"{recorded.Fetched} fetched");
+    }
+
     [Fact]
     public async Task A_run_that_takes_too_long_times_out()
     {
