@@ -88,28 +88,28 @@ public sealed class KafkaOffsets : IDisposable
     {
         var partitions = topics.SelectMany(t => Partitions(admin, t)).ToList();
         var committed = client.Committed(partitions, _timeout);
-        return Task.FromResult<IReadOnlyList<PartitionLag>>([.. committed.OrderBy(c => c.Topic, StringComparer.Ordinal).ThenBy(c => c.Partition.Value).Select(c =>
+        return [.. committed.OrderBy(c => c.Topic, StringComparer.Ordinal).ThenBy(c => c.Partition.Value).Select(c =>
         {
             var end = client.QueryWatermarkOffsets(c.TopicPartition, _timeout).High.Value;
             long? offset = c.Offset.IsSpecial ? null : c.Offset.Value;
             return new PartitionLag(c.Topic, c.Partition.Value, offset, end, end - (offset ?? 0));
-        })]);
+        })];
     });
 
     /// <summary>Where each partition of the topic ends now (the offset its next record will get); null when Kafka does not answer in time.</summary>
     public Task<IReadOnlyDictionary<int, long>?> EndsAsync(string topic) => WithClientAsync<IReadOnlyDictionary<int, long>>(_probeGroup, (probe, admin) =>
-        Task.FromResult<IReadOnlyDictionary<int, long>>(Partitions(admin, topic).ToDictionary(p => p.Partition.Value, p => probe.QueryWatermarkOffsets(p, _timeout).High.Value)));
+        Partitions(admin, topic).ToDictionary(p => p.Partition.Value, p => probe.QueryWatermarkOffsets(p, _timeout).High.Value));
 
     /// <summary>Every topic but Kafka's own (<c>__</c>), by name, with its partitions' offsets; null when Kafka does not answer in time.</summary>
     public Task<IReadOnlyList<TopicOffsets>?> TopicsAsync() => WithClientAsync<IReadOnlyList<TopicOffsets>>(_probeGroup, (probe, admin) =>
-        Task.FromResult<IReadOnlyList<TopicOffsets>>([.. admin.GetMetadata(_timeout).Topics
+        [.. admin.GetMetadata(_timeout).Topics
             .Where(t => !t.Topic.StartsWith("__", StringComparison.Ordinal) && t.Error.Code == ErrorCode.NoError)
             .OrderBy(t => t.Topic, StringComparer.Ordinal)
             .Select(t => new TopicOffsets(t.Topic, [.. t.Partitions.OrderBy(p => p.PartitionId).Select(p =>
             {
                 var offsets = probe.QueryWatermarkOffsets(new TopicPartition(t.Topic, p.PartitionId), _timeout);
                 return new PartitionOffsets(p.PartitionId, offsets.Low.Value, offsets.High.Value);
-            })]))]));
+            })]))]);
 
     /// <summary>
     /// The members of each group; null when Kafka does not answer in time. A broker that cannot describe groups
@@ -146,7 +146,7 @@ public sealed class KafkaOffsets : IDisposable
     /// One question at a time, on the client of the group named (a consumer of that group that never joins it); one
     /// that fails drops the client, so the next starts afresh.
     /// </summary>
-    private async Task<T?> WithClientAsync<T>(string group, Func<IConsumer<Ignore, Ignore>, IAdminClient, Task<T>> ask)
+    private async Task<T?> WithClientAsync<T>(string group, Func<IConsumer<Ignore, Ignore>, IAdminClient, T> ask)
         where T : class
     {
         await _one.WaitAsync();
@@ -161,7 +161,7 @@ public sealed class KafkaOffsets : IDisposable
             }
 
             using var admin = new DependentAdminClientBuilder(client.Handle).Build();
-            return await ask(client, admin);
+            return ask(client, admin);
         }
         catch (KafkaException)
         {

@@ -75,8 +75,11 @@ public sealed partial class CoinGeckoOptions : IValidatableObject
         _ => null,
     };
 
+    /// <summary>The coins a run fetches at most: the ids named, else the top N.</summary>
+    public int CoinsPerRun => IdList.Count > 0 ? IdList.Count : TopN;
+
     /// <summary>The /coins/markets pages a run asks for, at most.</summary>
-    public int PagesPerRun => (int)Math.Ceiling((IdList.Count > 0 ? IdList.Count : TopN) / (double)PerPage);
+    public int PagesPerRun => (int)Math.Ceiling(CoinsPerRun / (double)PerPage);
 
     /// <summary>
     /// How long a run of <see cref="PagesPerRun"/> pages takes at least when runs follow each other, at the rate limit:

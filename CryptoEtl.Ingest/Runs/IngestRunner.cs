@@ -36,8 +36,7 @@ public sealed class IngestRunner(
             logger.SnapshotsLost(runId, lost);
         }
 
-        var ids = settings.IdList;
-        var wanted = ids.Count > 0 ? ids.Count : settings.TopN;
+        var wanted = settings.CoinsPerRun;
         var pages = settings.PagesPerRun;
 
         // Each page is published as soon as it is parsed, while the next one is fetched: a coin on the first page does
