@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Confluent.Kafka;
 using CryptoEtl.ServiceDefaults.State;
 using CryptoEtl.SparkJob.Transform;
@@ -6,16 +8,27 @@ using CryptoEtl.SparkJob.Transform;
 namespace CryptoEtl.SparkJob.Local;
 
 /// <summary>
-/// Spark's checkpoint location for the local executor: one file per input partition holding its transformation state
-/// and the offset of the next record to read, written atomically after the outputs it covers were acknowledged.
+/// Spark's checkpoint location for the local executor, written after the outputs it covers were acknowledged. Per input
+/// partition, as a changelog over a snapshot (the way Kafka Streams' changelogs and RocksDB's checkpoints keep state):
+/// <c>&lt;topic&gt;-&lt;p&gt;.json</c> holds the whole state at some offset, written atomically, and
+/// <c>&lt;topic&gt;-&lt;p&gt;.changes</c> one JSON line per batch since then with only the coins that batch changed, so a
+/// batch costs in proportion to what it changed, not to the state. When the changes outgrow the snapshot they are folded
+/// into a new one (<see cref="CompactAfterBytes"/>), which bounds both the disk used and the time a restore takes.
+/// A crash in the middle of an append leaves a torn last line, which the next load drops (its batch was not committed).
 /// The directory can be shared by instances, so the new owner of a partition resumes where the old one stopped.
 /// </summary>
 public sealed class CheckpointStore
 {
+    /// <summary>The changes of a partition are folded into its snapshot once they are larger than the snapshot and this.</summary>
+    public const long CompactAfterBytes = 64 * 1024;
+
     private static readonly JsonSerializerOptions Format = new() { WriteIndented = false };
 
     private readonly string _directory;
     private readonly bool _fsync;
+
+    // Per partition, the files as this instance last wrote or read them: when they still look so, nobody else wrote.
+    private readonly ConcurrentDictionary<TopicPartition, OnDisk> _known = new();
 
     public CheckpointStore(string directory, bool fsync = true)
     {
@@ -26,52 +39,180 @@ public sealed class CheckpointStore
 
     public string Location => _directory;
 
+    /// <summary>The partition's snapshot with its changes applied, or null when it has none.</summary>
     public PartitionCheckpoint? Load(TopicPartition partition)
     {
-        var path = PathOf(partition);
-        if (!File.Exists(path))
+        var (snapshotPath, changesPath) = PathsOf(partition);
+        var checkpoint = File.Exists(snapshotPath) ? ReadSnapshot(snapshotPath) : null;
+        if (File.Exists(changesPath))
         {
-            return null;
+            foreach (var change in ReadChanges(changesPath))
+            {
+                if (checkpoint is not null && checkpoint.Position.CompareTo(change.Position) >= 0)
+                {
+                    continue; // folded into the snapshot already (a crash between the snapshot and emptying the changes)
+                }
+
+                var state = checkpoint?.State ?? new PartitionState();
+                state.MaxEventTime = change.MaxEventTime;
+                foreach (var (coin, coinState) in change.Coins)
+                {
+                    state.Coins[coin] = coinState;
+                }
+
+                checkpoint = new PartitionCheckpoint(change.NextOffset, state, change.WrittenAt, change.Owner, change.LogEpoch);
+            }
         }
 
+        checkpoint?.State.RebuildIndexes();
+        checkpoint?.State.ChangedCoins.Clear();
+        _known[partition] = OnDisk.Of(snapshotPath, changesPath, checkpoint?.Position);
+        return checkpoint;
+    }
+
+    /// <summary>
+    /// Saves what changed since the last save (or the whole state when it is time to compact, or when the files are not
+    /// as this instance left them) unless the checkpoint on disk is already further ahead (in a later log of the
+    /// partition, or further in the same one): then another instance owns the partition now and this one must let it
+    /// go (returns false with nothing written).
+    /// </summary>
+    public bool Save(TopicPartition partition, PartitionCheckpoint checkpoint, out long bytesWritten)
+    {
+        bytesWritten = 0;
+        var (snapshotPath, changesPath) = PathsOf(partition);
+        var now = OnDisk.Of(snapshotPath, changesPath, position: null);
+        var known = _known.GetValueOrDefault(partition);
+        var untouched = known is not null && known.SameFiles(now);
+        var onDisk = untouched ? known!.Position : Load(partition)?.Position;
+        if (onDisk is { } position && position.CompareTo(checkpoint.Position) > 0)
+        {
+            _known.TryRemove(partition, out _); // the files are another instance's: a later save of this one writes them whole
+            return false;
+        }
+
+        if (!untouched || known!.Snapshot is null || now.ChangesLength > Math.Max(known.Snapshot.Value.Length, CompactAfterBytes))
+        {
+            bytesWritten = WriteSnapshot(snapshotPath, changesPath, checkpoint);
+        }
+        else
+        {
+            bytesWritten = AppendChanges(changesPath, now.ChangesLength, checkpoint);
+        }
+
+        checkpoint.State.ChangedCoins.Clear();
+        _known[partition] = OnDisk.Of(snapshotPath, changesPath, checkpoint.Position);
+        return true;
+    }
+
+    /// <summary>Size of the partition's last whole snapshot (0 before the first): the state a change is measured against.</summary>
+    public long SnapshotBytes(TopicPartition partition) => _known.GetValueOrDefault(partition)?.Snapshot?.Length ?? 0;
+
+    private long WriteSnapshot(string snapshotPath, string changesPath, PartitionCheckpoint checkpoint)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(checkpoint, Format);
+        AtomicFile.WriteAllBytes(snapshotPath, bytes, _fsync);
+        // The snapshot covers every change: a crash before this leaves changes that the next load skips.
+        File.Delete(changesPath);
+        return bytes.Length;
+    }
+
+    private long AppendChanges(string changesPath, long length, PartitionCheckpoint checkpoint)
+    {
+        var state = checkpoint.State;
+        var change = new CheckpointChange(checkpoint.LogEpoch, checkpoint.NextOffset, checkpoint.WrittenAt, checkpoint.Owner, state.MaxEventTime,
+            state.ChangedCoins.ToDictionary(coin => coin, coin => state.Coins[coin], StringComparer.Ordinal));
+        var line = JsonSerializer.SerializeToUtf8Bytes(change, Format);
+        // Unbuffered and not in Append mode, which refuses to cut back what was there before.
+        using var stream = new FileStream(changesPath, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        stream.Seek(length, SeekOrigin.Begin);
         try
         {
-            var checkpoint = JsonSerializer.Deserialize<PartitionCheckpoint>(File.ReadAllBytes(path), Format)
-                ?? throw new InvalidDataException("the file holds null");
-            checkpoint.State.RebuildIndexes();
-            return checkpoint;
+            stream.Write(line);
+            stream.Write("\n"u8);
+            stream.Flush(_fsync);
+        }
+        catch (IOException)
+        {
+            try
+            {
+                stream.SetLength(length); // a full disk: give back what the torn line took
+            }
+            catch (IOException)
+            {
+                // The next load cuts the torn line off.
+            }
+
+            throw;
+        }
+
+        return line.Length + 1;
+    }
+
+    private (string Snapshot, string Changes) PathsOf(TopicPartition partition)
+    {
+        var stem = Path.Combine(_directory, $"{partition.Topic}-{partition.Partition.Value}");
+        return ($"{stem}.json", $"{stem}.changes");
+    }
+
+    private static PartitionCheckpoint ReadSnapshot(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<PartitionCheckpoint>(File.ReadAllBytes(path), Format) ?? throw new InvalidDataException("the file holds null");
         }
         catch (JsonException e)
         {
-            throw new InvalidDataException($"Checkpoint '{path}' is unreadable ({e.Message}). Delete it to reprocess the partition from its committed offset.", e);
+            throw Unreadable(path, e);
         }
     }
 
     /// <summary>
-    /// Saves unless the file on disk is already further ahead (in a later log of the partition, or further in the same
-    /// one): then another instance owns the partition now and this one must let it go (returns false).
+    /// The changes in order. A torn last line (a crash in the middle of an append) is not one: it is cut off, so that the
+    /// next append starts a line of its own.
     /// </summary>
-    public bool Save(TopicPartition partition, PartitionCheckpoint checkpoint)
+    private static List<CheckpointChange> ReadChanges(string path)
     {
-        var path = PathOf(partition);
-        if (File.Exists(path) && ReadPosition(path).CompareTo((checkpoint.LogEpoch, checkpoint.NextOffset)) > 0)
+        var content = File.ReadAllBytes(path);
+        var bytes = content.AsSpan();
+        var changes = new List<CheckpointChange>();
+        while (bytes.IndexOf((byte)'\n') is var end and >= 0)
         {
-            return false;
+            try
+            {
+                changes.Add(JsonSerializer.Deserialize<CheckpointChange>(bytes[..end], Format) ?? throw new InvalidDataException("a line holds null"));
+            }
+            catch (JsonException e)
+            {
+                throw Unreadable(path, e);
+            }
+
+            bytes = bytes[(end + 1)..];
         }
 
-        AtomicFile.WriteAllBytes(path, JsonSerializer.SerializeToUtf8Bytes(checkpoint, Format), _fsync);
-        return true;
+        if (!bytes.IsEmpty)
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.Read);
+            stream.SetLength(content.Length - bytes.Length);
+        }
+
+        return changes;
     }
 
-    private string PathOf(TopicPartition partition) => Path.Combine(_directory, $"{partition.Topic}-{partition.Partition.Value}.json");
+    private static InvalidDataException Unreadable(string path, JsonException e) =>
+        new($"Checkpoint '{path}' is unreadable ({e.Message}). Delete the partition's .json and .changes files to reprocess it from its committed offset.", e);
 
-    private static (int LogEpoch, long NextOffset) ReadPosition(string path)
+    /// <summary>The checkpoint files as last seen: their lengths and times, and the position they hold.</summary>
+    private sealed record OnDisk((long Length, DateTime Written)? Snapshot, long ChangesLength, DateTime ChangesWritten, (int, long)? Position)
     {
-        using var stream = File.OpenRead(path);
-        using var document = JsonDocument.Parse(stream);
-        var root = document.RootElement;
-        return (root.TryGetProperty(nameof(PartitionCheckpoint.LogEpoch), out var epoch) ? epoch.GetInt32() : 0,
-            root.GetProperty(nameof(PartitionCheckpoint.NextOffset)).GetInt64());
+        public static OnDisk Of(string snapshotPath, string changesPath, (int, long)? position)
+        {
+            var snapshot = new FileInfo(snapshotPath);
+            var changes = new FileInfo(changesPath);
+            return new OnDisk(snapshot.Exists ? (snapshot.Length, snapshot.LastWriteTimeUtc) : null,
+                changes.Exists ? changes.Length : 0, changes.Exists ? changes.LastWriteTimeUtc : default, position);
+        }
+
+        public bool SameFiles(OnDisk other) => Snapshot == other.Snapshot && ChangesLength == other.ChangesLength && ChangesWritten == other.ChangesWritten;
     }
 }
 
@@ -81,4 +222,16 @@ public sealed class CheckpointStore
 /// replaced (a broker that came back empty, a recreated topic), whose offsets start again from zero while the state
 /// carries on.
 /// </param>
-public sealed record PartitionCheckpoint(long NextOffset, PartitionState State, DateTimeOffset WrittenAt, string Owner, int LogEpoch = 0);
+public sealed record PartitionCheckpoint(long NextOffset, PartitionState State, DateTimeOffset WrittenAt, string Owner, int LogEpoch = 0)
+{
+    /// <summary>How far the checkpoint is: later logs first, then further offsets.</summary>
+    [JsonIgnore]
+    public (int LogEpoch, long NextOffset) Position => (LogEpoch, NextOffset);
+}
+
+/// <summary>One line of a partition's changes: the coins one batch changed, and the position after it.</summary>
+public sealed record CheckpointChange(int LogEpoch, long NextOffset, DateTimeOffset WrittenAt, string Owner, long? MaxEventTime, Dictionary<string, CoinState> Coins)
+{
+    [JsonIgnore]
+    public (int LogEpoch, long NextOffset) Position => (LogEpoch, NextOffset);
+}

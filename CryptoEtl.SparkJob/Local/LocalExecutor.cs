@@ -127,12 +127,13 @@ public sealed class LocalExecutor : BatchSink
         _output.WaitForDeliveries(cancellation);
 
         var durable = new Dictionary<TopicPartition, long>();
+        var checkpointed = 0L;
         foreach (var (partition, records) in byPartition)
         {
-            Checkpoint(partition, records[^1].Offset.Value + 1, durable);
+            checkpointed += Checkpoint(partition, records[^1].Offset.Value + 1, durable);
         }
 
-        Record(batch.Count, results, Stopwatch.GetElapsedTime(started));
+        Record(batch.Count, results, checkpointed, Stopwatch.GetElapsedTime(started));
         return durable;
     }
 
@@ -170,6 +171,7 @@ public sealed class LocalExecutor : BatchSink
         var started = Stopwatch.GetTimestamp();
         var results = new List<PartitionResult>();
         var durable = new Dictionary<TopicPartition, long>();
+        var checkpointed = 0L;
         foreach (var records in batch.GroupBy(r => r.Partition.Value))
         {
             var partition = new TopicPartition(Topics.Snapshots, records.Key);
@@ -186,7 +188,7 @@ public sealed class LocalExecutor : BatchSink
                     _states[records.Key] = _checkpoints.Load(partition)?.State ?? new PartitionState();
                     var result = ProcessPartition(records.Key, [record], null);
                     _output.WaitForDeliveries(cancellation);
-                    Checkpoint(records.Key, record.Offset.Value + 1, durable);
+                    checkpointed += Checkpoint(records.Key, record.Offset.Value + 1, durable);
                     results.Add(result);
                 }
                 catch (Exception e) when (!Outages.IsOutage(e))
@@ -195,29 +197,30 @@ public sealed class LocalExecutor : BatchSink
                     _states[records.Key] = _checkpoints.Load(partition)?.State ?? new PartitionState();
                     _output.DeadLetter(DeadLetters.FromMessage(Stage, DeadLetterReasons.ProcessingFailed, e.Describe(), record, _clock.GetUtcNow()));
                     _output.WaitForDeliveries(cancellation);
-                    Checkpoint(records.Key, record.Offset.Value + 1, durable);
+                    checkpointed += Checkpoint(records.Key, record.Offset.Value + 1, durable);
                     results.Add(new PartitionResult(0, 0, 0, 0, 0, [DeadLetterReasons.ProcessingFailed]));
                 }
             }
         }
 
-        Record(batch.Count, [.. results], Stopwatch.GetElapsedTime(started));
+        Record(batch.Count, [.. results], checkpointed, Stopwatch.GetElapsedTime(started));
         return durable;
     }
 
     /// <summary>
     /// Saves a partition's state as covering every record before <paramref name="next"/> and adds that offset to
     /// <paramref name="durable"/>, unless another instance is further ahead: then the partition is let go.
+    /// Returns the bytes written.
     /// </summary>
-    private void Checkpoint(int partition, long next, Dictionary<TopicPartition, long> durable)
+    private long Checkpoint(int partition, long next, Dictionary<TopicPartition, long> durable)
     {
         if (!_states.TryGetValue(partition, out var state))
         {
-            return;
+            return 0;
         }
 
         var checkpoint = new PartitionCheckpoint(next, state, _clock.GetUtcNow(), _owner, _epochs.GetValueOrDefault(partition));
-        if (_checkpoints.Save(new TopicPartition(Topics.Snapshots, partition), checkpoint))
+        if (_checkpoints.Save(new TopicPartition(Topics.Snapshots, partition), checkpoint, out var written))
         {
             durable[new TopicPartition(Topics.Snapshots, partition)] = next;
         }
@@ -226,6 +229,8 @@ public sealed class LocalExecutor : BatchSink
             _logger.Fenced(partition);
             _states.TryRemove(partition, out _);
         }
+
+        return written;
     }
 
     private PartitionResult ProcessPartition(int partition, List<ConsumeResult<byte[]?, byte[]?>> records, Activity? trace)
@@ -310,7 +315,7 @@ public sealed class LocalExecutor : BatchSink
     private long ResumeAt(TopicPartition partition, PartitionCheckpoint? checkpoint) =>
         checkpoint is not null && checkpoint.LogEpoch == _epochs.GetValueOrDefault(partition.Partition.Value) ? checkpoint.NextOffset : 0;
 
-    private void Record(int records, PartitionResult[] results, TimeSpan elapsed)
+    private void Record(int records, PartitionResult[] results, long checkpointed, TimeSpan elapsed)
     {
         var ticks = results.Sum(r => r.Ticks);
         var candles = results.Sum(r => r.Candles);
@@ -322,6 +327,7 @@ public sealed class LocalExecutor : BatchSink
         _telemetry.RecordsOut.Add(alerts, new KeyValuePair<string, object?>("topic", Topics.Alerts));
         _telemetry.Late.Add(late);
         _telemetry.Duplicates.Add(results.Sum(r => r.Duplicates));
+        _telemetry.CheckpointBytes.Add(checkpointed);
         // Counted once the batch is checkpointed: a retried batch sends its dead letters again, but counts them once.
         foreach (var reason in results.SelectMany(r => r.Rejected))
         {
@@ -333,7 +339,8 @@ public sealed class LocalExecutor : BatchSink
             DeadLetterPublisher.Count(Stage, DeadLetterReasons.Late, late);
         }
 
-        _logger.BatchDone(records, ticks, candles, alerts, late, results.Sum(r => r.Rejected.Count + r.Late), elapsed);
+        var state = _states.Keys.Sum(p => _checkpoints.SnapshotBytes(new TopicPartition(Topics.Snapshots, p)));
+        _logger.BatchDone(records, ticks, candles, alerts, late, results.Sum(r => r.Rejected.Count + r.Late), checkpointed, state, elapsed);
     }
 
     private readonly record struct PartitionResult(int Ticks, int Candles, int Alerts, int Late, int Duplicates, IReadOnlyList<string> Rejected);

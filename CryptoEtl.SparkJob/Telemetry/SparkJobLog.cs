@@ -17,8 +17,8 @@ internal static partial class SparkJobLog
     [LoggerMessage(5, LogLevel.Information, "Local executor started: group {Group}, checkpoints in {Directory}, intervals {Intervals}, lateness {Lateness}")]
     public static partial void Started(this ILogger logger, string group, string directory, string intervals, TimeSpan lateness);
 
-    [LoggerMessage(6, LogLevel.Debug, "Batch of {Records} records: {Ticks} ticks, {Candles} candles, {Alerts} alerts, {Late} late, {DeadLetters} dead letters in {Elapsed}")]
-    public static partial void BatchDone(this ILogger logger, int records, int ticks, int candles, int alerts, int late, int deadLetters, TimeSpan elapsed);
+    [LoggerMessage(6, LogLevel.Debug, "Batch of {Records} records: {Ticks} ticks, {Candles} candles, {Alerts} alerts, {Late} late, {DeadLetters} dead letters in {Elapsed}; checkpoint wrote {CheckpointBytes} B against a state of {StateBytes} B")]
+    public static partial void BatchDone(this ILogger logger, int records, int ticks, int candles, int alerts, int late, int deadLetters, long checkpointBytes, long stateBytes, TimeSpan elapsed);
 
     [LoggerMessage(7, LogLevel.Warning, "Commit of {Partitions} checkpointed offsets deferred to the next batch: {Reason}")]
     public static partial void CommitDeferred(this ILogger logger, int partitions, string reason);

@@ -17,6 +17,7 @@ public sealed class SparkJobTelemetry : IDisposable
         Late = _meter.CreateCounter<long>("cryptoetl.sparkjob.late", "{record}", "Ticks behind the watermark (dead-lettered as late).");
         Duplicates = _meter.CreateCounter<long>("cryptoetl.sparkjob.duplicates", "{record}", "Snapshots dropped as duplicates of (coin, last_updated).");
         BatchFailures = _meter.CreateCounter<long>("cryptoetl.sparkjob.batch.failures", "{batch}", "Batches that failed and were retried from the checkpoint.");
+        CheckpointBytes = _meter.CreateCounter<long>("cryptoetl.sparkjob.checkpoint.bytes", "By", "Bytes written to checkpoints: the changes of each batch, and now and then the whole state.");
     }
 
     public Counter<long> RecordsIn { get; }
@@ -28,6 +29,8 @@ public sealed class SparkJobTelemetry : IDisposable
     public Counter<long> Duplicates { get; }
 
     public Counter<long> BatchFailures { get; }
+
+    public Counter<long> CheckpointBytes { get; }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -18,6 +18,10 @@ public sealed class PartitionState
     [JsonIgnore]
     internal PriorityQueue<(string Coin, WindowState Window), long> Deadlines { get; } = new();
 
+    /// <summary>Coins whose state changed since the last checkpoint: what the next incremental checkpoint writes.</summary>
+    [JsonIgnore]
+    internal HashSet<string> ChangedCoins { get; } = new(StringComparer.Ordinal);
+
     /// <summary>Rebuilds what is derived from the saved state (after loading a checkpoint).</summary>
     public void RebuildIndexes()
     {

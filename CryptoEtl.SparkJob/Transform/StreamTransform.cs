@@ -64,6 +64,7 @@ public sealed class StreamTransform
             return;
         }
 
+        state.ChangedCoins.Add(snapshot.Id);
         var insertAt = ~position;
         var previous = insertAt > 0 ? coin.Recent[insertAt - 1] : null;
         var isNewest = insertAt == coin.Recent.Count;
@@ -253,6 +254,7 @@ public sealed class StreamTransform
             var (coinId, window) = due;
             window.Finalized = true;
             state.Coins[coinId].Windows.Remove(window);
+            state.ChangedCoins.Add(coinId);
             output.Candles.Add(ToCandle(coinId, window, final: true));
         }
     }
