@@ -86,7 +86,7 @@ public sealed class LiteDbMarketStore : IMarketStore
         Latest.DropIndex("market_cap"); // before paging, nothing read by it
         Latest.EnsureIndex(StoreDocuments.CoinPageKeyField);
         // Quotes stored before paging have no page key: given one now, or no page would show them.
-        foreach (var quote in Latest.Find(Query.EQ(StoreDocuments.CoinPageKeyField, BsonValue.Null)).ToList())
+        foreach (var quote in Latest.Find(Parameterized.Equal(StoreDocuments.CoinPageKeyField, BsonValue.Null)).ToList())
         {
             quote[StoreDocuments.CoinPageKeyField] = StoreDocuments.CoinPageKey(StoreDocuments.ToTick(ToDictionary(quote)));
             Latest.Update(quote);
@@ -200,7 +200,7 @@ public sealed class LiteDbMarketStore : IMarketStore
     }
 
     public Task<IReadOnlyList<PriceTick>> LatestPageAsync(string? afterKey, int limit, CancellationToken cancellation) =>
-        Locked<IReadOnlyList<PriceTick>>(() => (afterKey is null ? Latest.Query() : Latest.Query().Where(Query.GT(StoreDocuments.CoinPageKeyField, afterKey)))
+        Locked<IReadOnlyList<PriceTick>>(() => (afterKey is null ? Latest.Query() : Latest.Query().Where(Parameterized.Greater(StoreDocuments.CoinPageKeyField, afterKey)))
             .OrderBy(StoreDocuments.CoinPageKeyField)
             .Limit(limit)
             .ToEnumerable()
@@ -211,7 +211,7 @@ public sealed class LiteDbMarketStore : IMarketStore
         Locked(() => Latest.Query().Select("{ cap: $.market_cap }").ToEnumerable().Sum(d => d["cap"].IsNumber ? d["cap"].AsDouble : 0));
 
     public Task<PriceTick?> LatestAsync(string coinId, CancellationToken cancellation) =>
-        Locked(() => Latest.FindById(coinId) is { } d ? StoreDocuments.ToTick(ToDictionary(d)) : null);
+        Locked(() => Latest.ById(coinId) is { } d ? StoreDocuments.ToTick(ToDictionary(d)) : null);
 
     public Task<IReadOnlyList<Candle>> CandlesAsync(string coinId, string interval, DateTimeOffset from, DateTimeOffset to, int limit, CancellationToken cancellation) =>
         Locked<IReadOnlyList<Candle>>(() => InIdRange(Candles, $"{coinId}|{interval}|", from, to)
@@ -223,7 +223,7 @@ public sealed class LiteDbMarketStore : IMarketStore
 
     public Task<IReadOnlyList<MarketAlert>> AlertsAsync(DateTimeOffset since, int limit, CancellationToken cancellation) =>
         Locked<IReadOnlyList<MarketAlert>>(() => Alerts.Query()
-            .Where(Query.GTE("event_time", since.UtcDateTime))
+            .Where(Parameterized.AtLeast("event_time", since.UtcDateTime))
             .OrderByDescending("event_time")
             .Limit(limit)
             .ToEnumerable()
@@ -260,7 +260,7 @@ public sealed class LiteDbMarketStore : IMarketStore
         Locked<IReadOnlyDictionary<string, long>>(() => Collections.All.ToDictionary(c => c, c => Database.GetCollection(c).LongCount()));
 
     public Task<long> DeleteTicksBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellation) =>
-        Locked(() => (long)Ticks.DeleteMany(Query.LT("event_time", cutoff.UtcDateTime)));
+        Locked(() => (long)Ticks.DeleteMany(Parameterized.Less("event_time", cutoff.UtcDateTime)));
 
     public ValueTask DisposeAsync()
     {
@@ -348,8 +348,8 @@ public sealed class LiteDbMarketStore : IMarketStore
     /// </summary>
     private static ILiteQueryable<BsonDocument> InIdRange(ILiteCollection<BsonDocument> collection, string prefix, DateTimeOffset from, DateTimeOffset to) =>
         collection.Query().Where(from < to
-            ? Query.Between("_id", prefix + IdMillis(from.ToUnixTimeMilliseconds()), prefix + IdMillis(to.ToUnixTimeMilliseconds() - 1))
-            : Query.EQ("_id", BsonValue.Null)); // an empty range
+            ? Parameterized.Between("_id", prefix + IdMillis(from.ToUnixTimeMilliseconds()), prefix + IdMillis(to.ToUnixTimeMilliseconds() - 1))
+            : Parameterized.Equal("_id", BsonValue.Null)); // an empty range
 
     /// <summary>Milliseconds as ids spell them: 13 digits (2001 to 2286), clamped so they compare as strings.</summary>
     private static string IdMillis(long milliseconds) =>
@@ -367,7 +367,7 @@ public sealed class LiteDbMarketStore : IMarketStore
                 _knownVersions.Clear();
             }
 
-            stored = collection.FindById(document.Id)?[field];
+            stored = collection.ById(document.Id)?[field];
         }
 
         if (stored is not null && stored.CompareTo(candidate[field]) >= 0)
