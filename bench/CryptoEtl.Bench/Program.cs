@@ -87,6 +87,25 @@ pipeline.SetAction(async parse =>
     return await new PipelineBenchmark(environment, new PipelineBenchmark.Settings(coinCount, tried, step, step / 4)).RunAsync();
 });
 
+var sizes = new Option<int[]>("--sizes")
+{
+    Description = "Market sizes to measure, in coins.", DefaultValueFactory = _ => [2000, 20_000, 100_000], AllowMultipleArgumentsPerToken = true,
+};
+var scaleRate = new Option<int>("--rate") { Description = "Snapshots per second for the freshness step.", DefaultValueFactory = _ => 2000 };
+var scale = new Command("scale", "The pipeline at market sizes: catch-up rate, freshness at a steady rate, peak RSS, checkpoint bytes per batch.") { sizes, scaleRate, stepSeconds };
+scale.SetAction(async parse =>
+{
+    var measured = parse.GetValue(sizes)!;
+    var rate = parse.GetValue(scaleRate);
+    if (measured.Length == 0 || measured.Any(c => c is < 250 or > 100_000) || rate < 1 || parse.GetValue(stepSeconds) < 8)
+    {
+        await Console.Error.WriteLineAsync("each of --sizes must be 250-100000, --rate at least 1, --step-seconds at least 8.");
+        return 2;
+    }
+
+    return await new ScaleBenchmark(new ScaleBenchmark.Settings(measured, rate, TimeSpan.FromSeconds(parse.GetValue(stepSeconds)))).RunAsync();
+});
+
 var readCoins = new Option<int>("--coins") { Description = "Coins in the store.", DefaultValueFactory = _ => 100_000 };
 var reads = new Command("reads", "How fast the Processor's read API pages through a market of many coins.") { readCoins };
 reads.SetAction(async parse =>
@@ -111,5 +130,5 @@ codec.SetAction(_ =>
     return summary.HasCriticalValidationErrors || summary.Reports.Any(r => !r.Success) ? 1 : 0;
 });
 
-var root = new RootCommand("CryptoEtl benchmarks (run with -c Release).") { transform, load, pipeline, console, reads, codec };
+var root = new RootCommand("CryptoEtl benchmarks (run with -c Release).") { transform, load, pipeline, scale, console, reads, codec };
 return await root.Parse(args).InvokeAsync();

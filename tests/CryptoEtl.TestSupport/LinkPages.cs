@@ -7,10 +7,12 @@ namespace CryptoEtl.TestSupport;
 /// <summary>Reads a paged list endpoint whole, following each page's <c>Link: &lt;…&gt;; rel="next"</c> header (RFC 8288).</summary>
 public static partial class LinkPages
 {
-    public static async Task<List<T>> GetAllAsync<T>(this HttpClient http, string path, JsonSerializerOptions json, CancellationToken cancellation)
+    /// <param name="maxPages">Stop after this many pages (all of them by default).</param>
+    public static async Task<List<T>> GetAllAsync<T>(this HttpClient http, string path, JsonSerializerOptions json, CancellationToken cancellation, int maxPages = int.MaxValue)
     {
         var items = new List<T>();
-        for (string? next = path; next is not null;)
+        var pages = 0;
+        for (string? next = path; next is not null && pages++ < maxPages;)
         {
             using var response = await http.GetAsync(new Uri(next, UriKind.Relative), cancellation);
             response.EnsureSuccessStatusCode();

@@ -36,6 +36,11 @@ internal sealed class BenchEnvironment(EmbeddedInfrastructure infrastructure) : 
         return new BenchEnvironment(await EmbeddedInfrastructure.StartAsync(partitions: partitions));
     }
 
+    /// <summary>The pipeline's topics, each with enough partitions for the records it will hold.</summary>
+    public static async Task<BenchEnvironment> StartAsync(IEnumerable<(string Topic, int Records)> sized) =>
+        new(await EmbeddedInfrastructure.StartAsync(partitions: sized.ToDictionary(s => s.Topic,
+            s => Math.Max(Topics.All.Single(t => t.Name == s.Topic).Partitions, (s.Records + RecordsPerPartition - 1) / RecordsPerPartition))));
+
     public ProducerConfig ProducerConfig(int lingerMs = 10) => new()
     {
         BootstrapServers = Bootstrap,

@@ -47,5 +47,17 @@ internal sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Everything the process printed so far.</summary>
+    public string Transcript => _process.Transcript;
+
+    /// <summary>The process's resident memory now and at its peak (VmRSS and VmHWM in /proc/&lt;pid&gt;/status), in MB.</summary>
+    public (double Now, double Peak) ResidentMegabytes()
+    {
+        var status = File.ReadAllLines($"/proc/{_process.Id}/status");
+        double Field(string name) => long.Parse(status.Single(l => l.StartsWith(name, StringComparison.Ordinal))[name.Length..].Trim().Split(' ')[0],
+            System.Globalization.CultureInfo.InvariantCulture) / 1024.0;
+        return (Field("VmRSS:"), Field("VmHWM:"));
+    }
+
     public ValueTask DisposeAsync() => _process.DisposeAsync();
 }
