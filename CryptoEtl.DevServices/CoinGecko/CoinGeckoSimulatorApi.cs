@@ -107,15 +107,14 @@ public static class CoinGeckoSimulatorApi
         var ids = IdSet(query["ids"]);
         var body = simulator.Market.Read(coins =>
         {
-            var byCap = coins.OrderByDescending(c => c.MarketCap).ToList();
-            var ranks = byCap.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i + 1);
+            var byCap = simulator.Market.ByMarketCap; // also sets each coin's rank
             IEnumerable<SimulatedCoin> selected = order switch
             {
-                "market_cap_asc" => byCap.AsEnumerable().Reverse(),
+                "market_cap_asc" => byCap.Reverse(),
                 "volume_desc" => coins.OrderByDescending(c => c.Volume),
                 "volume_asc" => coins.OrderBy(c => c.Volume),
-                "id_asc" => coins.OrderBy(c => c.Template.Id, StringComparer.Ordinal),
-                "id_desc" => coins.OrderByDescending(c => c.Template.Id, StringComparer.Ordinal),
+                "id_asc" => simulator.Market.ById,
+                "id_desc" => simulator.Market.ById.Reverse(),
                 _ => byCap,
             };
             if (ids is not null)
@@ -124,7 +123,7 @@ public static class CoinGeckoSimulatorApi
             }
 
             var pageOfCoins = selected.Skip((page - 1) * perPage).Take(perPage).ToList();
-            return WriteMarkets(pageOfCoins, ranks, rate, windows, simulator);
+            return WriteMarkets(pageOfCoins, rate, windows, simulator);
         });
 
         return Body(http, body);
@@ -178,7 +177,7 @@ public static class CoinGeckoSimulatorApi
         return Body(http, body);
     }
 
-    private static byte[] WriteMarkets(List<SimulatedCoin> coins, Dictionary<SimulatedCoin, int> ranks, double rate, string[] windows, CoinGeckoSimulator simulator)
+    private static byte[] WriteMarkets(List<SimulatedCoin> coins, double rate, string[] windows, CoinGeckoSimulator simulator)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
@@ -202,7 +201,7 @@ public static class CoinGeckoSimulatorApi
                 }
 
                 json.WriteNumber("market_cap", Math.Round(coin.MarketCap * rate));
-                json.WriteNumber("market_cap_rank", ranks[coin]);
+                json.WriteNumber("market_cap_rank", coin.MarketCapRank);
                 WriteNullable(json, "fully_diluted_valuation", t.FullyDilutedRatio is { } ratio ? Math.Round(coin.MarketCap * rate * ratio) : null);
                 json.WriteNumber("total_volume", Math.Round(coin.Volume * rate));
                 json.WriteNumber("high_24h", coin.High24h * rate);

@@ -46,10 +46,14 @@ internal sealed class SimulatedCoin
 
     public double MarketCap => Price * (Template.CirculatingSupply ?? 0);
 
-    /// <summary>Moves the walk to the last refresh at or before <paramref name="now"/>.</summary>
-    public void AdvanceTo(DateTimeOffset now, DateTimeOffset origin, TimeSpan refresh)
+    /// <summary>Place by market cap (1 = largest), as <see cref="MarketSimulation.ByMarketCap"/> last set it.</summary>
+    public int MarketCapRank { get; set; }
+
+    /// <summary>Moves the walk to the last refresh at or before <paramref name="now"/>; true when the price moved (or was first seen).</summary>
+    public bool AdvanceTo(DateTimeOffset now, DateTimeOffset origin, TimeSpan refresh)
     {
         var target = (long)Math.Floor((now - origin - Phase) / refresh);
+        var moved = !_seen || target > _step;
         if (!_seen)
         {
             _seen = true;
@@ -79,6 +83,7 @@ internal sealed class SimulatedCoin
 
         // The moment of the last refresh: never after now, and with milliseconds (from the phase) as real values have.
         LastUpdated = origin + Phase + (refresh * _step);
+        return moved;
     }
 
     /// <summary>Percent change over the last <paramref name="steps"/> refreshes (since the first sight when the walk is younger).</summary>

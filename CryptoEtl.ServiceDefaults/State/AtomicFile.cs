@@ -6,24 +6,32 @@ namespace CryptoEtl.ServiceDefaults.State;
 /// </summary>
 public static class AtomicFile
 {
-    public static void WriteAllText(string path, string content) => WriteAllBytes(path, System.Text.Encoding.UTF8.GetBytes(content));
+    public static void WriteAllText(string path, string content)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(content);
+        Write(path, stream => stream.Write(bytes));
+    }
 
+    /// <summary>Writes what <paramref name="write"/> puts in the stream as the whole file; returns its length.</summary>
     /// <param name="flushToDisk">Also survive a power cut, not only a crash of the process (fsync before the rename).</param>
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> content, bool flushToDisk = true)
+    public static long Write(string path, Action<Stream> write, bool flushToDisk = true)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var temporary = $"{path}.{Environment.ProcessId}.{Environment.CurrentManagedThreadId}.tmp";
         try
         {
+            long length;
             using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                stream.Write(content);
+                write(stream);
                 stream.Flush(flushToDisk);
+                length = stream.Length;
             }
 
             File.Move(temporary, path, overwrite: true);
+            return length;
         }
-        catch (IOException)
+        catch
         {
             File.Delete(temporary);
             throw;

@@ -128,9 +128,12 @@ public sealed class LocalExecutor : BatchSink
 
         var durable = new Dictionary<TopicPartition, long>();
         var checkpointed = 0L;
+        var compacted = false;
         foreach (var (partition, records) in byPartition)
         {
-            checkpointed += Checkpoint(partition, records[^1].Offset.Value + 1, durable);
+            var written = Checkpoint(partition, records[^1].Offset.Value + 1, durable, mayCompact: !compacted);
+            checkpointed += written.Bytes;
+            compacted |= written.Whole;
         }
 
         Record(batch.Count, results, checkpointed, Stopwatch.GetElapsedTime(started));
@@ -188,7 +191,7 @@ public sealed class LocalExecutor : BatchSink
                     _states[records.Key] = _checkpoints.Load(partition)?.State ?? new PartitionState();
                     var result = ProcessPartition(records.Key, [record], null);
                     _output.WaitForDeliveries(cancellation);
-                    checkpointed += Checkpoint(records.Key, record.Offset.Value + 1, durable);
+                    checkpointed += Checkpoint(records.Key, record.Offset.Value + 1, durable).Bytes;
                     results.Add(result);
                 }
                 catch (Exception e) when (!Outages.IsOutage(e))
@@ -197,7 +200,7 @@ public sealed class LocalExecutor : BatchSink
                     _states[records.Key] = _checkpoints.Load(partition)?.State ?? new PartitionState();
                     _output.DeadLetter(DeadLetters.FromMessage(Stage, DeadLetterReasons.ProcessingFailed, e.Describe(), record, _clock.GetUtcNow()));
                     _output.WaitForDeliveries(cancellation);
-                    checkpointed += Checkpoint(records.Key, record.Offset.Value + 1, durable);
+                    checkpointed += Checkpoint(records.Key, record.Offset.Value + 1, durable).Bytes;
                     results.Add(new PartitionResult(0, 0, 0, 0, 0, [DeadLetterReasons.ProcessingFailed]));
                 }
             }
@@ -210,17 +213,17 @@ public sealed class LocalExecutor : BatchSink
     /// <summary>
     /// Saves a partition's state as covering every record before <paramref name="next"/> and adds that offset to
     /// <paramref name="durable"/>, unless another instance is further ahead: then the partition is let go.
-    /// Returns the bytes written.
+    /// Returns what it wrote; a compaction only when <paramref name="mayCompact"/> (one partition a batch).
     /// </summary>
-    private long Checkpoint(int partition, long next, Dictionary<TopicPartition, long> durable)
+    private CheckpointWrite Checkpoint(int partition, long next, Dictionary<TopicPartition, long> durable, bool mayCompact = true)
     {
         if (!_states.TryGetValue(partition, out var state))
         {
-            return 0;
+            return default;
         }
 
         var checkpoint = new PartitionCheckpoint(next, state, _clock.GetUtcNow(), _owner, _epochs.GetValueOrDefault(partition));
-        if (_checkpoints.Save(new TopicPartition(Topics.Snapshots, partition), checkpoint, out var written))
+        if (_checkpoints.Save(new TopicPartition(Topics.Snapshots, partition), checkpoint, out var written, mayCompact))
         {
             durable[new TopicPartition(Topics.Snapshots, partition)] = next;
         }

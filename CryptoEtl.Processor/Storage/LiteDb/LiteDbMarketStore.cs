@@ -29,21 +29,23 @@ public sealed class LiteDbMarketStore : IMarketStore
     private LiteDatabase? _opened;
 
     /// <summary>
-    /// Per coin, the event time (Unix ms) of its newest stored tick, read from the store the first time the coin is
-    /// written. A tick newer than that cannot be stored yet, so it is inserted without the lookup an upsert makes (a
-    /// third faster); older ones, redeliveries among them, are upserted. Only this store writes the file.
+    /// Per coin, the event time (Unix ms) of the newest tick this store inserted. A tick newer than that is taken for
+    /// new and inserted without the lookup an upsert makes (a third faster); older ones, redeliveries among them, are
+    /// upserted. A coin it has not written since it opened is taken for new too (see <see cref="WriteAsync"/>).
     /// </summary>
     private readonly Dictionary<string, long> _newestStoredTick = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Per latest and candle document, the version field (event_time, version) it has in the file, as this store last
     /// wrote or read it: an update then needs no read first (that read was a fifth of the loader's time, measured with
-    /// dotnet-trace during bench/ pipeline). Cleared when a transaction rolls back, and when it grows past
-    /// <see cref="MaxKnownVersions"/> (candles of past windows are rarely written again).
+    /// dotnet-trace during bench/ pipeline). A final candle leaves it (its window is closed: only a replay writes it
+    /// again), so it holds a quote per coin and the open windows, about four entries a coin. Cleared when a transaction
+    /// rolls back, and, as a bound, past <see cref="MaxKnownVersions"/>: it was 200,000 and cleared whole when full,
+    /// which at 100,000 coins (400,000 open documents) happened twice a pass and made every lookup a read again.
     /// </summary>
     private readonly Dictionary<(string Collection, string Id), BsonValue> _knownVersions = [];
 
-    private const int MaxKnownVersions = 200_000;
+    private const int MaxKnownVersions = 1_000_000;
 
     private readonly Lock _gate = new();
 
@@ -96,21 +98,27 @@ public sealed class LiteDbMarketStore : IMarketStore
         return true;
     });
 
+    /// <summary>
+    /// Writes the batch in one transaction, first taking every document the store does not know to be in the file for
+    /// new: inserted without looking it up (a whole market's first pass is nothing but new documents; at 100,000 coins
+    /// the lookups were a seventh of the loader's time). If one was there after all (a replay after a restart, or a
+    /// tick whose id does not order by time: an event time outside 2001-2286), the insert fails on its key, the
+    /// transaction is rolled back, and the batch is written again the careful way: each document looked up first.
+    /// </summary>
     public Task<WriteSummary> WriteAsync(StoreBatch batch, CancellationToken cancellation) => Locked(() =>
     {
         try
         {
-            return Write(batch, insertNewTicks: true);
+            return Write(batch, insertUnknown: true);
         }
         catch (LiteException e) when (e.ErrorCode == LiteException.INDEX_DUPLICATE_KEY)
         {
-            // A tick taken for new was stored: its id does not order by time (an event time outside 2001-2286).
             _newestStoredTick.Clear();
-            return Write(batch, insertNewTicks: false);
+            return Write(batch, insertUnknown: false);
         }
     });
 
-    private WriteSummary Write(StoreBatch batch, bool insertNewTicks)
+    private WriteSummary Write(StoreBatch batch, bool insertUnknown)
     {
         var written = Collections.All.ToDictionary(c => c, _ => 0L);
         var stale = Collections.All.ToDictionary(c => c, _ => 0L);
@@ -118,17 +126,22 @@ public sealed class LiteDbMarketStore : IMarketStore
         Database.BeginTrans();
         try
         {
-            WriteTicks(batch.Ticks, insertNewTicks);
+            WriteTicks(batch.Ticks, insertUnknown);
             written[Collections.Ticks] = batch.Ticks.Count;
 
             foreach (var tick in newestPerCoin)
             {
-                Count(UpsertIfNewer(Latest, StoreDocuments.Latest(tick), "event_time"), Collections.Latest, written, stale);
+                Count(UpsertIfNewer(Latest, StoreDocuments.Latest(tick), "event_time", insertUnknown), Collections.Latest, written, stale);
             }
 
             foreach (var candle in batch.Candles)
             {
-                Count(UpsertIfNewer(Candles, StoreDocuments.Candle(candle), "version"), Collections.Candles, written, stale);
+                var document = StoreDocuments.Candle(candle);
+                Count(UpsertIfNewer(Candles, document, "version", insertUnknown), Collections.Candles, written, stale);
+                if (candle.Final)
+                {
+                    _knownVersions.Remove((Collections.Candles, document.Id));
+                }
             }
 
             foreach (var alert in batch.Alerts)
@@ -155,11 +168,11 @@ public sealed class LiteDbMarketStore : IMarketStore
         }
 
         SyncToDisk(_path);
-        if (insertNewTicks)
+        if (insertUnknown)
         {
             foreach (var tick in newestPerCoin)
             {
-                _newestStoredTick[tick.CoinId] = Math.Max(_newestStoredTick[tick.CoinId], tick.EventTime.ToUnixTimeMilliseconds());
+                _newestStoredTick[tick.CoinId] = Math.Max(NewestStoredTick(tick.CoinId), tick.EventTime.ToUnixTimeMilliseconds());
             }
         }
 
@@ -167,9 +180,9 @@ public sealed class LiteDbMarketStore : IMarketStore
     }
 
     /// <summary>Inserts the ticks newer than every stored tick of their coin, and upserts the others.</summary>
-    private void WriteTicks(IReadOnlyList<PriceTick> ticks, bool insertNewTicks)
+    private void WriteTicks(IReadOnlyList<PriceTick> ticks, bool insertUnknown)
     {
-        if (!insertNewTicks)
+        if (!insertUnknown)
         {
             Ticks.Upsert(ticks.Select(t => ToBson(StoreDocuments.Tick(t))));
             return;
@@ -186,18 +199,7 @@ public sealed class LiteDbMarketStore : IMarketStore
         Ticks.Upsert(known);
     }
 
-    private long NewestStoredTick(string coinId)
-    {
-        if (!_newestStoredTick.TryGetValue(coinId, out var newest))
-        {
-            newest = InIdRange(Ticks, $"{coinId}|", DateTimeOffset.MinValue, DateTimeOffset.MaxValue).OrderByDescending("_id").Limit(1).FirstOrDefault() is { } stored
-                ? new DateTimeOffset(DateTime.SpecifyKind(stored["event_time"].AsDateTime, DateTimeKind.Utc)).ToUnixTimeMilliseconds()
-                : long.MinValue;
-            _newestStoredTick[coinId] = newest;
-        }
-
-        return newest;
-    }
+    private long NewestStoredTick(string coinId) => _newestStoredTick.GetValueOrDefault(coinId, long.MinValue);
 
     public Task<IReadOnlyList<PriceTick>> LatestPageAsync(string? afterKey, int limit, CancellationToken cancellation) =>
         Locked<IReadOnlyList<PriceTick>>(() => (afterKey is null ? Latest.Query() : Latest.Query().Where(Parameterized.Greater(StoreDocuments.CoinPageKeyField, afterKey)))
@@ -355,8 +357,11 @@ public sealed class LiteDbMarketStore : IMarketStore
     private static string IdMillis(long milliseconds) =>
         Math.Clamp(milliseconds, 1_000_000_000_000, 9_999_999_999_999).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>Writes the document unless the stored one has an equal or greater <paramref name="field"/>.</summary>
-    private bool UpsertIfNewer(ILiteCollection<BsonDocument> collection, StoreDocument document, string field)
+    /// <summary>
+    /// Writes the document unless the stored one has an equal or greater <paramref name="field"/>; one this store does
+    /// not know is inserted without a lookup when <paramref name="insertUnknown"/> (see <see cref="WriteAsync"/>).
+    /// </summary>
+    private bool UpsertIfNewer(ILiteCollection<BsonDocument> collection, StoreDocument document, string field, bool insertUnknown)
     {
         var candidate = ToBson(document);
         var key = (collection.Name, document.Id);
@@ -367,7 +372,7 @@ public sealed class LiteDbMarketStore : IMarketStore
                 _knownVersions.Clear();
             }
 
-            stored = collection.ById(document.Id)?[field];
+            stored = insertUnknown ? null : collection.ById(document.Id)?[field];
         }
 
         if (stored is not null && stored.CompareTo(candidate[field]) >= 0)

@@ -39,19 +39,21 @@ internal sealed class PipelineRig : IAsyncDisposable
     /// <summary>The loader's input per snapshot: a tick and a candle update per interval (1m, 5m, 1h); alerts are rare.</summary>
     public const int RecordsPerSnapshot = 4;
 
+    private readonly BenchEnvironment _environment;
     private readonly int _coins;
     private readonly int? _freshnessPages;
-    private readonly string _state;
-    private readonly WebApplication _simulator;
-    private readonly ServiceProcess[] _services;
-    private readonly HttpClient _ingest;
-    private readonly HttpClient _processor;
+    private readonly IReadOnlyDictionary<string, string> _jobSettings;
+    private readonly string _state = Directory.CreateTempSubdirectory("cryptoetl-bench-pipeline").FullName;
+    private readonly List<ServiceProcess> _services = [];
+    private WebApplication? _simulator;
+    private HttpClient? _ingest;
+    private HttpClient? _processor;
 
-    private PipelineRig(int coins, int? freshnessPages, string state, WebApplication simulator, ServiceProcess[] services, KafkaOffsets lag)
+    private PipelineRig(BenchEnvironment environment, int coins, int? freshnessPages, IReadOnlyDictionary<string, string>? jobSettings)
     {
-        (_coins, _freshnessPages, _state, _simulator, _services, Lag) = (coins, freshnessPages, state, simulator, services, lag);
-        _ingest = new HttpClient { BaseAddress = services[0].Url, Timeout = TimeSpan.FromSeconds(30) };
-        _processor = new HttpClient { BaseAddress = services[2].Url, Timeout = TimeSpan.FromSeconds(30) };
+        (_environment, _coins, _freshnessPages) = (environment, coins, freshnessPages);
+        _jobSettings = jobSettings ?? new Dictionary<string, string>();
+        Lag = new KafkaOffsets(environment.Bootstrap, TimeSpan.FromSeconds(5));
     }
 
     public ServiceProcess Job => _services[1];
@@ -60,22 +62,63 @@ internal sealed class PipelineRig : IAsyncDisposable
 
     public KafkaOffsets Lag { get; }
 
+    /// <summary>The simulator and Ingest, then (unless <paramref name="withPipeline"/> is false: <see cref="StartPipelineAsync"/>) the job and the Processor.</summary>
     /// <param name="freshnessPages">Pages of 1,000 coins the freshness poll reads (all by default: too slow a poll past about 20,000 coins).</param>
     /// <param name="jobSettings">More settings for the job's process.</param>
-    public static async Task<PipelineRig> StartAsync(BenchEnvironment environment, int coins, int? freshnessPages = null, IReadOnlyDictionary<string, string>? jobSettings = null)
+    public static async Task<PipelineRig> StartAsync(BenchEnvironment environment, int coins, int? freshnessPages = null, IReadOnlyDictionary<string, string>? jobSettings = null,
+        bool withPipeline = true)
     {
-        var state = Directory.CreateTempSubdirectory("cryptoetl-bench-pipeline").FullName;
-        var simulator = await StartSimulatorAsync(coins);
+        var rig = new PipelineRig(environment, coins, freshnessPages, jobSettings);
         try
         {
-            var services = await StartServicesAsync(environment, state, coins, simulator.ListeningAddress(), jobSettings ?? new Dictionary<string, string>());
-            return new PipelineRig(coins, freshnessPages, state, simulator, services, new KafkaOffsets(environment.Bootstrap, TimeSpan.FromSeconds(5)));
+            // Prices and last_updated move every 100 ms (the least the simulator allows), so every run finds every coin moved.
+            rig._simulator = CoinGeckoSimulatorServer.Build("http://127.0.0.1:0",
+                new SimulatorOptions { CoinCount = coins, RefreshInterval = TimeSpan.FromMilliseconds(100), RateLimitPerMinute = 0 },
+                logging: logging => logging.SetMinimumLevel(LogLevel.Warning));
+            await rig._simulator.StartAsync();
+            var ingest = await rig.StartServiceAsync("CryptoEtl.Ingest", [], "ingest",
+                ("ConnectionStrings__coingecko", new Uri(rig._simulator.ListeningAddress(), "api/v3").ToString()),
+                ("CoinGecko__TopN", coins.ToString(CultureInfo.InvariantCulture)),
+                ("CoinGecko__RateLimitPerMinute", "100000"));
+            rig._ingest = new HttpClient { BaseAddress = ingest.Url, Timeout = TimeSpan.FromSeconds(30) };
+            if (withPipeline)
+            {
+                await rig.StartPipelineAsync();
+            }
+
+            return rig;
         }
         catch
         {
-            await simulator.DisposeAsync();
+            await rig.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>The job and the Processor, with the settings the AppHost gives them.</summary>
+    public async Task StartPipelineAsync()
+    {
+        await StartServiceAsync("CryptoEtl.SparkJob", ["run", "--engine", "local"], "sparkjob", [.. _jobSettings.Select(s => (s.Key, s.Value))]);
+        var processor = await StartServiceAsync("CryptoEtl.Processor", [], "processor");
+        _processor = new HttpClient { BaseAddress = processor.Url, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    private async Task<ServiceProcess> StartServiceAsync(string name, string[] arguments, string stateName, params (string Key, string Value)[] more)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__kafka"] = _environment.Bootstrap,
+            ["ConnectionStrings__schema-registry"] = _environment.RegistryUrl,
+            ["StateDir"] = Path.Combine(_state, stateName),
+        };
+        foreach (var (key, value) in more)
+        {
+            settings[key] = value;
+        }
+
+        var service = await ServiceProcess.StartAsync(name, arguments, settings);
+        _services.Add(service);
+        return service;
     }
 
     /// <summary>
@@ -107,7 +150,7 @@ internal sealed class PipelineRig : IAsyncDisposable
     /// <summary>One Ingest run, from its trigger to its end.</summary>
     public async Task<RunView> IngestRunAsync(TimeSpan timeout)
     {
-        using var response = await _ingest.PostAsync("/runs", null);
+        using var response = await _ingest!.PostAsync("/runs", null);
         response.EnsureSuccessStatusCode();
         var run = (await response.Content.ReadFromJsonAsync<RunView>(JsonSerializerOptions.Web))!;
         var started = Stopwatch.GetTimestamp();
@@ -120,78 +163,31 @@ internal sealed class PipelineRig : IAsyncDisposable
             }
 
             await Task.Delay(LagSampleInterval);
-            run = (await _ingest.GetFromJsonAsync<RunView>($"/runs/{run.RunId}", JsonSerializerOptions.Web))!;
+            run = (await _ingest!.GetFromJsonAsync<RunView>($"/runs/{run.RunId}", JsonSerializerOptions.Web))!;
         }
 
         return run;
     }
 
     /// <summary>Throws with what a service printed when it has stopped: a benchmark must not measure a dead service.</summary>
-    public void EnsureRunning() => Array.ForEach(_services, s => s.EnsureRunning());
+    public void EnsureRunning() => _services.ForEach(s => s.EnsureRunning());
 
     public async ValueTask DisposeAsync()
     {
-        _ingest.Dispose();
-        _processor.Dispose();
+        _ingest?.Dispose();
+        _processor?.Dispose();
         Lag.Dispose();
         foreach (var service in _services)
         {
             await service.DisposeAsync();
         }
 
-        await _simulator.DisposeAsync();
+        if (_simulator is not null)
+        {
+            await _simulator.DisposeAsync();
+        }
+
         Directory.Delete(_state, recursive: true);
-    }
-
-    private static async Task<WebApplication> StartSimulatorAsync(int coins)
-    {
-        // Prices and last_updated move every 100 ms (the least the simulator allows), so every run finds every coin moved.
-        var simulator = CoinGeckoSimulatorServer.Build("http://127.0.0.1:0",
-            new SimulatorOptions { CoinCount = coins, RefreshInterval = TimeSpan.FromMilliseconds(100), RateLimitPerMinute = 0 },
-            logging: logging => logging.SetMinimumLevel(LogLevel.Warning));
-        await simulator.StartAsync();
-        return simulator;
-    }
-
-    /// <summary>Ingest, the job and the Processor, with the settings the AppHost gives them (and <paramref name="jobSettings"/>); the order of the array is the pipeline's.</summary>
-    private static async Task<ServiceProcess[]> StartServicesAsync(BenchEnvironment environment, string state, int coins, Uri simulator, IReadOnlyDictionary<string, string> jobSettings)
-    {
-        Dictionary<string, string> Settings(string service, params (string Key, string Value)[] more)
-        {
-            var environmentVariables = new Dictionary<string, string>
-            {
-                ["ConnectionStrings__kafka"] = environment.Bootstrap,
-                ["ConnectionStrings__schema-registry"] = environment.RegistryUrl,
-                ["StateDir"] = Path.Combine(state, service),
-            };
-            foreach (var (key, value) in more)
-            {
-                environmentVariables[key] = value;
-            }
-
-            return environmentVariables;
-        }
-
-        var started = new List<ServiceProcess>();
-        try
-        {
-            started.Add(await ServiceProcess.StartAsync("CryptoEtl.Ingest", [], Settings("ingest",
-                ("ConnectionStrings__coingecko", new Uri(simulator, "api/v3").ToString()),
-                ("CoinGecko__TopN", coins.ToString(CultureInfo.InvariantCulture)),
-                ("CoinGecko__RateLimitPerMinute", "100000"))));
-            started.Add(await ServiceProcess.StartAsync("CryptoEtl.SparkJob", ["run", "--engine", "local"], Settings("sparkjob", [.. jobSettings.Select(s => (s.Key, s.Value))])));
-            started.Add(await ServiceProcess.StartAsync("CryptoEtl.Processor", [], Settings("processor")));
-            return [.. started];
-        }
-        catch
-        {
-            foreach (var service in started)
-            {
-                await service.DisposeAsync();
-            }
-
-            throw;
-        }
     }
 
     /// <summary>
@@ -200,7 +196,7 @@ internal sealed class PipelineRig : IAsyncDisposable
     /// </summary>
     public async Task<StepResult> StepAsync(int rate, string label, Step settings)
     {
-        var (ingest, processor, lag, services) = (_ingest, _processor, Lag, _services);
+        var (ingest, processor, lag) = (_ingest!, _processor!, Lag);
         var cadence = TimeSpan.FromSeconds((double)_coins / rate);
         using var stop = new CancellationTokenSource(settings.Duration);
         var clock = Stopwatch.StartNew();

@@ -8,10 +8,11 @@ namespace CryptoEtl.Bench.Pipeline;
 
 /// <summary>
 /// The pipeline (<see cref="PipelineRig"/>) at market sizes: per size, on a fresh broker and fresh services, a catch-up
-/// (one Ingest run of the whole market into an empty pipeline, timed from its trigger until the job and the loader have
-/// read everything), then, once drained, freshness at a steady rate (Ingest runs of the whole market at the cadence the
-/// rate needs; the first page of 1,000 coins of <c>GET /api/coins</c> polled). It reports the services' peak resident
-/// memory and what the job's checkpoints wrote per batch, from its debug log.
+/// (one Ingest pass over the whole market while the job and the Processor are down, then their start, timed from the
+/// job's first commit until the job and the loader have read everything), then, once drained, freshness at a steady rate
+/// (Ingest runs of the whole market at the cadence the rate needs; the first page of 1,000 coins of <c>GET /api/coins</c>
+/// polled). It reports the services' peak resident memory and what the job's checkpoints wrote per batch, from its
+/// debug log.
 /// </summary>
 internal sealed partial class ScaleBenchmark(ScaleBenchmark.Settings settings)
 {
@@ -38,19 +39,20 @@ internal sealed partial class ScaleBenchmark(ScaleBenchmark.Settings settings)
     private async Task<string> MeasureAsync(int coins)
     {
         var cadence = TimeSpan.FromSeconds((double)coins / settings.Rate);
-        var step = new PipelineRig.Step(TimeSpan.FromTicks(Math.Max(settings.MinStep.Ticks, 3 * cadence.Ticks)), cadence);
+        var duration = TimeSpan.FromTicks(Math.Max(settings.MinStep.Ticks, 3 * cadence.Ticks));
+        var step = new PipelineRig.Step(duration, TimeSpan.FromTicks(Math.Max(cadence.Ticks, duration.Ticks / 4)));
         // The embedded broker drops the oldest records of a partition past about 25,000: enough partitions for a whole
         // catch-up's backlog (a tick and up to three candle updates a snapshot).
         await using var environment = await BenchEnvironment.StartAsync([(Topics.Snapshots, coins * 3 / 2), (Topics.Ticks, coins * 3 / 2), (Topics.Candles, coins * 9 / 2)]);
-        await using var rig = await AnsiConsole.Status().StartAsync($"{coins:N0} coins: starting ingest, sparkjob and processor",
-            _ => PipelineRig.StartAsync(environment, coins, freshnessPages: 1, JobDebugLog));
+        await using var rig = await AnsiConsole.Status().StartAsync($"{coins:N0} coins: starting the simulator and ingest",
+            _ => PipelineRig.StartAsync(environment, coins, freshnessPages: 1, JobDebugLog, withPipeline: false));
 
-        var (run, published, drained, peakDuringCatchUp) = await CatchUpAsync(rig, coins);
+        var catchUp = await CatchUpAsync(rig, coins);
         var catchUpBatches = CheckpointWrites(rig.Job.Transcript);
-        var catchUpRate = run.Published / (published + drained).TotalSeconds;
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {coins:N0} coins: catch-up of {run.Published:N0} snapshots ({run.Rejected:N0} rejected): Ingest published them in {published.TotalSeconds:0.0} s, drained {drained.TotalSeconds:0.0} s later: {catchUpRate:N0}/s; peak RSS job {peakDuringCatchUp.Job:0} MB, processor {peakDuringCatchUp.Processor:0} MB; {Describe(catchUpBatches)}"));
+            $"  {coins:N0} coins: Ingest's pass published {catchUp.Published:N0} snapshots in {catchUp.Pass.TotalSeconds:0.0} s ({catchUp.Published / catchUp.Pass.TotalSeconds:N0}/s); then the job and the Processor started and read that backlog: first commit {catchUp.FirstCommit.TotalSeconds:0.0} s after their start, drained {catchUp.Drained.TotalSeconds:0.0} s after it: {catchUp.Rate:N0}/s; peak RSS job {catchUp.PeakJob:0} MB, processor {catchUp.PeakProcessor:0} MB; {Describe(catchUpBatches)}"));
 
+        await rig.DrainAsync(TimeSpan.FromMinutes(5));
         var result = await rig.StepAsync(settings.Rate, $"{coins:N0} coins at {settings.Rate:N0}/s", step);
         var stepBatches = CheckpointWrites(rig.Job.Transcript).Skip(catchUpBatches.Count).ToList();
         AnsiConsole.MarkupLine($"  {coins:N0} coins at {settings.Rate:N0}/s: {Describe(stepBatches)}");
@@ -58,40 +60,52 @@ internal sealed partial class ScaleBenchmark(ScaleBenchmark.Settings settings)
         var (job, processor) = (rig.Job.ResidentMegabytes().Peak, rig.Processor.ResidentMegabytes().Peak);
         var perBatch = stepBatches.Count == 0 ? 0 : stepBatches.Average(b => b.Written) / 1024;
         return string.Create(CultureInfo.InvariantCulture,
-            $"scale: {coins} coins: catch-up {catchUpRate:0} snapshots/s, p99 freshness {result.P99:0} ms at {settings.Rate}/s, rss processor {processor:0} MB, sparkjob {job:0} MB, checkpoint {perBatch:0.0} KB/batch");
+            $"scale: {coins} coins: catch-up {catchUp.Rate:0} snapshots/s, p99 freshness {result.P99:0} ms at {settings.Rate}/s, rss processor {processor:0} MB, sparkjob {job:0} MB, checkpoint {perBatch:0.0} KB/batch");
     }
 
-    /// <summary>One run of the whole market into the empty pipeline: how long Ingest took, then how long until nothing was left to read.</summary>
-    private static async Task<(Contracts.Api.RunView Run, TimeSpan Published, TimeSpan Drained, (double Job, double Processor) Peak)> CatchUpAsync(PipelineRig rig, int coins)
+    private sealed record CatchUp(int Published, TimeSpan Pass, TimeSpan FirstCommit, TimeSpan Drained, double PeakJob, double PeakProcessor)
     {
-        var peak = (Job: 0d, Processor: 0d);
-        using var sampling = new CancellationTokenSource();
-        var sampler = Task.Run(async () =>
+        /// <summary>Snapshots a second from the job's first commit until the job and the loader had read everything.</summary>
+        public double Rate => Published / Drained.TotalSeconds;
+    }
+
+    /// <summary>
+    /// One Ingest pass over the whole market while the job and the Processor are down, then their catch-up: from their
+    /// first commit (group joins and start-up are not throughput) until nothing is left to read.
+    /// </summary>
+    private static async Task<CatchUp> CatchUpAsync(PipelineRig rig, int coins) =>
+        await AnsiConsole.Status().StartAsync($"{coins:N0} coins: Ingest's pass", async status =>
         {
-            while (!sampling.IsCancellationRequested)
+            var started = Stopwatch.GetTimestamp();
+            var run = await rig.IngestRunAsync(TimeSpan.FromMinutes(15));
+            var pass = Stopwatch.GetElapsedTime(started);
+            status.Status($"{coins:N0} coins: {run.Published:N0} published in {pass.TotalSeconds:0} s; starting the job and the Processor");
+            await rig.StartPipelineAsync();
+            started = Stopwatch.GetTimestamp();
+            var peak = (Job: 0d, Processor: 0d);
+            TimeSpan? firstCommit = null;
+            while (true)
             {
+                rig.EnsureRunning();
                 peak = (Math.Max(peak.Job, rig.Job.ResidentMegabytes().Now), Math.Max(peak.Processor, rig.Processor.ResidentMegabytes().Now));
-                await Task.Delay(250, CancellationToken.None);
+                var job = await rig.Lag.MeasureAsync(PipelineRig.JobGroup, [Topics.Snapshots]);
+                var loader = await rig.Lag.MeasureAsync(PipelineRig.LoaderGroup, PipelineRig.LoaderTopics);
+                var at = Stopwatch.GetElapsedTime(started);
+                firstCommit ??= job is not null && job.Total < run.Published ? at : null;
+                if (firstCommit is not null && job?.Total == 0 && loader?.Total == 0)
+                {
+                    return new CatchUp(run.Published, pass, firstCommit.Value, at - firstCommit.Value, peak.Job, peak.Processor);
+                }
+
+                if (at > TimeSpan.FromMinutes(30))
+                {
+                    throw new TimeoutException($"The catch-up did not end in 30 minutes: job lag {job?.Total}, loader lag {loader?.Total}.");
+                }
+
+                status.Status($"{coins:N0} coins: catch-up: job lag {job?.Total:N0}, loader lag {loader?.Total:N0}");
+                await Task.Delay(100);
             }
         });
-        try
-        {
-            return await AnsiConsole.Status().StartAsync($"{coins:N0} coins: catch-up", async status =>
-            {
-                var started = Stopwatch.GetTimestamp();
-                var run = await rig.IngestRunAsync(TimeSpan.FromMinutes(15));
-                var published = Stopwatch.GetElapsedTime(started);
-                status.Status($"{coins:N0} coins: Ingest published {run.Published:N0} in {published.TotalSeconds:0} s; draining");
-                var drained = await rig.DrainAsync(TimeSpan.FromMinutes(30));
-                return (run, published, drained, peak);
-            });
-        }
-        finally
-        {
-            await sampling.CancelAsync();
-            await sampler;
-        }
-    }
 
     /// <summary>Per batch of the job, what its checkpoints wrote and the state it was measured against (the last whole snapshots).</summary>
     private static List<(long Written, long State)> CheckpointWrites(string transcript) =>

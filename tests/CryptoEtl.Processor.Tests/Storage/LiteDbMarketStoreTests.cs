@@ -123,6 +123,24 @@ public sealed class LiteDbMarketStoreTests : MarketStoreContract
         Assert.Equal([100d, 101, 102], (await reopened.TicksAsync("btc", T0, T0.AddHours(1), 10, Cancel)).Select(t => t.Price));
     }
 
+    /// <summary>A reopened store knows no document, so it inserts first; what the file holds sends the batch the careful way, and older versions stay refused.</summary>
+    [Fact]
+    public async Task A_reopened_store_refuses_older_versions_of_what_it_holds()
+    {
+        await Store.WriteAsync(StoreBatch.Reduce([Tick("btc", 5, 105)], [Candle("btc", 0, 5, 105)], []), Cancel);
+        await Store.DisposeAsync();
+
+        await using var reopened = new LiteDbMarketStore(_path);
+        var replay = await reopened.WriteAsync(StoreBatch.Reduce([Tick("btc", 1, 101)], [Candle("btc", 0, 3, 103)], []), Cancel);
+        var next = await reopened.WriteAsync(StoreBatch.Reduce([Tick("btc", 6, 106)], [Candle("btc", 0, 6, 106), Candle("eth", 0, 1, 7)], []), Cancel);
+
+        Assert.Equal((1L, 1L), (replay.Stale[Collections.Latest], replay.Stale[Collections.Candles]));
+        Assert.Equal((1L, 2L), (next.Written[Collections.Latest], next.Written[Collections.Candles]));
+        Assert.Equal(106, (await reopened.LatestAsync("btc", Cancel))!.Price);
+        Assert.Equal(106, (await reopened.CandlesAsync("btc", "1m", T0, T0.AddHours(1), 10, Cancel)).Single().Close);
+        Assert.Equal(3, (await reopened.CountsAsync(Cancel))[Collections.Ticks]);
+    }
+
     [Fact]
     public async Task Ticks_whose_ids_do_not_sort_by_time_are_still_written_once()
     {
