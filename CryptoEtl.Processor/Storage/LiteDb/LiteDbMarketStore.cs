@@ -36,14 +36,15 @@ public sealed class LiteDbMarketStore : IMarketStore
     private readonly Dictionary<string, long> _newestStoredTick = new(StringComparer.Ordinal);
 
     /// <summary>
-    /// Per latest and candle document, the version field (event_time, version) it has in the file, as this store last
-    /// wrote or read it: an update then needs no read first (that read was a fifth of the loader's time, measured with
-    /// dotnet-trace during bench/ pipeline). A final candle leaves it (its window is closed: only a replay writes it
-    /// again), so it holds a quote per coin and the open windows, about four entries a coin. Cleared when a transaction
-    /// rolls back, and, as a bound, past <see cref="MaxKnownVersions"/>: it was 200,000 and cleared whole when full,
-    /// which at 100,000 coins (400,000 open documents) happened twice a pass and made every lookup a read again.
+    /// Per latest and candle document, the version field it has in the file (event_time in ticks, or version), as this
+    /// store last wrote or read it: an update then needs no read first (that read was a fifth of the loader's time,
+    /// measured with dotnet-trace during bench/ pipeline). A final candle leaves it (its window is closed: only a replay
+    /// writes it again), so it holds a quote per coin and the open windows, about four entries a coin, each a number
+    /// rather than a BsonValue. Cleared when a transaction rolls back, and, as a bound, past
+    /// <see cref="MaxKnownVersions"/>: it was 200,000 and cleared whole when full, which at 100,000 coins (400,000 open
+    /// documents) happened twice a pass and made every lookup a read again.
     /// </summary>
-    private readonly Dictionary<(string Collection, string Id), BsonValue> _knownVersions = [];
+    private readonly Dictionary<(string Collection, string Id), long> _knownVersions = [];
 
     private const int MaxKnownVersions = 1_000_000;
 
@@ -364,20 +365,26 @@ public sealed class LiteDbMarketStore : IMarketStore
     private bool UpsertIfNewer(ILiteCollection<BsonDocument> collection, StoreDocument document, string field, bool insertUnknown)
     {
         var candidate = ToBson(document);
+        var version = VersionOf(candidate[field]);
         var key = (collection.Name, document.Id);
-        if (!_knownVersions.TryGetValue(key, out var stored))
+        long? stored;
+        if (_knownVersions.TryGetValue(key, out var known))
+        {
+            stored = known;
+        }
+        else
         {
             if (_knownVersions.Count >= MaxKnownVersions)
             {
                 _knownVersions.Clear();
             }
 
-            stored = insertUnknown ? null : collection.ById(document.Id)?[field];
+            stored = insertUnknown || collection.ById(document.Id) is not { } found ? null : VersionOf(found[field]);
         }
 
-        if (stored is not null && stored.CompareTo(candidate[field]) >= 0)
+        if (stored >= version)
         {
-            _knownVersions[key] = stored;
+            _knownVersions[key] = stored.Value;
             return false;
         }
 
@@ -386,9 +393,12 @@ public sealed class LiteDbMarketStore : IMarketStore
             collection.Insert(candidate);
         }
 
-        _knownVersions[key] = candidate[field];
+        _knownVersions[key] = version;
         return true;
     }
+
+    /// <summary>A version field as a number (an event time in ticks); a document without it is older than any.</summary>
+    private static long VersionOf(BsonValue value) => value.IsDateTime ? value.AsDateTime.Ticks : value.IsNumber ? value.AsInt64 : long.MinValue;
 
     private static void Count(bool wrote, string collection, Dictionary<string, long> written, Dictionary<string, long> stale) =>
         (wrote ? written : stale)[collection]++;
