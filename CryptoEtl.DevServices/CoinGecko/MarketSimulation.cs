@@ -14,7 +14,7 @@ internal sealed class MarketSimulation
     private readonly TimeSpan _refresh;
     private readonly TimeProvider _clock;
     private readonly SimulatedCoin[] _byId;
-    private SimulatedCoin[] _byCap = [];
+    private readonly SimulatedCoin[] _byCap;
     private bool _byCapStale = true;
 
     public MarketSimulation(SimulatorOptions options, TimeProvider clock)
@@ -36,6 +36,7 @@ internal sealed class MarketSimulation
             unchecked((options.Seed * 100_003) + i), // not HashCode.Combine: that is seeded per process
             options.JumpProbability)).ToList();
         _byId = [.. _coins.OrderBy(c => c.Template.Id, StringComparer.Ordinal)];
+        _byCap = [.. _coins];
     }
 
     public int CoinCount => _coins.Count;
@@ -66,11 +67,6 @@ internal sealed class MarketSimulation
         {
             if (_byCapStale)
             {
-                if (_byCap.Length != _coins.Count)
-                {
-                    _byCap = [.. _coins];
-                }
-
                 var caps = Array.ConvertAll(_byCap, c => -c.MarketCap);
                 Array.Sort(caps, _byCap);
                 for (var i = 0; i < _byCap.Length; i++)

@@ -342,8 +342,11 @@ public sealed class LocalExecutor : BatchSink
             DeadLetterPublisher.Count(Stage, DeadLetterReasons.Late, late);
         }
 
-        var state = _states.Keys.Sum(p => _checkpoints.SnapshotBytes(new TopicPartition(Topics.Snapshots, p)));
-        _logger.BatchDone(records, ticks, candles, alerts, late, results.Sum(r => r.Rejected.Count + r.Late), checkpointed, state, elapsed);
+        if (_logger.IsEnabled(LogLevel.Debug))
+        {
+            var state = _states.Keys.Sum(p => _checkpoints.SnapshotBytes(new TopicPartition(Topics.Snapshots, p)));
+            _logger.BatchDone(records, ticks, candles, alerts, late, results.Sum(r => r.Rejected.Count + r.Late), checkpointed, state, elapsed);
+        }
     }
 
     private readonly record struct PartitionResult(int Ticks, int Candles, int Alerts, int Late, int Duplicates, IReadOnlyList<string> Rejected);

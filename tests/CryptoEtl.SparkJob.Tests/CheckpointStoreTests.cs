@@ -97,13 +97,7 @@ public sealed class CheckpointStoreTests : IDisposable
     [Fact]
     public void A_torn_last_line_is_dropped_and_the_next_change_starts_a_line_of_its_own()
     {
-        var market = Market(coins: 10, minutes: 6);
-        var store = new CheckpointStore(_directory, fsync: false);
-        var state = new PartitionState();
-        Feed(state, market.Take(20));
-        store.Save(Partition, At(20, state), out _);
-        Feed(state, market.Skip(20).Take(20));
-        store.Save(Partition, At(40, state), out _);
+        var (market, state) = SnapshotThenChange();
         var goodLength = new FileInfo(ChangesPath).Length;
         File.AppendAllText(ChangesPath, """{"LogEpoch":0,"NextOffset":60,"Wri"""); // a crash in the middle of an append
 
@@ -120,13 +114,7 @@ public sealed class CheckpointStoreTests : IDisposable
     [Fact]
     public void Changes_a_snapshot_already_covers_are_not_applied_again()
     {
-        var market = Market(coins: 10, minutes: 6);
-        var store = new CheckpointStore(_directory, fsync: false);
-        var state = new PartitionState();
-        Feed(state, market.Take(20));
-        store.Save(Partition, At(20, state), out _);
-        Feed(state, market.Skip(20).Take(20));
-        store.Save(Partition, At(40, state), out _);
+        var (market, state) = SnapshotThenChange();
         var olderChanges = File.ReadAllBytes(ChangesPath);
 
         // Another instance's store does not know the files, so it writes a whole snapshot; then the crash before the
@@ -193,6 +181,19 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    /// <summary>Ten coins' first 20 snapshots saved whole, the next 20 saved as changes (offsets 20 and 40).</summary>
+    private (List<MarketSnapshot> Market, PartitionState State) SnapshotThenChange()
+    {
+        var market = Market(coins: 10, minutes: 6);
+        var store = new CheckpointStore(_directory, fsync: false);
+        var state = new PartitionState();
+        Feed(state, market.Take(20));
+        Assert.True(store.Save(Partition, At(20, state), out var whole) && whole.Whole);
+        Feed(state, market.Skip(20).Take(20));
+        Assert.True(store.Save(Partition, At(40, state), out var changes) && !changes.Whole);
+        return (market, state);
+    }
 
     private string FileContents() =>
         Convert.ToHexString(File.ReadAllBytes(SnapshotPath)) + "/" + (File.Exists(ChangesPath) ? Convert.ToHexString(File.ReadAllBytes(ChangesPath)) : "");

@@ -180,7 +180,7 @@ public sealed class LiteDbMarketStore : IMarketStore
         return new WriteSummary(written, stale);
     }
 
-    /// <summary>Inserts the ticks newer than every stored tick of their coin, and upserts the others.</summary>
+    /// <summary>Inserts the ticks newer than every tick this store inserted for their coin, and upserts the others.</summary>
     private void WriteTicks(IReadOnlyList<PriceTick> ticks, bool insertUnknown)
     {
         if (!insertUnknown)

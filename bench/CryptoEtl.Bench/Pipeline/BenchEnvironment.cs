@@ -31,15 +31,17 @@ internal sealed class BenchEnvironment(EmbeddedInfrastructure infrastructure) : 
     public static async Task<BenchEnvironment> StartAsync((string Topic, int Records) preloaded, params string[] extraTopics)
     {
         var partitions = extraTopics.ToDictionary(t => t, _ => 6);
-        var pipelineTopic = Topics.All.Single(t => t.Name == preloaded.Topic);
-        partitions[preloaded.Topic] = Math.Max(pipelineTopic.Partitions, (preloaded.Records + RecordsPerPartition - 1) / RecordsPerPartition);
+        partitions[preloaded.Topic] = PartitionsFor(preloaded.Topic, preloaded.Records);
         return new BenchEnvironment(await EmbeddedInfrastructure.StartAsync(partitions: partitions));
     }
 
     /// <summary>The pipeline's topics, each with enough partitions for the records it will hold.</summary>
     public static async Task<BenchEnvironment> StartAsync(IEnumerable<(string Topic, int Records)> sized) =>
-        new(await EmbeddedInfrastructure.StartAsync(partitions: sized.ToDictionary(s => s.Topic,
-            s => Math.Max(Topics.All.Single(t => t.Name == s.Topic).Partitions, (s.Records + RecordsPerPartition - 1) / RecordsPerPartition))));
+        new(await EmbeddedInfrastructure.StartAsync(partitions: sized.ToDictionary(s => s.Topic, s => PartitionsFor(s.Topic, s.Records))));
+
+    /// <summary>The pipeline topic's own partition count, or more if it is to hold more records than they keep.</summary>
+    private static int PartitionsFor(string topic, int records) =>
+        Math.Max(Topics.All.Single(t => t.Name == topic).Partitions, (records + RecordsPerPartition - 1) / RecordsPerPartition);
 
     public ProducerConfig ProducerConfig(int lingerMs = 10) => new()
     {

@@ -123,9 +123,10 @@ internal sealed class PipelineRig : IAsyncDisposable
 
     /// <summary>
     /// Waits until the job and the loader have nothing left to read, so that no backlog of what came before is measured
-    /// in what comes next; returns how long that took.
+    /// in what comes next; returns how long that took. <paramref name="sampled"/> sees each sample: the time since the
+    /// start, and the job's and the loader's lag (null when the broker did not tell).
     /// </summary>
-    public async Task<TimeSpan> DrainAsync(TimeSpan timeout)
+    public async Task<TimeSpan> DrainAsync(TimeSpan timeout, Action<TimeSpan, long?, long?>? sampled = null)
     {
         var started = Stopwatch.GetTimestamp();
         while (true)
@@ -133,6 +134,7 @@ internal sealed class PipelineRig : IAsyncDisposable
             EnsureRunning();
             var job = await Lag.MeasureAsync(JobGroup, [Topics.Snapshots]);
             var loader = await Lag.MeasureAsync(LoaderGroup, LoaderTopics);
+            sampled?.Invoke(Stopwatch.GetElapsedTime(started), job?.Total, loader?.Total);
             if (job?.Total == 0 && loader?.Total == 0)
             {
                 return Stopwatch.GetElapsedTime(started);

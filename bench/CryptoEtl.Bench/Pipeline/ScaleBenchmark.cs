@@ -84,30 +84,16 @@ internal sealed partial class ScaleBenchmark(ScaleBenchmark.Settings settings)
             var pass = Stopwatch.GetElapsedTime(started);
             status.Status($"{coins:N0} coins: {run.Published:N0} published in {pass.TotalSeconds:0} s; starting the job and the Processor");
             await rig.StartPipelineAsync();
-            started = Stopwatch.GetTimestamp();
             var peak = (Job: 0d, Processor: 0d);
             TimeSpan? firstCommit = null;
-            while (true)
+            // The job's lag stays at the whole backlog until its first commit, so the drain cannot end before it.
+            var drained = await rig.DrainAsync(TimeSpan.FromMinutes(30), (at, job, loader) =>
             {
-                rig.EnsureRunning();
                 peak = (Math.Max(peak.Job, rig.Job.ResidentMegabytes().Now), Math.Max(peak.Processor, rig.Processor.ResidentMegabytes().Now));
-                var job = await rig.Lag.MeasureAsync(PipelineRig.JobGroup, [Topics.Snapshots]);
-                var loader = await rig.Lag.MeasureAsync(PipelineRig.LoaderGroup, PipelineRig.LoaderTopics);
-                var at = Stopwatch.GetElapsedTime(started);
-                firstCommit ??= job is not null && job.Total < run.Published ? at : null;
-                if (firstCommit is not null && job?.Total == 0 && loader?.Total == 0)
-                {
-                    return new CatchUp(run.Published, pass, firstCommit.Value, at - firstCommit.Value, peak.Job, peak.Processor);
-                }
-
-                if (at > TimeSpan.FromMinutes(30))
-                {
-                    throw new TimeoutException($"The catch-up did not end in 30 minutes: job lag {job?.Total}, loader lag {loader?.Total}.");
-                }
-
-                status.Status($"{coins:N0} coins: catch-up: job lag {job?.Total:N0}, loader lag {loader?.Total:N0}");
-                await Task.Delay(100);
-            }
+                firstCommit ??= job < run.Published ? at : null;
+                status.Status($"{coins:N0} coins: catch-up: job lag {job:N0}, loader lag {loader:N0}");
+            });
+            return new CatchUp(run.Published, pass, firstCommit!.Value, drained - firstCommit.Value, peak.Job, peak.Processor);
         });
 
     /// <summary>Per batch of the job, what its checkpoints wrote and the state it was measured against (the last whole snapshots).</summary>
