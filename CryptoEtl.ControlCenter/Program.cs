@@ -1,15 +1,17 @@
 using System.CommandLine;
+using CryptoEtl.ControlCenter.Commands;
 using CryptoEtl.ControlCenter.Replay;
 using CryptoEtl.ControlCenter.Schemas;
 using CryptoEtl.ControlCenter.Browsing;
 using CryptoEtl.ControlCenter.Groups;
 using CryptoEtl.ControlCenter.Market;
 using CryptoEtl.ControlCenter.Pipeline;
+using CryptoEtl.ControlCenter.Writes;
 using OpenTelemetry.Instrumentation.AspNetCore;
 
-if (args is ["replay", ..])
+if (args is ["replay" or "reset-offsets", ..])
 {
-    return await new RootCommand("CryptoEtl control center") { ReplayCommand.Create() }.Parse(args).InvokeAsync();
+    return await new RootCommand("CryptoEtl control center") { ReplayCommand.Create(), ResetOffsetsCommand.Create() }.Parse(args).InvokeAsync();
 }
 
 var builder = WebApplication.CreateBuilder(args);
@@ -27,6 +29,7 @@ builder.AddDeadLetters();
 builder.AddTopicBrowser();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddConsumerGroups();
+builder.Services.AddWriteAccess();
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -38,6 +41,7 @@ app.MapPipelineStatus();
 app.MapDeadLetters();
 app.MapTopicBrowser();
 app.MapConsumerGroups();
+app.MapOffsetReset();
 app.MapSchemas();
 app.MapServiceProxy();
 return await app.RunServiceAsync();

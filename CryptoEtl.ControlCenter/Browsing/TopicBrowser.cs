@@ -11,20 +11,26 @@ public sealed record TopicView(string Name, long Messages, IReadOnlyList<Partiti
     public IReadOnlyList<Groups.RateSample> Produced { get; init; } = [];
 }
 
-/// <summary>One record: coordinates, key and headers as text (or labelled hex), and the value decoded through the registry.</summary>
+/// <summary>
+/// One record: coordinates, key and headers as text (or labelled hex), the value decoded through the registry, and a
+/// <c>kcat</c> command that prints it.
+/// </summary>
 public sealed record MessageView(int Partition, long Offset, DateTimeOffset Timestamp, string? Key, IReadOnlyList<KeyValuePair<string, string?>> Headers,
-    int? SchemaId, JsonNode? Value, string? Undecodable, string? Raw);
+    int? SchemaId, JsonNode? Value, string? Undecodable, string? Raw, string Kcat);
 
-/// <summary>A browse request (validated by <see cref="TopicBrowser.Problem"/>).</summary>
-public sealed record BrowseRequest(string Topic, int? Partition, long? Offset, int Limit, string? Key);
+/// <summary>A browse request (validated by <see cref="TopicBrowser.Problem"/>): from an offset, from a time, or the newest; by key and by a filter on the value.</summary>
+public sealed record BrowseRequest(string Topic, int? Partition, long? Offset, int Limit, string? Key, DateTimeOffset? From = null, RecordFilter? Filter = null);
+
+/// <summary>The records found, and how many were read to find them (a key or a filter searches at most <see cref="TopicBrowser.SearchDepth"/> a partition).</summary>
+public sealed record BrowseResult(IReadOnlyList<MessageView> Records, long Scanned);
 
 /// <summary>Reads topics for the console: every topic's offsets, and a topic's records newest first or from an offset.</summary>
 public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets, AvroJson avro)
 {
     public const int MaxLimit = 500;
 
-    /// <summary>With a key filter, how many of the newest records of each partition are searched.</summary>
-    public const int KeySearchDepth = 5_000;
+    /// <summary>With a key or a filter, how many records of each partition are searched (the newest, or from the offset or time).</summary>
+    public const int SearchDepth = 5_000;
 
     /// <summary>Every topic, by name; null when Kafka does not answer in time.</summary>
     public async Task<IReadOnlyList<TopicView>?> ListAsync() =>
@@ -48,6 +54,11 @@ public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets,
             return (StatusCodes.Status400BadRequest, $"partition must be between 0 and {topic.Partitions.Count - 1} for {topic.Name} (got {partition}).");
         }
 
+        if (request.Offset is not null && request.From is not null)
+        {
+            return (StatusCodes.Status400BadRequest, "give an offset or a time (from), not both.");
+        }
+
         if (request.Offset is { } offset)
         {
             if (request.Partition is null)
@@ -65,44 +76,53 @@ public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets,
         return null;
     }
 
-    /// <summary>The records asked for: from the offset forward, or else the newest first.</summary>
-    public async Task<IReadOnlyList<MessageView>> BrowseAsync(BrowseRequest request, TopicView topic, CancellationToken cancellation)
+    /// <summary>The records asked for: from the offset or the time forward, or else the newest first.</summary>
+    public async Task<BrowseResult> BrowseAsync(BrowseRequest request, TopicView topic, CancellationToken cancellation)
     {
         var partitions = topic.Partitions.Where(p => request.Partition is null || p.Partition == request.Partition).ToList();
-        var depth = request.Key is null ? request.Limit : Math.Max(request.Limit, KeySearchDepth);
-        var next = partitions.ToDictionary(p => new TopicPartition(topic.Name, p.Partition),
-            p => request.Offset ?? Math.Max(p.Low, p.High - depth));
-        var ends = partitions.ToDictionary(p => new TopicPartition(topic.Name, p.Partition),
-            p => request.Offset is { } from ? Math.Min(p.High, from + depth) : p.High);
-        var key = request.Key is null ? null : Encoding.UTF8.GetBytes(request.Key);
-        var records = new List<ConsumeResult<byte[]?, byte[]?>>();
+        var depth = request.Key is null && request.Filter is null ? request.Limit : Math.Max(request.Limit, SearchDepth);
         using var consumer = kafka.CreateConsumer<byte[]?, byte[]?>(kafka.ConsumerConfig("control-center-browser", "cryptoetl-control-center"));
-        await consumer.ReadUntilAsync(next, ends, record =>
+        var forward = request.Offset is not null || request.From is not null;
+        var next = partitions.ToDictionary(p => new TopicPartition(topic.Name, p.Partition), p => request switch
         {
-            if (key is null || (record.Message.Key is { } k && k.AsSpan().SequenceEqual(key)))
+            { Offset: { } offset } => offset,
+            { From: { } from } => consumer.OffsetAt(new TopicPartition(topic.Name, p.Partition), from, SeekTimeout),
+            _ => Math.Max(p.Low, p.High - depth),
+        });
+        var ends = partitions.ToDictionary(p => new TopicPartition(topic.Name, p.Partition), p => forward ? Math.Min(p.High, next[new TopicPartition(topic.Name, p.Partition)] + depth) : p.High);
+        var key = request.Key is null ? null : Encoding.UTF8.GetBytes(request.Key);
+        var found = new List<(ConsumeResult<byte[]?, byte[]?> Record, (JsonNode? Json, int? SchemaId, string? Problem) Value)>();
+        long scanned = 0;
+        await consumer.ReadUntilAsync(next, ends, async record =>
+        {
+            scanned++;
+            if (key is not null && (record.Message.Key is not { } k || !k.AsSpan().SequenceEqual(key)))
             {
-                records.Add(record);
+                return;
             }
 
-            return Task.CompletedTask;
+            var value = await avro.DecodeAsync(record.Message.Value);
+            if (request.Filter is null || request.Filter.Matches(value.Json))
+            {
+                found.Add((record, value));
+            }
         }, cancellation);
         consumer.Close();
 
-        var chosen = request.Offset is null
-            ? records.OrderByDescending(r => r.Message.Timestamp.UnixTimestampMs).ThenByDescending(r => r.Offset.Value).Take(request.Limit)
-            : records.OrderBy(r => r.Offset.Value).Take(request.Limit);
-        var views = new List<MessageView>();
-        foreach (var record in chosen)
+        var chosen = request switch
         {
-            var (json, schemaId, problem) = await avro.DecodeAsync(record.Message.Value);
-            views.Add(new MessageView(record.Partition.Value, record.Offset.Value, record.Message.Timestamp.UtcDateTime,
-                PayloadPreview.Text(record.Message.Key),
-                record.Message.Headers?.Select(h => KeyValuePair.Create(h.Key, PayloadPreview.Text(h.GetValueBytes()))).ToList() ?? [],
-                schemaId, json, problem, problem is null ? null : PayloadPreview.Of(record.Message.Value)));
-        }
-
-        return views;
+            { Offset: not null } => found.OrderBy(r => r.Record.Offset.Value),
+            { From: not null } => found.OrderBy(r => r.Record.Message.Timestamp.UnixTimestampMs).ThenBy(r => r.Record.Partition.Value).ThenBy(r => r.Record.Offset.Value),
+            _ => found.OrderByDescending(r => r.Record.Message.Timestamp.UnixTimestampMs).ThenByDescending(r => r.Record.Offset.Value),
+        };
+        return new BrowseResult([.. chosen.Take(request.Limit).Select(r => new MessageView(r.Record.Partition.Value, r.Record.Offset.Value,
+            r.Record.Message.Timestamp.UtcDateTime, PayloadPreview.Text(r.Record.Message.Key),
+            r.Record.Message.Headers?.Select(h => KeyValuePair.Create(h.Key, PayloadPreview.Text(h.GetValueBytes()))).ToList() ?? [],
+            r.Value.SchemaId, r.Value.Json, r.Value.Problem, r.Value.Problem is null ? null : PayloadPreview.Of(r.Record.Message.Value),
+            KcatCommand.Print(kafka.BootstrapServers, topic.Name, r.Record.Partition.Value, r.Record.Offset.Value)))], scanned);
     }
+
+    private static readonly TimeSpan SeekTimeout = TimeSpan.FromSeconds(10);
 
     private static string Shorten(string text) => text.Length <= 100 ? text : text[..100] + "…";
 }

@@ -8,6 +8,7 @@ public static class ConsumerGroupEndpoints
     {
         services.AddValidatedOptions<ConsumerGroupsOptions, ConsumerGroupsOptionsValidator>(ConsumerGroupsOptions.Section);
         services.AddSingleton<ConsumerGroupMonitor>();
+        services.AddSingleton<Kafka.GroupOffsetReset>();
         services.AddHostedService(sp => sp.GetRequiredService<ConsumerGroupMonitor>());
         return services;
     }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using CryptoEtl.ControlCenter.Writes;
 using CryptoEtl.Kafka;
 
 namespace CryptoEtl.ControlCenter.Replay;
@@ -40,7 +41,7 @@ public static partial class DeadLetterEndpoints
             return result is null
                 ? Results.Problem("Another replay is running; try again when it has finished.", statusCode: StatusCodes.Status409Conflict, title: "Replay running")
                 : Results.Ok(new { result.Replayed, result.FailedAfterReplay, result.NoSourceTopic, result.Cut, result.Undecodable, result.Read, result.DryRun, Message = result.Describe() });
-        }).WithSummary("Send dead letters back to the topic they came from");
+        }).RequireWritable().WithSummary("Send dead letters back to the topic they came from");
     }
 
     [GeneratedRegex("^[a-z0-9_]{1,64}$")]

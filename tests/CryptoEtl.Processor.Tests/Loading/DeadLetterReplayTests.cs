@@ -78,7 +78,7 @@ public sealed class DeadLetterReplayTests : IAsyncLifetime
         }
 
         await using var unconfigured = ChildProcess.StartDotnet("CryptoEtl.ControlCenter.dll", ["replay"]);
-        Assert.Equal(ReplayCommand.BadUsage, await unconfigured.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        Assert.Equal(CryptoEtl.ControlCenter.Commands.ToolContext.BadUsage, await unconfigured.WaitForExitAsync(TimeSpan.FromSeconds(60)));
         Assert.Contains("error: ConnectionStrings:kafka is not set", unconfigured.Transcript, StringComparison.Ordinal);
     }
 

@@ -1,8 +1,9 @@
 using System.CommandLine;
 using Confluent.SchemaRegistry;
+using CryptoEtl.ControlCenter.Replay;
 using CryptoEtl.Kafka;
 
-namespace CryptoEtl.ControlCenter.Replay;
+namespace CryptoEtl.ControlCenter.Commands;
 
 /// <summary>
 /// <c>replay [--stage S] [--reason R] [--include-failed-replays] [--dry-run]</c>: dead letters back to their topics, from
@@ -11,8 +12,6 @@ namespace CryptoEtl.ControlCenter.Replay;
 /// </summary>
 public static class ReplayCommand
 {
-    public const int BadUsage = 2;
-
     public static Command Create()
     {
         var stage = new Option<string?>("--stage") { Description = "Only dead letters of this stage (ingest, transform, load)." };
@@ -27,25 +26,27 @@ public static class ReplayCommand
         command.TreatUnmatchedTokensAsErrors = false;
         command.SetAction(async (parse, cancellation) =>
         {
-            var configuration = new ConfigurationBuilder().AddEnvironmentVariables().AddCommandLine([.. parse.UnmatchedTokens]).Build();
-            using var loggers = LoggerFactory.Create(logging => logging.AddSimpleConsole(c => c.SingleLine = true).SetMinimumLevel(LogLevel.Warning));
-            var kafka = new KafkaClientFactory(configuration, loggers);
-            string servers, registryUrl;
+            using var tool = await ToolContext.CreateAsync(parse);
+            if (tool is null)
+            {
+                return ToolContext.BadUsage;
+            }
+
+            string registryUrl;
             try
             {
-                servers = kafka.BootstrapServers;
-                registryUrl = KafkaConnection.SchemaRegistryUrl(configuration);
+                registryUrl = KafkaConnection.SchemaRegistryUrl(tool.Configuration);
             }
             catch (InvalidOperationException e)
             {
                 await parse.InvocationConfiguration.Error.WriteLineAsync($"error: {e.Message}");
-                return BadUsage;
+                return ToolContext.BadUsage;
             }
 
             using var registry = SchemaRegistryClientExtensions.CreateSchemaRegistryClient(registryUrl);
             var filter = new ReplayFilter(parse.GetValue(stage), parse.GetValue(reason), parse.GetValue(includeFailed));
-            await parse.InvocationConfiguration.Output.WriteLineAsync($"Replaying dead letters ({filter}) from {servers}...");
-            var result = await new DeadLetterReplay(kafka, registry).ReplayAsync(filter, parse.GetValue(dryRun), cancellation);
+            await parse.InvocationConfiguration.Output.WriteLineAsync($"Replaying dead letters ({filter}) from {tool.Kafka.BootstrapServers}...");
+            var result = await new DeadLetterReplay(tool.Kafka, registry).ReplayAsync(filter, parse.GetValue(dryRun), cancellation);
             await parse.InvocationConfiguration.Output.WriteLineAsync(result.Describe());
             return 0;
         });
