@@ -4,9 +4,11 @@ using CryptoEtl.ControlCenter.Replay;
 using CryptoEtl.ControlCenter.Schemas;
 using CryptoEtl.ControlCenter.Browsing;
 using CryptoEtl.ControlCenter.Groups;
+using CryptoEtl.ControlCenter.Live;
+using CryptoEtl.ControlCenter;
+using CryptoEtl.ServiceDefaults.Options;
 using CryptoEtl.ControlCenter.Market;
 using CryptoEtl.ControlCenter.Pipeline;
-using CryptoEtl.ControlCenter.Writes;
 using OpenTelemetry.Instrumentation.AspNetCore;
 
 if (args is ["replay" or "reset-offsets", ..])
@@ -22,14 +24,16 @@ builder.Services.Configure<AspNetCoreTraceInstrumentationOptions>(options =>
     var defaults = options.Filter;
     options.Filter = context => (defaults?.Invoke(context) ?? true) && !(HttpMethods.IsGet(context.Request.Method)
         && (context.Request.Path.StartsWithSegments("/api/status") || context.Request.Path.StartsWithSegments("/api/deadletters")
-            || context.Request.Path.StartsWithSegments("/api/topics") || context.Request.Path.StartsWithSegments("/api/groups")));
+            || context.Request.Path.StartsWithSegments("/api/topics") || context.Request.Path.StartsWithSegments("/api/groups")
+            || context.Request.Path.StartsWithSegments("/api/live")));
 });
 builder.Services.AddPipelineStatus();
 builder.AddDeadLetters();
 builder.AddTopicBrowser();
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddValidatedOptions<ControlCenterOptions, ControlCenterOptionsValidator>(ControlCenterOptions.Section);
 builder.Services.AddConsumerGroups();
-builder.Services.AddWriteAccess();
+builder.Services.AddLiveFeed();
 
 var app = builder.Build();
 app.UseExceptionHandler();
@@ -42,6 +46,7 @@ app.MapDeadLetters();
 app.MapTopicBrowser();
 app.MapConsumerGroups();
 app.MapOffsetReset();
+app.MapLiveFeed();
 app.MapSchemas();
 app.MapServiceProxy();
 return await app.RunServiceAsync();

@@ -1,12 +1,9 @@
-using CryptoEtl.ServiceDefaults.Options;
-
 namespace CryptoEtl.ControlCenter.Groups;
 
 public static class ConsumerGroupEndpoints
 {
     public static IServiceCollection AddConsumerGroups(this IServiceCollection services)
     {
-        services.AddValidatedOptions<ConsumerGroupsOptions, ConsumerGroupsOptionsValidator>(ConsumerGroupsOptions.Section);
         services.AddSingleton<ConsumerGroupMonitor>();
         services.AddSingleton<Kafka.GroupOffsetReset>();
         services.AddHostedService(sp => sp.GetRequiredService<ConsumerGroupMonitor>());

@@ -26,7 +26,7 @@ public sealed record GroupView(string Group, IReadOnlyList<string> Topics, IRead
 /// Samples the watched groups' lag and every topic's end offsets in the background (for the charts: lag, and records
 /// produced per second), and describes a group on request.
 /// </summary>
-public sealed partial class ConsumerGroupMonitor(KafkaOffsets offsets, IOptions<ConsumerGroupsOptions> options, TimeProvider clock,
+public sealed partial class ConsumerGroupMonitor(KafkaOffsets offsets, IOptions<ControlCenterOptions> options, TimeProvider clock,
     ILogger<ConsumerGroupMonitor> logger) : BackgroundService
 {
     private readonly SampleHistory<LagSample> _history = new(s => s.At, options.Value.LagHistory);

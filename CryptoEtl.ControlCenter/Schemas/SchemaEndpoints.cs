@@ -17,7 +17,8 @@ public static class SchemaEndpoints
 
     /// <summary>
     /// GET /api/schemas: every subject with its versions, compatibility level and latest schema.
-    /// GET /api/schemas/{subject}/versions/{version}: one version; GET /api/schemas/{subject}/diff?from=1&amp;to=2: a line diff.
+    /// GET /api/schemas/{subject}/versions/{version}: one version; GET /api/schemas/{subject}/diff?from=1&amp;to=2: a line diff;
+    /// GET /api/schemas/ids/{id}: a schema by id.
     /// </summary>
     public static void MapSchemas(this WebApplication app)
     {
@@ -39,6 +40,18 @@ public static class SchemaEndpoints
             var (schema, problem) = await VersionAsync(registry, subject, version);
             return problem ?? Results.Ok(new SchemaVersionView(subject, schema!.Version, schema.Id, Pretty(schema.SchemaString)));
         }).WithSummary("One version of a subject's schema, pretty-printed");
+
+        app.MapGet("/api/schemas/ids/{id:int}", async (int id, ISchemaRegistryClient registry) =>
+        {
+            try
+            {
+                return Results.Ok(new { Id = id, Schema = JsonNode.Parse((await registry.GetSchemaAsync(id)).SchemaString) });
+            }
+            catch (SchemaRegistryException)
+            {
+                return Results.Problem($"The registry has no schema with id {id}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown schema id");
+            }
+        }).WithSummary("A schema by its id (the id a record's Confluent wire format names), as JSON: the browser labels fields with its types");
 
         app.MapGet("/api/schemas/{subject}/diff", async (string subject, int from, int to, ISchemaRegistryClient registry) =>
         {

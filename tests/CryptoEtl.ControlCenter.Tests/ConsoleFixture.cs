@@ -68,7 +68,7 @@ public sealed class ConsoleFixture : IAsyncLifetime
 
         _console = ChildProcess.StartDotnet("CryptoEtl.ControlCenter.dll",
             ["--urls=http://127.0.0.1:0", $"--ConnectionStrings:kafka={_infrastructure.BootstrapServers}", $"--ConnectionStrings:schema-registry={_infrastructure.RegistryUrl}",
-             "--ControlCenter:LagSampleInterval=00:00:01"],
+             "--ControlCenter:LagSampleInterval=00:00:01", "--ControlCenter:LiveInterval=00:00:01"],
             // The page comes from the project's wwwroot through the static web assets manifest, which Development reads.
             new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" });
         Http = new HttpClient { BaseAddress = new Uri((await _console.WaitForLineAsync(@"Now listening on: (http://\S+)", TimeSpan.FromSeconds(60), Cancel)).Groups[1].Value) };

@@ -52,7 +52,9 @@ public sealed class FirstStartTests
         {
             await using var browser = await ConsoleBrowser.StartAsync(new Uri(app.Endpoints["control-center"]));
             var market = await browser.OpenAsync("market");
-            await Expect(market.Locator("#chart rect[data-candle]").First).ToBeAttachedAsync(); // the largest coin's candles
+            await Expect(market.Locator("#chart-box")).ToHaveAttributeAsync("data-candles", new Regex("^[1-9]")); // the largest coin's candles, charted
+            await Expect(market.Locator("#chart canvas").First).ToBeVisibleAsync();
+            await Expect(market.Locator("#chart-legend")).ToContainTextAsync(" O "); // the newest candle's OHLC
             await ConsoleBrowser.SaveAsync(market, "embedded-market");
             // 25 coins a page by market cap, the next page from the read API's Link header through the console.
             await Expect(market.Locator("#coins tbody tr")).ToHaveCountAsync(25);

@@ -3,11 +3,14 @@ using CryptoEtl.Contracts;
 using CryptoEtl.ServiceDefaults.Options;
 using Microsoft.Extensions.Options;
 
-namespace CryptoEtl.ControlCenter.Groups;
+namespace CryptoEtl.ControlCenter;
 
-/// <summary>The <c>ControlCenter</c> section: the consumer groups the console watches, the topics each reads, and the lag chart.</summary>
+/// <summary>
+/// The <c>ControlCenter</c> section: the consumer groups the console watches (the topics each reads, the lag chart), how
+/// often the pages' live data is pushed, and whether the console may write to Kafka.
+/// </summary>
 [SettingsSection(Section)]
-public sealed class ConsumerGroupsOptions : IValidatableObject
+public sealed class ControlCenterOptions : IValidatableObject
 {
     public const string Section = "ControlCenter";
 
@@ -23,6 +26,16 @@ public sealed class ConsumerGroupsOptions : IValidatableObject
     public TimeSpan LagSampleInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     public TimeSpan LagHistory { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often the status, topics, groups and dead letters are read and pushed to open pages (only while one is open).</summary>
+    [Duration("between 1 second and 1 minute", Min = "00:00:01", Max = "00:01:00")]
+    public TimeSpan LiveInterval { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>
+    /// A console that only reads (as kafka-ui's <c>READ_ONLY</c>): producing, republishing, offset resets and dead-letter
+    /// replay answer 403. The console has no sign-in of its own; a shared one should be read-only or behind one.
+    /// </summary>
+    public bool ReadOnly { get; set; }
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
@@ -42,4 +55,4 @@ public sealed class ConsumerGroupsOptions : IValidatableObject
 }
 
 [OptionsValidator]
-public sealed partial class ConsumerGroupsOptionsValidator : IValidateOptions<ConsumerGroupsOptions>;
+public sealed partial class ControlCenterOptionsValidator : IValidateOptions<ControlCenterOptions>;
