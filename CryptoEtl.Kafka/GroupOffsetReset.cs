@@ -99,6 +99,7 @@ public sealed class GroupOffsetReset(KafkaClientFactory kafka, KafkaOffsets offs
         using var client = kafka.CreateConsumer<Ignore, Ignore>(kafka.ConsumerConfig("control-center-offsets", request.Group));
         var partitions = PartitionsOf(client, request);
         var committed = client.Committed(partitions, Timeout).ToDictionary(c => c.Partition.Value, c => c.Offset.IsSpecial ? (long?)null : c.Offset.Value);
+        var atTime = request.To == ResetTarget.Timestamp ? client.OffsetsAt(partitions, request.Timestamp!.Value, Timeout) : null;
         var plan = new List<PartitionReset>();
         foreach (var partition in partitions)
         {
@@ -109,7 +110,7 @@ public sealed class GroupOffsetReset(KafkaClientFactory kafka, KafkaOffsets offs
             {
                 ResetTarget.Earliest => low,
                 ResetTarget.Latest => end,
-                ResetTarget.Timestamp => client.OffsetAt(partition, request.Timestamp!.Value, Timeout),
+                ResetTarget.Timestamp => atTime![partition],
                 _ => request.Offset!.Value >= low && request.Offset <= end ? request.Offset.Value
                     : throw new OffsetResetException($"offset must be between {low} and {end} for partition {partition.Partition.Value} (got {request.Offset})."),
             };

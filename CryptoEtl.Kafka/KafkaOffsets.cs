@@ -100,9 +100,12 @@ public sealed class KafkaOffsets : IDisposable
     public Task<IReadOnlyDictionary<int, long>?> EndsAsync(string topic) => WithClientAsync<IReadOnlyDictionary<int, long>>(_probeGroup, (probe, admin) =>
         Partitions(admin, topic).ToDictionary(p => p.Partition.Value, p => probe.QueryWatermarkOffsets(p, _timeout).High.Value));
 
-    /// <summary>Every topic but Kafka's own (<c>__</c>), by name, with its partitions' offsets; null when Kafka does not answer in time.</summary>
-    public Task<IReadOnlyList<TopicOffsets>?> TopicsAsync() => WithClientAsync<IReadOnlyList<TopicOffsets>>(_probeGroup, (probe, admin) =>
-        [.. admin.GetMetadata(_timeout).Topics
+    /// <summary>
+    /// Every topic but Kafka's own (<c>__</c>), by name, with its partitions' offsets, or only the one named (none when it
+    /// does not exist: the question creates no topic); null when Kafka does not answer in time.
+    /// </summary>
+    public Task<IReadOnlyList<TopicOffsets>?> TopicsAsync(string? only = null) => WithClientAsync<IReadOnlyList<TopicOffsets>>(_probeGroup, (probe, admin) =>
+        [.. (only is null ? admin.GetMetadata(_timeout) : admin.GetMetadata(only, _timeout)).Topics
             .Where(t => !t.Topic.StartsWith("__", StringComparison.Ordinal) && t.Error.Code == ErrorCode.NoError)
             .OrderBy(t => t.Topic, StringComparer.Ordinal)
             .Select(t => new TopicOffsets(t.Topic, [.. t.Partitions.OrderBy(p => p.PartitionId).Select(p =>

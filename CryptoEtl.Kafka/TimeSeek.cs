@@ -2,65 +2,99 @@ using Confluent.Kafka;
 
 namespace CryptoEtl.Kafka;
 
-/// <summary>Where a partition's records reach a moment: for seeking a browser or resetting a group to a time.</summary>
+/// <summary>Where partitions' records reach a moment: for seeking a browser or resetting a group to a time.</summary>
 public static class TimeSeek
 {
     /// <summary>
-    /// The first offset of <paramref name="partition"/> whose record's timestamp is at or after <paramref name="time"/>,
-    /// or the partition's end when none is. The broker's time index answers (ListOffsets, as <c>kafka-consumer-groups
-    /// --to-datetime</c> asks it). A broker that says "none" although the partition's last record is that new has no
-    /// time index (librdkafka's embedded broker answers -1 to every time): then the partition is searched by halving,
-    /// one record read per step, which assumes timestamps grow with offsets, as the broker's own index does.
+    /// For each partition, the first offset whose record's timestamp is at or after <paramref name="time"/>, or the
+    /// partition's end when none is. The broker's time index answers (ListOffsets, as <c>kafka-consumer-groups
+    /// --to-datetime</c> asks it). A broker that says "none" although a partition's last record is that new has no time
+    /// index (librdkafka's embedded broker answers -1 to every time): then those partitions are searched by halving,
+    /// all at once, one record read from each per step, which assumes timestamps grow with offsets, as the broker's own
+    /// index does.
     /// </summary>
-    public static long OffsetAt<TKey, TValue>(this IConsumer<TKey, TValue> consumer, TopicPartition partition, DateTimeOffset time, TimeSpan timeout)
+    public static Dictionary<TopicPartition, long> OffsetsAt<TKey, TValue>(this IConsumer<TKey, TValue> consumer, IReadOnlyCollection<TopicPartition> partitions,
+        DateTimeOffset time, TimeSpan timeout)
     {
-        var (low, high) = consumer.QueryWatermarkOffsets(partition, timeout) is var w ? (w.Low.Value, w.High.Value) : default;
-        if (low >= high)
+        var found = new Dictionary<TopicPartition, long>();
+        if (partitions.Count == 0)
         {
-            return high;
+            return found;
         }
 
-        var answer = consumer.OffsetsForTimes([new TopicPartitionTimestamp(partition, new Timestamp(time))], timeout).Single().Offset;
-        if (!answer.IsSpecial)
+        var answers = consumer.OffsetsForTimes(partitions.Select(p => new TopicPartitionTimestamp(p, new Timestamp(time))), timeout)
+            .ToDictionary(a => a.TopicPartition, a => a.Offset);
+        var searched = new Dictionary<TopicPartition, (long First, long Last)>(); // the answer is in [First, Last]
+        foreach (var partition in partitions)
         {
-            return answer.Value;
-        }
-
-        if (TimestampAt(consumer, partition, high - 1, timeout) is not { } newest || newest < time)
-        {
-            return high;
-        }
-
-        var (first, last) = (low, high - 1); // the answer is in [first, last]: the record at last is new enough
-        while (first < last)
-        {
-            var middle = first + ((last - first) / 2);
-            if (TimestampAt(consumer, partition, middle, timeout) is { } at && at >= time)
+            var watermarks = consumer.QueryWatermarkOffsets(partition, timeout);
+            if (answers.TryGetValue(partition, out var answer) && !answer.IsSpecial)
             {
-                last = middle;
+                found[partition] = answer.Value;
+            }
+            else if (watermarks.Low.Value >= watermarks.High.Value)
+            {
+                found[partition] = watermarks.High.Value;
             }
             else
             {
-                first = middle + 1;
+                searched[partition] = (watermarks.Low.Value, watermarks.High.Value - 1);
             }
         }
 
-        return first;
+        var newest = TimestampsAt(consumer, searched.ToDictionary(s => s.Key, s => s.Value.Last), timeout);
+        foreach (var (partition, (_, last)) in searched.ToList())
+        {
+            if (!newest.TryGetValue(partition, out var at) || at < time)
+            {
+                found[partition] = last + 1; // truly none: the end
+                searched.Remove(partition);
+            }
+        }
+
+        while (searched.Count > 0)
+        {
+            var middles = searched.ToDictionary(s => s.Key, s => s.Value.First + ((s.Value.Last - s.Value.First) / 2));
+            var seen = TimestampsAt(consumer, middles, timeout);
+            foreach (var (partition, middle) in middles)
+            {
+                var (first, last) = searched[partition];
+                (first, last) = seen.TryGetValue(partition, out var at) && at >= time ? (first, middle) : (middle + 1, last);
+                if (first >= last)
+                {
+                    found[partition] = first;
+                    searched.Remove(partition);
+                }
+                else
+                {
+                    searched[partition] = (first, last);
+                }
+            }
+        }
+
+        return found;
     }
 
-    /// <summary>The timestamp of the first record at or after <paramref name="offset"/> (null when none comes in time).</summary>
-    private static DateTimeOffset? TimestampAt<TKey, TValue>(IConsumer<TKey, TValue> consumer, TopicPartition partition, long offset, TimeSpan timeout)
+    /// <summary>The timestamp of the first record at or after each offset (missing when none comes in time).</summary>
+    private static Dictionary<TopicPartition, DateTimeOffset> TimestampsAt<TKey, TValue>(IConsumer<TKey, TValue> consumer, Dictionary<TopicPartition, long> offsets, TimeSpan timeout)
     {
-        consumer.Assign(new TopicPartitionOffset(partition, offset));
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+        var seen = new Dictionary<TopicPartition, DateTimeOffset>();
+        if (offsets.Count == 0)
         {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { IsPartitionEOF: false } record && record.TopicPartition == partition)
+            return seen;
+        }
+
+        consumer.Assign(offsets.Select(o => new TopicPartitionOffset(o.Key, o.Value)));
+        var deadline = DateTime.UtcNow + timeout;
+        while (seen.Count < offsets.Count && DateTime.UtcNow < deadline)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { IsPartitionEOF: false } record && offsets.TryGetValue(record.TopicPartition, out var offset)
+                && record.Offset.Value >= offset)
             {
-                return record.Message.Timestamp.UtcDateTime;
+                seen.TryAdd(record.TopicPartition, record.Message.Timestamp.UtcDateTime);
             }
         }
 
-        return null;
+        return seen;
     }
 }

@@ -32,9 +32,9 @@ public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets,
     /// <summary>With a key or a filter, how many records of each partition are searched (the newest, or from the offset or time).</summary>
     public const int SearchDepth = 5_000;
 
-    /// <summary>Every topic, by name; null when Kafka does not answer in time.</summary>
-    public async Task<IReadOnlyList<TopicView>?> ListAsync() =>
-        await offsets.TopicsAsync() is { } topics ? [.. topics.Select(t => new TopicView(t.Name, t.Records, t.Partitions))] : null;
+    /// <summary>Every topic (or only the one named, when it exists), by name; null when Kafka does not answer in time.</summary>
+    public async Task<IReadOnlyList<TopicView>?> ListAsync(string? only = null) =>
+        await offsets.TopicsAsync(only) is { } topics ? [.. topics.Select(t => new TopicView(t.Name, t.Records, t.Partitions))] : null;
 
     /// <summary>What is wrong with a browse request against the topic as it is now, or null; the status code says whether the topic exists.</summary>
     public (int Status, string Detail)? Problem(BrowseRequest request, TopicView? topic)
@@ -83,10 +83,11 @@ public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets,
         var depth = request.Key is null && request.Filter is null ? request.Limit : Math.Max(request.Limit, SearchDepth);
         using var consumer = kafka.CreateConsumer<byte[]?, byte[]?>(kafka.ConsumerConfig("control-center-browser", "cryptoetl-control-center"));
         var forward = request.Offset is not null || request.From is not null;
+        var fromTime = request.From is { } from ? consumer.OffsetsAt([.. partitions.Select(p => new TopicPartition(topic.Name, p.Partition))], from, SeekTimeout) : null;
         var next = partitions.ToDictionary(p => new TopicPartition(topic.Name, p.Partition), p => request switch
         {
             { Offset: { } offset } => offset,
-            { From: { } from } => consumer.OffsetAt(new TopicPartition(topic.Name, p.Partition), from, SeekTimeout),
+            { From: not null } => fromTime![new TopicPartition(topic.Name, p.Partition)],
             _ => Math.Max(p.Low, p.High - depth),
         });
         var ends = partitions.ToDictionary(p => new TopicPartition(topic.Name, p.Partition), p => forward ? Math.Min(p.High, next[new TopicPartition(topic.Name, p.Partition)] + depth) : p.High);

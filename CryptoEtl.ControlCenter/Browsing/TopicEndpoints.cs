@@ -63,7 +63,7 @@ public static class TopicEndpoints
 
         app.MapPost("/api/topics/{topic}/records", async (string topic, ProduceRequest request, TopicBrowser browser, RecordProducer producer, CancellationToken cancellation) =>
         {
-            if (await browser.ListAsync() is not { } topics)
+            if (await browser.ListAsync(topic) is not { } topics)
             {
                 return KafkaSilent();
             }
@@ -102,7 +102,7 @@ public static class TopicEndpoints
             }
         }
 
-        if (await browser.ListAsync() is not { } topics)
+        if (await browser.ListAsync(request.Topic) is not { } topics)
         {
             return (null, KafkaSilent());
         }

@@ -25,6 +25,9 @@ public sealed class RecordProducer(KafkaClientFactory kafka, ISchemaRegistryClie
 {
     public const int MaxHeaders = 32;
 
+    /// <summary>The registry's error code for a subject it does not have.</summary>
+    private const int SubjectNotFound = 40401;
+
     private readonly Lazy<IProducer<byte[]?, byte[]?>> _producer = new(() => kafka.CreateProducer<byte[]?, byte[]?>(kafka.ProducerConfig("control-center-producer")));
 
     public async Task<(ProducedRecord? Written, ProduceRefusal? Refused)> ProduceAsync(string topic, int partitions, ProduceRequest request, CancellationToken cancellation)
@@ -45,13 +48,17 @@ public sealed class RecordProducer(KafkaClientFactory kafka, ISchemaRegistryClie
         }
 
         var subject = $"{topic}-value";
-        if (!(await registry.GetAllSubjectsAsync()).Contains(subject))
+        RegisteredSchema latest;
+        try
+        {
+            latest = await registry.GetLatestSchemaAsync(subject);
+        }
+        catch (SchemaRegistryException e) when (e.ErrorCode == SubjectNotFound)
         {
             return (null, new ProduceRefusal(StatusCodes.Status422UnprocessableEntity, "No schema",
                 $"There is no subject \"{subject}\": the console writes Avro with the topic's registered value schema only.", []));
         }
 
-        var latest = await registry.GetLatestSchemaAsync(subject);
         if (Avro.Schema.Parse(latest.SchemaString) is not Avro.RecordSchema schema)
         {
             return (null, new ProduceRefusal(StatusCodes.Status422UnprocessableEntity, "Not a record schema", $"{subject} v{latest.Version} is not an Avro record.", []));

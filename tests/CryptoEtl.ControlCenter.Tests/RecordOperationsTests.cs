@@ -130,8 +130,14 @@ public sealed class RecordOperationsTests(ConsoleFixture console) : IClassFixtur
         Assert.Equal(["value.symbol: required (string), missing.", "value.price: expected a number (double), got \"a lot\".", "value.colour: not a field of PriceTick."],
             problem.GetProperty("errors").EnumerateArray().Select(e => e.GetString()));
 
-        using var noSchema = await _http.PostAsJsonAsync($"/api/topics/{Contracts.Topics.Ticks}x/records", new { value }, Cancel);
-        Assert.Equal(HttpStatusCode.NotFound, noSchema.StatusCode);
+        using var noTopic = await _http.PostAsJsonAsync($"/api/topics/{Contracts.Topics.Ticks}x/records", new { value }, Cancel);
+        Assert.Equal(HttpStatusCode.NotFound, noTopic.StatusCode);
+        var bare = $"bare.{Guid.NewGuid():N}";
+        console.Infrastructure.Broker.CreateTopic(bare, 1);
+        using var noSchema = await _http.PostAsJsonAsync($"/api/topics/{bare}/records", new { value }, Cancel);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, noSchema.StatusCode);
+        Assert.Equal($"There is no subject \"{bare}-value\": the console writes Avro with the topic's registered value schema only.",
+            (await noSchema.Content.ReadFromJsonAsync<JsonElement>(Cancel)).GetProperty("detail").GetString());
     }
 
     [Fact]

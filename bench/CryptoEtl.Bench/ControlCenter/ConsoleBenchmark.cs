@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Confluent.Kafka;
 using CryptoEtl.Bench.Pipeline;
 using CryptoEtl.Bench.Transform;
@@ -13,8 +14,10 @@ namespace CryptoEtl.Bench.ControlCenter;
 
 /// <summary>
 /// How long the control center's API takes to answer with N ticks in a topic: the topic list, the newest records, a key
-/// search, records from an offset, the consumer groups, the dead letters. Each request is timed five times after a
-/// warm-up; the console runs as its own process against the embedded Kafka and registry.
+/// search, a filter on decoded fields, records from an offset and from a time (a search by halving on the embedded
+/// broker, which has no time index), an export, the consumer groups, the dead letters, producing a record and a reset's
+/// dry run. Each request is timed five times after a warm-up; the console runs as its own process against the embedded
+/// Kafka and registry.
 /// </summary>
 internal sealed class ConsoleBenchmark(BenchEnvironment environment, int records)
 {
@@ -33,26 +36,41 @@ internal sealed class ConsoleBenchmark(BenchEnvironment environment, int records
         });
         using var http = new HttpClient { BaseAddress = console.Url, Timeout = TimeSpan.FromMinutes(2) };
 
-        var requests = new (string Name, string Path)[]
+        // A time in the middle of partition 0: its records' timestamps are when they were produced.
+        var middle = JsonDocument.Parse(await http.GetStringAsync($"/api/topics/{Topics.Ticks}/messages?partition=0&offset={records / 12}&limit=1")).RootElement[0];
+        var from = Uri.EscapeDataString(middle.GetProperty("timestamp").GetDateTimeOffset().ToString("O", CultureInfo.InvariantCulture));
+        var filter = Uri.EscapeDataString("price > 190 && coin_id == \"coin-007\"");
+        var tick = JsonSerializer.Serialize(new
         {
-            ("topics", "/api/topics"),
-            ("newest 50", $"/api/topics/{Topics.Ticks}/messages?limit=50"),
-            ("newest 500", $"/api/topics/{Topics.Ticks}/messages?limit=500"),
-            ("key search", $"/api/topics/{Topics.Ticks}/messages?key=coin-007"),
-            ("from an offset", $"/api/topics/{Topics.Ticks}/messages?partition=0&offset=1000&limit=50"),
-            ("consumer groups", "/api/groups"),
-            ("dead letters", "/api/deadletters"),
-            ("page", "/"),
+            key = "coin-bench",
+            value = new { coin_id = "coin-bench", symbol = "cb", event_time = "2026-01-01T00:00:00Z", price = 1.5, vs_currency = "usd", source = "simulator", run_id = "bench" },
+        });
+        var requests = new (string Name, Func<Task<HttpResponseMessage>> Send)[]
+        {
+            ("topics", () => http.GetAsync("/api/topics")),
+            ("newest 50", () => http.GetAsync($"/api/topics/{Topics.Ticks}/messages?limit=50")),
+            ("newest 500", () => http.GetAsync($"/api/topics/{Topics.Ticks}/messages?limit=500")),
+            ("key search", () => http.GetAsync($"/api/topics/{Topics.Ticks}/messages?key=coin-007")),
+            ("filter", () => http.GetAsync($"/api/topics/{Topics.Ticks}/messages?filter={filter}")),
+            ("from an offset", () => http.GetAsync($"/api/topics/{Topics.Ticks}/messages?partition=0&offset=1000&limit=50")),
+            ("from a time", () => http.GetAsync($"/api/topics/{Topics.Ticks}/messages?from={from}&limit=50")),
+            ("export csv 500", () => http.GetAsync($"/api/topics/{Topics.Ticks}/export?format=csv&limit=500")),
+            ("consumer groups", () => http.GetAsync("/api/groups")),
+            ("dead letters", () => http.GetAsync("/api/deadletters")),
+            ("produce", () => http.PostAsync($"/api/topics/{Topics.Ticks}/records", new StringContent(tick, Encoding.UTF8, "application/json"))),
+            ("reset dry run", () => http.PostAsync("/api/groups/cryptoetl-processor/offsets/reset",
+                new StringContent($$"""{"topic":"{{Topics.Ticks}}","to":"timestamp","timestamp":"{{Uri.UnescapeDataString(from)}}","dryRun":true}""", Encoding.UTF8, "application/json"))),
+            ("page", () => http.GetAsync("/")),
         };
         var table = new Table().AddColumns("request", "p50 ms", "max ms", "bytes");
         var medians = new List<(string Name, double Median)>();
-        foreach (var (name, path) in requests)
+        foreach (var (name, send) in requests)
         {
-            using (var warmUp = await http.GetAsync(path))
+            using (var warmUp = await send())
             {
                 if (!warmUp.IsSuccessStatusCode)
                 {
-                    throw new InvalidOperationException($"{path} answered {(int)warmUp.StatusCode}: {await warmUp.Content.ReadAsStringAsync()}");
+                    throw new InvalidOperationException($"{name} answered {(int)warmUp.StatusCode}: {await warmUp.Content.ReadAsStringAsync()}");
                 }
             }
 
@@ -61,7 +79,7 @@ internal sealed class ConsoleBenchmark(BenchEnvironment environment, int records
             for (var i = 0; i < Repeats; i++)
             {
                 var started = Stopwatch.GetTimestamp();
-                using var response = await http.GetAsync(path);
+                using var response = await send();
                 bytes = (await response.Content.ReadAsByteArrayAsync()).Length;
                 times.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
             }
