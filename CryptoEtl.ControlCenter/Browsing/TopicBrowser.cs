@@ -79,18 +79,18 @@ public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets,
     /// <summary>The records asked for: from the offset or the time forward, or else the newest first.</summary>
     public async Task<BrowseResult> BrowseAsync(BrowseRequest request, TopicView topic, CancellationToken cancellation)
     {
-        var partitions = topic.Partitions.Where(p => request.Partition is null || p.Partition == request.Partition).ToList();
+        var partitions = topic.Partitions.Where(p => request.Partition is null || p.Partition == request.Partition).ToDictionary(p => new TopicPartition(topic.Name, p.Partition));
         var depth = request.Key is null && request.Filter is null ? request.Limit : Math.Max(request.Limit, SearchDepth);
         using var consumer = kafka.CreateConsumer<byte[]?, byte[]?>(kafka.ConsumerConfig("control-center-browser", "cryptoetl-control-center"));
         var forward = request.Offset is not null || request.From is not null;
-        var fromTime = request.From is { } from ? consumer.OffsetsAt([.. partitions.Select(p => new TopicPartition(topic.Name, p.Partition))], from, SeekTimeout) : null;
-        var next = partitions.ToDictionary(p => new TopicPartition(topic.Name, p.Partition), p => request switch
+        var fromTime = request.From is { } from ? consumer.OffsetsAt(partitions.Keys, from, SeekTimeout) : null;
+        var next = partitions.ToDictionary(p => p.Key, p => request switch
         {
             { Offset: { } offset } => offset,
-            { From: not null } => fromTime![new TopicPartition(topic.Name, p.Partition)],
-            _ => Math.Max(p.Low, p.High - depth),
+            { From: not null } => fromTime![p.Key],
+            _ => Math.Max(p.Value.Low, p.Value.High - depth),
         });
-        var ends = partitions.ToDictionary(p => new TopicPartition(topic.Name, p.Partition), p => forward ? Math.Min(p.High, next[new TopicPartition(topic.Name, p.Partition)] + depth) : p.High);
+        var ends = partitions.ToDictionary(p => p.Key, p => forward ? Math.Min(p.Value.High, next[p.Key] + depth) : p.Value.High);
         var key = request.Key is null ? null : Encoding.UTF8.GetBytes(request.Key);
         var found = new List<(ConsumeResult<byte[]?, byte[]?> Record, (JsonNode? Json, int? SchemaId, string? Problem) Value)>();
         long scanned = 0;

@@ -24,9 +24,6 @@ public sealed partial class LiveFeed(IServiceScopeFactory scopes, TopicBrowser t
     private readonly ConcurrentDictionary<Channel<SseItem<object>>, bool> _pages = new();
     private readonly ConcurrentDictionary<string, SseItem<object>> _latest = new(StringComparer.Ordinal);
 
-    /// <summary>Open pages now.</summary>
-    public int Pages => _pages.Count;
-
     public async IAsyncEnumerable<SseItem<object>> SubscribeAsync([EnumeratorCancellation] CancellationToken cancellation)
     {
         var page = Channel.CreateBounded<SseItem<object>>(new BoundedChannelOptions(16) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });

@@ -285,7 +285,10 @@ async function drawChart() {
     .map(a => ({ time: time(a.eventTime) - (time(a.eventTime) % step), position: 'aboveBar', shape: 'arrowDown', color: '#e37400', text: a.message.slice(0, 40) }))
     .sort((a, b) => a.time - b.time);
   chart.markers.setMarkers(marks);
-  if (chart.key !== key) { chart.made.timeScale().fitContent(); chart.key = key; }
+  if (chart.key !== key) { // a new coin or interval: its newest 60 candles (all of them when fewer, at their usual width)
+    chart.made.timeScale().setVisibleLogicalRange({ from: data.length - 60, to: data.length + 2 });
+    chart.key = key;
+  }
   chart.last = data.length ? { candle: data[data.length - 1], volume: { value: list[list.length - 1].volume24h ?? 0 } } : null;
   legend(null, null);
   box.dataset.candles = data.length; box.dataset.alerts = marks.length;

@@ -79,7 +79,7 @@ public sealed class MarketChartPageTests : IAsyncLifetime
         await Assertions.Expect(page.Locator("#chart-legend")).ToContainTextAsync("O 129.000  H 130.000  L 128.000  C 129.500  V 1,000,029"); // the newest, until hovered
 
         var area = (await page.Locator("#chart").BoundingBoxAsync())!;
-        await page.Mouse.MoveAsync(area.X + (area.Width * 0.1f), area.Y + (area.Height / 2));
+        await page.Mouse.MoveAsync(area.X + (area.Width * 0.6f), area.Y + (area.Height / 2)); // the chart shows 60 bars' room: the 30 candles fill its right half
         await Assertions.Expect(page.Locator("#chart-legend")).Not.ToContainTextAsync("O 129.000");
         await Assertions.Expect(page.Locator("#chart-legend")).ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"O 1\d\d\.000  H 1\d\d\.000  L \d+\.000  C 1\d\d\.500  V 1,000,0\d\d$"));
         await ConsoleBrowser.SaveAsync(page, "market-chart");
