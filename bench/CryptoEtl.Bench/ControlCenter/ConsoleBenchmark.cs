@@ -8,6 +8,7 @@ using CryptoEtl.Bench.Transform;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Serialization;
+using Microsoft.Playwright;
 using Spectre.Console;
 
 namespace CryptoEtl.Bench.ControlCenter;
@@ -92,7 +93,75 @@ internal sealed class ConsoleBenchmark(BenchEnvironment environment, int records
         AnsiConsole.Write(table);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"console: {string.Join(", ", medians.Select(m => $"{m.Name} {m.Median:0} ms"))} (p50, {records} records)"));
+        await PageLoadsAsync(console.Url);
         return 0;
+    }
+
+    /// <summary>
+    /// Each page in headless Chromium, from navigation until its data shows, and a browse from the click until the
+    /// records show; five times each after a warm-up. Skipped where Debian's Chromium is not installed.
+    /// </summary>
+    private static async Task PageLoadsAsync(Uri console)
+    {
+        const string Chromium = "/usr/lib/chromium/chromium";
+        if (!File.Exists(Chromium))
+        {
+            AnsiConsole.MarkupLine($"[yellow]page loads skipped[/]: {Chromium} is not installed (apt-get install chromium)");
+            return;
+        }
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = Chromium, Args = ["--no-sandbox"] });
+        var loads = new (string Name, Func<IPage, Task<double>> Timed)[]
+        {
+            ("topics page", page => Timed(() => Open(page, "topics", "#topics tbody tr"))),
+            ("groups page", page => Timed(() => Open(page, "groups", "#group-partitions tbody tr"))),
+            ("schemas page", page => Timed(() => Open(page, "schemas", "#schemas tbody tr"))),
+            ("dead letters page", page => Timed(() => Open(page, "deadletters", "#deadletter-total:text-matches(\"^[0-9]\")"))),
+            ("browse 20 (click to records)", async page =>
+            {
+                await Open(page, "topics", "#topics tbody tr");
+                return await Timed(async () =>
+                {
+                    await page.Locator("#topics tr", new() { HasText = Topics.Ticks }).GetByRole(AriaRole.Button, new() { Name = "Browse" }).ClickAsync();
+                    await page.Locator("#messages tbody tr").Nth(19).WaitForAsync();
+                });
+            }),
+        };
+        var medians = new List<(string Name, double Median)>();
+        foreach (var (name, timed) in loads)
+        {
+            var times = new List<double>();
+            for (var i = 0; i <= Repeats; i++)
+            {
+                var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+                var elapsed = await timed(page);
+                if (i > 0) // the first is the warm-up
+                {
+                    times.Add(elapsed);
+                }
+
+                await page.CloseAsync();
+            }
+
+            times.Sort();
+            medians.Add((name, times[Repeats / 2]));
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"console pages: {string.Join(", ", medians.Select(m => $"{m.Name} {m.Median:0} ms"))} (p50, Chromium)"));
+
+        async Task Open(IPage page, string name, string filled)
+        {
+            await page.GotoAsync(new Uri(console, $"/#{name}").ToString());
+            await page.Locator(filled).First.WaitForAsync();
+        }
+
+        static async Task<double> Timed(Func<Task> action)
+        {
+            var started = Stopwatch.GetTimestamp();
+            await action();
+            return Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        }
     }
 
     private async Task LoadAsync()
