@@ -329,8 +329,18 @@ document.getElementById('theme').onclick = () => {
 };
 // What moves in the pipeline is pushed (server-sent events from /api/live, every few seconds, reconnecting by itself);
 // each is also read once at load and after an operation changes it. The market and the runs come from the services
-// through the console and are read every 5 s.
-const readings = { status: ['/api/status', showStatus], topics: ['/api/topics', showTopics], groups: ['/api/groups', showGroups], deadletters: ['/api/deadletters', showDeadLetters] };
+// through the console: they are read again when the pushed status says the stored documents or the runs changed (and
+// every 30 s, for the freshness ages).
+const changed = {};
+function followStatus(status) {
+  showStatus(status);
+  for (const [name, key, refreshIt] of [['market', status.counts.collections, refreshMarket], ['runs', [status.counts.runs, status.counts.dagRuns], refreshRuns]]) {
+    const now = JSON.stringify(key);
+    if (changed[name] !== undefined && changed[name] !== now) refreshIt();
+    changed[name] = now;
+  }
+}
+const readings = { status: ['/api/status', followStatus], topics: ['/api/topics', showTopics], groups: ['/api/groups', showGroups], deadletters: ['/api/deadletters', showDeadLetters] };
 async function refresh(name) { try { readings[name][1](await getJson(readings[name][0])); } catch (e) { } }
 const live = new EventSource('/api/live');
 for (const [name, [, show]] of Object.entries(readings)) {
@@ -341,6 +351,6 @@ for (const [name, [, show]] of Object.entries(readings)) {
   refresh(name);
 }
 live.onerror = () => { document.getElementById('updated').textContent = 'reconnecting'; };
-refreshMarket(); setInterval(refreshMarket, 5000);
-refreshRuns(); setInterval(refreshRuns, 5000);
+refreshMarket(); setInterval(refreshMarket, 30000);
+refreshRuns(); setInterval(refreshRuns, 30000);
 refreshSchemas(); setInterval(refreshSchemas, 30000);

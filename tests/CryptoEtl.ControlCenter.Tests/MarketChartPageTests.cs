@@ -21,6 +21,11 @@ public sealed class MarketChartPageTests : IAsyncLifetime
     private ChildProcess _console = null!;
     private Uri _address = null!;
 
+    /// <summary>Bitcoin's price and the ticks stored, as the read API answers now; a test moves them.</summary>
+    private volatile StoredNow _stored = new(129.0, 30);
+
+    private sealed record StoredNow(double Price, long Ticks);
+
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
@@ -32,8 +37,9 @@ public sealed class MarketChartPageTests : IAsyncLifetime
         _processor = builder.Build();
         _processor.MapGet("/api/coins", () => Results.Ok(new[]
         {
-            new { id = "bitcoin", symbol = "btc", price = 129.0, vsCurrency = "usd", changePct = 1.5, eventTime = T0.AddMinutes(30), source = "simulator" },
+            new { id = "bitcoin", symbol = "btc", price = _stored.Price, vsCurrency = "usd", changePct = 1.5, eventTime = T0.AddMinutes(30), source = "simulator" },
         }));
+        _processor.MapGet("/api/pipeline/stats", () => Results.Ok(new { store = "test", documents = new Dictionary<string, long> { ["ticks"] = _stored.Ticks } }));
         // 30 one-minute candles rising by 1 a minute (open 100 + i, close 100.5 + i), or 6 five-minute ones; newest first, as the read API gives them.
         _processor.MapGet("/api/coins/{id}/candles", (string id, string? interval) =>
         {
@@ -53,7 +59,7 @@ public sealed class MarketChartPageTests : IAsyncLifetime
         await _processor.StartAsync(Cancel);
         _console = ChildProcess.StartDotnet("CryptoEtl.ControlCenter.dll",
             ["--urls=http://127.0.0.1:0", $"--ConnectionStrings:kafka={_infrastructure.BootstrapServers}", $"--ConnectionStrings:schema-registry={_infrastructure.RegistryUrl}",
-             $"--services:processor:http:0={_processor.ListeningAddress()}"],
+             $"--services:processor:http:0={_processor.ListeningAddress()}", "--ControlCenter:LiveInterval=00:00:01"],
             new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" });
         _address = new Uri((await _console.WaitForLineAsync(@"Now listening on: (http://\S+)", TimeSpan.FromSeconds(60), Cancel)).Groups[1].Value);
     }
@@ -91,5 +97,20 @@ public sealed class MarketChartPageTests : IAsyncLifetime
 
         await page.Locator("#interval").SelectOptionAsync("5m");
         await Assertions.Expect(box).ToHaveAttributeAsync("data-candles", "6");
+    }
+
+    [Fact]
+    public async Task The_market_is_read_again_as_soon_as_the_pushed_status_says_more_is_stored()
+    {
+        await using var browser = await ConsoleBrowser.StartAsync(_address);
+        var page = await browser.OpenAsync("market");
+        var price = page.Locator("#coins tr[data-coin=bitcoin] td").Nth(1);
+        await Assertions.Expect(price).ToHaveTextAsync("129.000 usd");
+        await page.WaitForTimeoutAsync(1500); // a status reading or two with nothing new: the page keeps what it has
+
+        _stored = new StoredNow(131.0, 31);
+
+        // The page's own reading is every 30 s; the status is pushed every second here.
+        await Assertions.Expect(price).ToHaveTextAsync("131.000 usd", new() { Timeout = 10_000 });
     }
 }
