@@ -41,7 +41,7 @@ public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets,
     {
         if (topic is null)
         {
-            return (StatusCodes.Status404NotFound, $"There is no topic \"{Shorten(request.Topic)}\".");
+            return (StatusCodes.Status404NotFound, UnknownTopic(request.Topic));
         }
 
         if (PageLimit.Check(request.Limit, MaxLimit) is { } invalid)
@@ -125,5 +125,5 @@ public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets,
 
     private static readonly TimeSpan SeekTimeout = TimeSpan.FromSeconds(10);
 
-    private static string Shorten(string text) => text.Length <= 100 ? text : text[..100] + "…";
+    public static string UnknownTopic(string topic) => $"There is no topic \"{Echo.Cut(topic)}\".";
 }

@@ -52,7 +52,7 @@ public static class TopicEndpoints
             format ??= "jsonl";
             if (!RecordExport.Formats.Contains(format))
             {
-                return Invalid($"format must be {string.Join(" or ", RecordExport.Formats)} (got \"{Shorten(format)}\").");
+                return Invalid($"format must be {string.Join(" or ", RecordExport.Formats)} (got \"{Echo.Cut(format)}\").");
             }
 
             var (result, problem) = await BrowseAsync(browser, new BrowseRequest(topic, partition, offset, limit ?? 50, key, from), filter, cancellation);
@@ -119,9 +119,7 @@ public static class TopicEndpoints
     private static IResult Invalid(string detail) => Results.Problem(detail, statusCode: StatusCodes.Status400BadRequest, title: "Invalid request");
 
     private static IResult UnknownTopic(string topic) =>
-        Results.Problem($"There is no topic \"{Shorten(topic)}\".", statusCode: StatusCodes.Status404NotFound, title: "Unknown topic");
-
-    private static string Shorten(string text) => text.Length <= 100 ? text : text[..100] + "…";
+        Results.Problem(TopicBrowser.UnknownTopic(topic), statusCode: StatusCodes.Status404NotFound, title: "Unknown topic");
 
     private static IResult KafkaSilent() =>
         Results.Problem("Kafka did not answer in time.", statusCode: StatusCodes.Status503ServiceUnavailable, title: "Kafka unavailable");

@@ -11,7 +11,7 @@ public sealed record OffsetResetBody(string Topic, int[]? Partitions, string To,
     {
         if (!Enum.TryParse<ResetTarget>(To, ignoreCase: true, out var target) || int.TryParse(To, out _))
         {
-            return (null, $"to must be earliest, latest, timestamp or offset (got \"{(To is { Length: > 40 } ? To[..40] + "…" : To)}\").");
+            return (null, $"to must be earliest, latest, timestamp or offset (got \"{Echo.Cut(To, 40)}\").");
         }
 
         var request = new OffsetResetRequest(group, Topic, Partitions, target, Timestamp, Offset);

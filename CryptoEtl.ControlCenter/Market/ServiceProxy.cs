@@ -68,7 +68,7 @@ public static partial class ServiceProxy
             }
         }
 
-        return Results.Problem($"The console does not forward {(path.Length <= 100 ? path : path[..100] + "…")}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown path");
+        return Results.Problem($"The console does not forward {Echo.Cut(path)}.", statusCode: StatusCodes.Status404NotFound, title: "Unknown path");
     }
 
     [GeneratedRegex("^/api/market/(coins|coins/[a-z0-9._-]{1,100}|coins/[a-z0-9._-]{1,100}/candles|alerts|pipeline/freshness)$")]

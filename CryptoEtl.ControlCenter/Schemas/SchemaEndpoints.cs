@@ -67,7 +67,7 @@ public static class SchemaEndpoints
     {
         if (!(await registry.GetAllSubjectsAsync()).Contains(subject))
         {
-            return (null, Results.Problem($"There is no subject \"{(subject.Length <= 100 ? subject : subject[..100] + "…")}\".", statusCode: StatusCodes.Status404NotFound, title: "Unknown subject"));
+            return (null, Results.Problem($"There is no subject \"{Echo.Cut(subject)}\".", statusCode: StatusCodes.Status404NotFound, title: "Unknown subject"));
         }
 
         var versions = await registry.GetSubjectVersionsAsync(subject);
