@@ -27,12 +27,14 @@ public static class TimeSeek
         var searched = new Dictionary<TopicPartition, (long First, long Last)>(); // the answer is in [First, Last]
         foreach (var partition in partitions)
         {
-            var watermarks = consumer.QueryWatermarkOffsets(partition, timeout);
             if (answers.TryGetValue(partition, out var answer) && !answer.IsSpecial)
             {
                 found[partition] = answer.Value;
+                continue;
             }
-            else if (watermarks.Low.Value >= watermarks.High.Value)
+
+            var watermarks = consumer.QueryWatermarkOffsets(partition, timeout);
+            if (watermarks.Low.Value >= watermarks.High.Value)
             {
                 found[partition] = watermarks.High.Value;
             }

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using Avro.Generic;
 using Avro.IO;
@@ -48,10 +47,7 @@ public sealed class ContractSerializer<T> : IAsyncSerializer<T> where T : IAvroC
     public byte[] Encode(T data, int schemaId)
     {
         using var stream = new MemoryStream(256);
-        Span<byte> header = stackalloc byte[WireFormat.HeaderLength];
-        header[0] = WireFormat.MagicByte;
-        BinaryPrimitives.WriteInt32BigEndian(header[1..], schemaId);
-        stream.Write(header);
+        WireFormat.WriteHeader(stream, schemaId);
         _writer.Write(data.ToAvro(), new BinaryEncoder(stream));
         return stream.ToArray();
     }

@@ -9,4 +9,13 @@ public static class WireFormat
     public const int HeaderLength = 5;
 
     public static int SchemaId(ReadOnlySpan<byte> message) => BinaryPrimitives.ReadInt32BigEndian(message[1..HeaderLength]);
+
+    /// <summary>Writes the header (magic byte and schema id) that the Avro body follows.</summary>
+    public static void WriteHeader(Stream stream, int schemaId)
+    {
+        Span<byte> header = stackalloc byte[HeaderLength];
+        header[0] = MagicByte;
+        BinaryPrimitives.WriteInt32BigEndian(header[1..], schemaId);
+        stream.Write(header);
+    }
 }

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using Confluent.Kafka;
+using CryptoEtl.ControlCenter.Groups;
 using CryptoEtl.Kafka;
 
 namespace CryptoEtl.ControlCenter.Browsing;
@@ -31,6 +32,10 @@ public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets,
 
     /// <summary>With a key or a filter, how many records of each partition are searched (the newest, or from the offset or time).</summary>
     public const int SearchDepth = 5_000;
+
+    /// <summary>Every topic with its produce rates over the last minutes (the monitor's samples); null when Kafka does not answer in time.</summary>
+    public async Task<IReadOnlyList<TopicView>?> ListWithRatesAsync(ConsumerGroupMonitor monitor) =>
+        await ListAsync() is { } topics ? [.. topics.Select(t => t with { Produced = monitor.ProducedPerSecond(t.Name) })] : null;
 
     /// <summary>Every topic (or only the one named, when it exists), by name; null when Kafka does not answer in time.</summary>
     public async Task<IReadOnlyList<TopicView>?> ListAsync(string? only = null) =>
@@ -92,7 +97,8 @@ public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets,
         });
         var ends = partitions.ToDictionary(p => p.Key, p => forward ? Math.Min(p.Value.High, next[p.Key] + depth) : p.Value.High);
         var key = request.Key is null ? null : Encoding.UTF8.GetBytes(request.Key);
-        var found = new List<(ConsumeResult<byte[]?, byte[]?> Record, (JsonNode? Json, int? SchemaId, string? Problem) Value)>();
+        // Values are decoded while reading only when a filter needs them; otherwise only those shown are.
+        var found = new List<(ConsumeResult<byte[]?, byte[]?> Record, (JsonNode? Json, int? SchemaId, string? Problem)? Value)>();
         long scanned = 0;
         await consumer.ReadUntilAsync(next, ends, async record =>
         {
@@ -102,8 +108,11 @@ public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets,
                 return;
             }
 
-            var value = await avro.DecodeAsync(record.Message.Value);
-            if (request.Filter is null || request.Filter.Matches(value.Json))
+            if (request.Filter is null)
+            {
+                found.Add((record, null));
+            }
+            else if (await avro.DecodeAsync(record.Message.Value) is var value && request.Filter.Matches(value.Json))
             {
                 found.Add((record, value));
             }
@@ -116,11 +125,17 @@ public sealed class TopicBrowser(KafkaClientFactory kafka, KafkaOffsets offsets,
             { From: not null } => found.OrderBy(r => r.Record.Message.Timestamp.UnixTimestampMs).ThenBy(r => r.Record.Partition.Value).ThenBy(r => r.Record.Offset.Value),
             _ => found.OrderByDescending(r => r.Record.Message.Timestamp.UnixTimestampMs).ThenByDescending(r => r.Record.Offset.Value),
         };
-        return new BrowseResult([.. chosen.Take(request.Limit).Select(r => new MessageView(r.Record.Partition.Value, r.Record.Offset.Value,
-            r.Record.Message.Timestamp.UtcDateTime, PayloadPreview.Text(r.Record.Message.Key),
-            r.Record.Message.Headers?.Select(h => KeyValuePair.Create(h.Key, PayloadPreview.Text(h.GetValueBytes()))).ToList() ?? [],
-            r.Value.SchemaId, r.Value.Json, r.Value.Problem, r.Value.Problem is null ? null : PayloadPreview.Of(r.Record.Message.Value),
-            KcatCommand.Print(kafka.BootstrapServers, topic.Name, r.Record.Partition.Value, r.Record.Offset.Value)))], scanned);
+        var views = new List<MessageView>();
+        foreach (var (record, decoded) in chosen.Take(request.Limit))
+        {
+            var (json, schemaId, problem) = decoded ?? await avro.DecodeAsync(record.Message.Value);
+            views.Add(new MessageView(record.Partition.Value, record.Offset.Value, record.Message.Timestamp.UtcDateTime, PayloadPreview.Text(record.Message.Key),
+                record.Message.Headers?.Select(h => KeyValuePair.Create(h.Key, PayloadPreview.Text(h.GetValueBytes()))).ToList() ?? [],
+                schemaId, json, problem, problem is null ? null : PayloadPreview.Of(record.Message.Value),
+                KcatCommand.Print(kafka.BootstrapServers, topic.Name, record.Partition.Value, record.Offset.Value)));
+        }
+
+        return new BrowseResult(views, scanned);
     }
 
     private static readonly TimeSpan SeekTimeout = TimeSpan.FromSeconds(10);

@@ -28,9 +28,7 @@ public static class TopicEndpoints
     public static void MapTopicBrowser(this WebApplication app)
     {
         app.MapGet("/api/topics", async (TopicBrowser browser, ConsumerGroupMonitor monitor) =>
-                await browser.ListAsync() is { } topics
-                    ? Results.Ok(topics.Select(t => t with { Produced = monitor.ProducedPerSecond(t.Name) }).ToList())
-                    : KafkaSilent())
+                await browser.ListWithRatesAsync(monitor) is { } topics ? Results.Ok(topics) : KafkaSilent())
             .WithSummary("Every topic with its partitions' oldest and end offsets, and records produced per second over the last minutes");
 
         app.MapGet("/api/topics/{topic}/messages", async (HttpContext context, string topic, int? partition, long? offset, DateTimeOffset? from, int? limit, string? key,

@@ -67,8 +67,7 @@ public sealed partial class LiveFeed(IServiceScopeFactory scopes, TopicBrowser t
                     await using var scope = scopes.CreateAsyncScope();
                     return await scope.ServiceProvider.GetRequiredService<PipelineStatusProbe>().ReadAsync(token);
                 }, stoppingToken);
-                await PublishAsync("topics", async _ => await topics.ListAsync() is { } list ? list.Select(t => t with { Produced = groups.ProducedPerSecond(t.Name) }).ToList() : null,
-                    stoppingToken);
+                await PublishAsync("topics", async _ => await topics.ListWithRatesAsync(groups), stoppingToken);
                 await PublishAsync("groups", async token => await groups.DescribeAsync(token), stoppingToken);
                 await PublishAsync("deadletters", async token => await deadLetters.SummarizeAsync(token), stoppingToken);
             }

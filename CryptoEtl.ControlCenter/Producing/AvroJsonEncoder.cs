@@ -27,10 +27,7 @@ public static class AvroJsonEncoder
         }
 
         using var stream = new MemoryStream();
-        stream.WriteByte(WireFormat.MagicByte);
-        Span<byte> id = stackalloc byte[4];
-        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(id, schemaId);
-        stream.Write(id);
+        WireFormat.WriteHeader(stream, schemaId);
         new GenericDatumWriter<object?>(schema).Write(datum, new BinaryEncoder(stream));
         return (stream.ToArray(), []);
     }
