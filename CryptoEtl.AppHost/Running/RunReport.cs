@@ -207,11 +207,20 @@ public sealed partial class RunReport(
         await WaitUntilUpAsync(stoppingToken);
         var endpoints = Endpoints();
         Directory.CreateDirectory(run.StateDirectory);
-        File.WriteAllText(EndpointsPath, JsonSerializer.Serialize(endpoints, Format));
+        // Whole or not at all (a reader never sees it half-written: a test read it empty once), and the owner's only from the start.
+        var written = $"{EndpointsPath}.tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
         {
-            File.SetUnixFileMode(EndpointsPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
+
+        using (var file = new StreamWriter(written, new System.Text.UTF8Encoding(false), options))
+        {
+            file.Write(JsonSerializer.Serialize(endpoints, Format));
+        }
+
+        File.Move(written, EndpointsPath, overwrite: true);
 
         AllUp(logger, EndpointsPath, string.Join("\n", endpoints.Where(e => e.Key != DashboardLogin).Select(e => $"  {e.Key,-16} {e.Value}")));
     }
