@@ -26,16 +26,19 @@ public static class KafkaClientExtensions
     /// <summary>
     /// Registers one <see cref="IProducer{TKey,TValue}"/> for the service (built on first use, flushed by its owner,
     /// disposed with the container) from the service's <see cref="KafkaClientFactory"/>, with the settings of
-    /// <see cref="KafkaConnection.Producer"/>. <paramref name="configureBuilder"/> sets what needs services, such as serializers.
+    /// <see cref="KafkaConnection.Producer"/>. <paramref name="configureSettings"/> changes them (after configuration);
+    /// <paramref name="configureBuilder"/> sets what needs services, such as serializers.
     /// </summary>
     public static IHostApplicationBuilder AddKafkaProducer<TKey, TValue>(this IHostApplicationBuilder builder, string connectionName,
-        Action<IServiceProvider, ProducerBuilder<TKey, TValue>>? configureBuilder = null)
+        Action<IServiceProvider, ProducerBuilder<TKey, TValue>>? configureBuilder = null, Action<ProducerConfig>? configureSettings = null)
     {
         builder.AddKafkaClientFactory(connectionName);
         builder.Services.AddSingleton(sp =>
         {
             var factory = sp.GetRequiredService<KafkaClientFactory>();
-            return factory.CreateProducer<TKey, TValue>(factory.ProducerConfig(builder.Environment.ApplicationName), producer => configureBuilder?.Invoke(sp, producer));
+            var config = factory.ProducerConfig(builder.Environment.ApplicationName);
+            configureSettings?.Invoke(config);
+            return factory.CreateProducer<TKey, TValue>(config, producer => configureBuilder?.Invoke(sp, producer));
         });
         return builder;
     }

@@ -42,6 +42,13 @@ public static class KafkaConnection
         return config;
     }
 
+    /// <summary>
+    /// For a producer whose delivery handlers read only the status, topic, partition and offset (a batch stage's):
+    /// delivery reports without the key, value, timestamp and headers, which Confluent.Kafka otherwise copies back out of
+    /// librdkafka for every record (<c>dotnet.producer.delivery.report.fields</c>; a setting in configuration wins).
+    /// </summary>
+    public static void StatusOnlyDeliveryReports(ProducerConfig config) => config.DeliveryReportFields ??= "status";
+
     /// <summary>The producers' <c>message.max.bytes</c> as configured (null: librdkafka's default), which dead letters are cut to.</summary>
     public static int? MaxMessageBytes(IConfiguration configuration, string connectionName = ConnectionName) =>
         Producer(configuration, clientId: "", connectionName).MessageMaxBytes;

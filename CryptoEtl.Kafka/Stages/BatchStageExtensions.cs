@@ -32,7 +32,7 @@ public static class BatchStageExtensions
         builder.AddKafkaConsumer<byte[]?, byte[]?>(connectionName,
             (sp, config) => config.GroupId = sp.GetRequiredService<IOptions<TOptions>>().Value.ConsumerGroup,
             (sp, consumer) => sp.GetRequiredService<KafkaBatchStage>().Attach(consumer));
-        builder.AddKafkaProducer<byte[]?, byte[]?>(connectionName);
+        builder.AddKafkaProducer<byte[]?, byte[]?>(connectionName, configureSettings: KafkaConnection.StatusOnlyDeliveryReports);
         builder.Services.AddSingleton(sp =>
         {
             sp.GetRequiredService<BatchStageMetrics>(); // observed from the start

@@ -19,38 +19,40 @@ if (Console.IsOutputRedirected)
 
 var records = new Option<int>("--records") { Description = "Snapshots to pre-load and process.", DefaultValueFactory = _ => 1_000_000 };
 var naive = new Option<int>("--naive-records") { Description = "Records for the naive per-record loop (it is slow).", DefaultValueFactory = _ => 20_000 };
+var repeats = new Option<int>("--repeats") { Description = "How many times the executor, its fair ceiling and the copy are measured, taking turns.", DefaultValueFactory = _ => 3 };
 
-var transform = new Command("transform", "Local executor throughput vs pass-through and a naive loop, plus latency.") { records, naive };
+var transform = new Command("transform", "Local executor throughput vs pass-through and a naive loop, plus latency.") { records, naive, repeats };
 transform.SetAction(async parse =>
 {
     var count = parse.GetValue(records);
-    if (count < 1000)
+    if (count < 1000 || parse.GetValue(repeats) is < 1 or > 10)
     {
-        await Console.Error.WriteLineAsync("--records must be at least 1000.");
+        await Console.Error.WriteLineAsync("--records must be at least 1000, --repeats 1-10.");
         return 2;
     }
 
     var latencyRecords = Math.Min(50_000, count / 4);
     await using var environment = await BenchEnvironment.StartAsync((Topics.Snapshots, count + 2 * latencyRecords),
         [TransformBenchmark.PassThroughTopic, TransformBenchmark.NaiveTicksTopic, TransformBenchmark.NaiveCandlesTopic, .. FairCeiling.OutputTopics.Values, StreamizPeer.TicksTopic, StreamizPeer.CandlesTopic]);
-    return await new TransformBenchmark(environment, count, Math.Min(parse.GetValue(naive), count), latencyRecords).RunAsync();
+    return await new TransformBenchmark(environment, count, Math.Min(parse.GetValue(naive), count), latencyRecords, parse.GetValue(repeats)).RunAsync();
 });
 
 var loadRecords = new Option<int>("--records") { Description = "Tick records to pre-load and load.", DefaultValueFactory = _ => 200_000 };
 var mongodb = new Option<string?>("--mongodb") { Description = "Write to this MongoDB (databases cryptoetl_bench_*, dropped before and after) instead of LiteDB files." };
-var load = new Command("load", "Processor loader throughput vs the seed's insert_one per record, with store contents compared.") { loadRecords, mongodb };
+var loadRepeats = new Option<int>("--repeats") { Description = "How many times the loader and the store alone are measured, taking turns.", DefaultValueFactory = _ => 3 };
+var load = new Command("load", "Processor loader throughput vs the seed's insert_one per record, with store contents compared.") { loadRecords, mongodb, loadRepeats };
 load.SetAction(async parse =>
 {
     var count = parse.GetValue(loadRecords);
-    if (count < 1000)
+    if (count < 1000 || parse.GetValue(loadRepeats) is < 1 or > 10)
     {
-        await Console.Error.WriteLineAsync("--records must be at least 1000.");
+        await Console.Error.WriteLineAsync("--records must be at least 1000, --repeats 1-10.");
         return 2;
     }
 
     await using var environment = await BenchEnvironment.StartAsync((Topics.Ticks, count));
     using ILoadTarget target = parse.GetValue(mongodb) is { Length: > 0 } connection ? new MongoTarget(connection) : new LiteDbTarget();
-    return await new LoadBenchmark(environment, target, count).RunAsync();
+    return await new LoadBenchmark(environment, target, count, parse.GetValue(loadRepeats)).RunAsync();
 });
 
 var consoleRecords = new Option<int>("--records") { Description = "Ticks to pre-load into one topic.", DefaultValueFactory = _ => 200_000 };
@@ -70,21 +72,22 @@ var rates = new Option<int[]>("--rates")
     AllowMultipleArgumentsPerToken = true,
 };
 var stepSeconds = new Option<int>("--step-seconds") { Description = "How long each rate runs; its first quarter is not measured.", DefaultValueFactory = _ => 20 };
-var pipeline = new Command("pipeline", "The whole pipeline's freshness (last_updated to the read API) at rising rates, until a stage falls behind.") { coins, rates, stepSeconds };
+var stepRepeats = new Option<int>("--repeats") { Description = "How many times the first rate is measured (its freshness is the figure reported).", DefaultValueFactory = _ => 3 };
+var pipeline = new Command("pipeline", "The whole pipeline's freshness (last_updated to the read API) at rising rates, until a stage falls behind.") { coins, rates, stepSeconds, stepRepeats };
 pipeline.SetAction(async parse =>
 {
     var coinCount = parse.GetValue(coins);
     var tried = parse.GetValue(rates)!;
     var step = TimeSpan.FromSeconds(parse.GetValue(stepSeconds));
     // The simulator moves every 100 ms, so at most ten runs a second find every coin moved.
-    if (coinCount is < 250 or > 10_000 || tried.Length == 0 || tried.Any(r => r < 1 || r > coinCount * 10) || step < TimeSpan.FromSeconds(8))
+    if (coinCount is < 250 or > 10_000 || tried.Length == 0 || tried.Any(r => r < 1 || r > coinCount * 10) || step < TimeSpan.FromSeconds(8) || parse.GetValue(stepRepeats) is < 1 or > 10)
     {
-        await Console.Error.WriteLineAsync("--coins must be 250-10000, each of --rates 1 to ten times --coins, --step-seconds at least 8.");
+        await Console.Error.WriteLineAsync("--coins must be 250-10000, each of --rates 1 to ten times --coins, --step-seconds at least 8, --repeats 1-10.");
         return 2;
     }
 
     await using var environment = await BenchEnvironment.StartAsync((Topics.Snapshots, 0));
-    return await new PipelineBenchmark(environment, new PipelineBenchmark.Settings(coinCount, tried, step, step / 4)).RunAsync();
+    return await new PipelineBenchmark(environment, new PipelineBenchmark.Settings(coinCount, tried, step, step / 4, parse.GetValue(stepRepeats))).RunAsync();
 });
 
 var sizes = new Option<int[]>("--sizes")

@@ -107,6 +107,28 @@ public sealed class KafkaClientExtensionsTests : IAsyncLifetime
         Assert.Contains(published.Snapshot(), p => p.Value >= 3 && p.Client == builder.Environment.ApplicationName);
     }
 
+    [Theory]
+    [InlineData(null, false)]
+    [InlineData("all", true)]
+    public async Task A_batch_stages_producer_reports_deliveries_by_status_unless_configured_otherwise(string? configured, bool valueReported)
+    {
+        var builder = Builder();
+        builder.Configuration["Kafka:Producer:dotnet.producer.delivery.report.fields"] = configured;
+        builder.AddKafkaProducer<byte[]?, byte[]?>("kafka", configureSettings: KafkaConnection.StatusOnlyDeliveryReports);
+        using var host = builder.Build();
+        var producer = host.Services.GetRequiredService<IProducer<byte[]?, byte[]?>>();
+        var reports = new ConcurrentList<DeliveryReport<byte[]?, byte[]?>>();
+
+        producer.Produce("out", new Message<byte[]?, byte[]?> { Value = "v"u8.ToArray() }, reports.Add);
+        producer.Flush(Cancel);
+
+        // What the stages' handlers read is there either way: the topic, partition, offset, status and error.
+        var report = Assert.Single(reports.Snapshot());
+        Assert.Equal(("out", 0, PersistenceStatus.Persisted, false), (report.Topic, report.Partition.Value, report.Status, report.Error.IsError));
+        Assert.True(report.Offset.Value >= 0, $"offset {report.Offset}");
+        Assert.Equal(valueReported, report.Message.Value is not null);
+    }
+
     /// <summary>A service's host builder, given the broker as its "kafka" connection string.</summary>
     private HostApplicationBuilder Builder()
     {

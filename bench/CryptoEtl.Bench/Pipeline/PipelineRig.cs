@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CryptoEtl.Bench.Measuring;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Api;
 using CryptoEtl.DevServices.CoinGecko;
@@ -248,18 +249,22 @@ internal sealed class PipelineRig : IAsyncDisposable
         }
 
         var thirds = (settings.Duration - settings.Settle) / 3;
-        var early = Median(served.Where(f => f.At < settings.Settle + thirds));
-        var late = Median(served.Where(f => f.At >= settings.Duration - thirds));
+        var byThird = Enumerable.Range(0, 3)
+            .Select(i => served.Where(f => f.At >= settings.Settle + i * thirds && (i == 2 || f.At < settings.Settle + (i + 1) * thirds)).Select(f => f.Ms).Order().ToList())
+            .ToList();
+        var early = Percentiles.Of(byThird[0], 50);
+        var late = Percentiles.Of(byThird[2], 50);
         var staler = late > Math.Max(early * 1.25, early + 250);
         var behind = achieved < 0.9 * rate ? "ingest"
             : staler || job.Growing || loader.Growing ? (job.Slope / rate >= loader.Slope / (rate * RecordsPerSnapshot) ? "sparkjob" : "processor")
             : null;
         var sorted = served.Select(f => f.Ms).Order().ToList();
+        var p99ByThird = byThird.All(t => t.Count > 0) ? new Spread(byThird.Select(t => Percentiles.Of(t, 99))) : null;
         var result = new StepResult(rate, achieved, sorted.Count, Percentiles.Of(sorted, 50), Percentiles.Of(sorted, 95), Percentiles.Of(sorted, 99),
-            job, loader, behind);
+            p99ByThird, job, loader, behind);
         var verdict = behind is null ? "[green]kept up[/]" : $"[red]{behind} fell behind[/]";
         AnsiConsole.MarkupLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {label}: published {result.Achieved:N0}/s · freshness p50 {result.P50:0} ms, p95 {result.P95:0} ms, p99 {result.P99:0} ms over {result.Served:N0} records (median {early:0} ms early, {late:0} ms late) · lag growth job {job.Slope:+0;-0}/s, loader {loader.Slope:+0;-0}/s · {verdict}"));
+            $"  {label}: published {result.Achieved:N0}/s · freshness p50 {result.P50:0} ms, p95 {result.P95:0} ms, p99 {result.P99:0} ms over {result.Served:N0} records (p99 by third {result.P99ByThird?.ToString("0") ?? "-"}; median {early:0} ms early, {late:0} ms late) · lag growth job {job.Slope:+0;-0}/s, loader {loader.Slope:+0;-0}/s · {verdict}"));
         return result;
     }
 
@@ -333,12 +338,10 @@ internal sealed class PipelineRig : IAsyncDisposable
         }
     }
 
-    private static double Median(IEnumerable<(TimeSpan At, double Ms)> samples) =>
-        Percentiles.Of(samples.Select(s => s.Ms).Order().ToList(), 50);
-
     private sealed record ServedCoin(string Id, DateTimeOffset EventTime);
 
-    public sealed record StepResult(int Rate, double Achieved, int Served, double P50, double P95, double P99, LagTrend Job, LagTrend Loader, string? Behind);
+    /// <param name="P99ByThird">p99 over each third of the measured step: how steady the step was (null when a third served nothing).</param>
+    public sealed record StepResult(int Rate, double Achieved, int Served, double P50, double P95, double P99, Spread? P99ByThird, LagTrend Job, LagTrend Loader, string? Behind);
 
     /// <summary>A stage's lag over the measured part of a step: where it ended, its least-squares slope, and whether it kept growing.</summary>
     public sealed record LagTrend(long Last, double Slope, bool Growing)

@@ -63,7 +63,7 @@ internal sealed partial class ScaleBenchmark(ScaleBenchmark.Settings settings)
         var (job, processor) = (rig.Job.ResidentMegabytes().Peak, rig.Processor.ResidentMegabytes().Peak);
         var perBatch = stepBatches.Count == 0 ? 0 : stepBatches.Average(b => b.Written) / 1024;
         return string.Create(CultureInfo.InvariantCulture,
-            $"scale: {coins} coins: catch-up {catchUp.Rate:0} snapshots/s, p99 freshness {result.P99:0} ms at {settings.Rate}/s, rss processor {processor:0} MB, sparkjob {job:0} MB, checkpoint {perBatch:0.0} KB/batch");
+            $"scale: {coins} coins: catch-up {catchUp.Rate:0} snapshots/s, p99 freshness {result.P99:0} ms at {settings.Rate}/s, rss processor {processor:0} MB, sparkjob {job:0} MB, checkpoint {perBatch:0.0} KB/batch; p99 freshness by third of the step {result.P99ByThird?.ToString("0") ?? "-"} ms");
     }
 
     private sealed record CatchUp(int Published, TimeSpan Pass, TimeSpan FirstCommit, TimeSpan Drained, double PeakJob, double PeakProcessor)

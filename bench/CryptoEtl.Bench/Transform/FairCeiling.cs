@@ -1,11 +1,11 @@
 using System.Text;
 using Confluent.Kafka;
 using Confluent.SchemaRegistry;
+using CryptoEtl.Bench.Measuring;
 using CryptoEtl.Bench.Pipeline;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
 using CryptoEtl.Contracts.Serialization;
-using Spectre.Console;
 
 namespace CryptoEtl.Bench.Transform;
 
@@ -50,9 +50,9 @@ internal sealed class FairCeiling(BenchEnvironment environment, int records)
     }
 
     /// <summary>Consumes every snapshot and produces <paramref name="produced"/> records per output topic along the way.</summary>
-    public void Run(ProgressTask task, IReadOnlyDictionary<string, long> produced)
+    public void Run(TimedProgress task, IReadOnlyDictionary<string, long> produced, string group)
     {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(environment.ConsumerConfig("bench-ceiling")).Build();
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(environment.ConsumerConfig(group)).Build();
         using var producer = new ProducerBuilder<byte[], byte[]>(environment.ProducerConfig()).Build();
         consumer.Subscribe(Topics.Snapshots);
         var outputs = OutputTopics.Select(o => (Topic: o.Value, Count: produced[o.Key], Samples: _samples[o.Key])).Where(o => o.Count > 0).ToArray();

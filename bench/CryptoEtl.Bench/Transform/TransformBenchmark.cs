@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
+using CryptoEtl.Bench.Measuring;
 using CryptoEtl.Bench.Pipeline;
 using CryptoEtl.Contracts;
 using CryptoEtl.Contracts.Market;
@@ -23,7 +24,7 @@ namespace CryptoEtl.Bench.Transform;
 /// raw bytes: <see cref="FairCeiling"/>), a one-to-one copy, and a naive per-record loop (the floor), plus
 /// produce-to-produce latency at a steady rate.
 /// </summary>
-internal sealed class TransformBenchmark(BenchEnvironment environment, int records, int naiveRecords, int latencyRecords)
+internal sealed class TransformBenchmark(BenchEnvironment environment, int records, int naiveRecords, int latencyRecords, int repeats)
 {
     private readonly string _checkpoints = Directory.CreateTempSubdirectory("cryptoetl-bench-checkpoints").FullName;
 
@@ -33,35 +34,57 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
 
     public async Task<int> RunAsync()
     {
-        AnsiConsole.MarkupLine($"[bold]transform benchmark[/]: {records:N0} snapshots, naive loop on {naiveRecords:N0}, latency on {latencyRecords:N0}; {Environment.ProcessorCount} cores");
+        AnsiConsole.MarkupLine($"[bold]transform benchmark[/]: {records:N0} snapshots, {repeats} runs each of the executor, its fair ceiling and the copy, naive loop on {naiveRecords:N0}, latency on {latencyRecords:N0}; {Environment.ProcessorCount} cores");
         var payloads = await LoadAsync();
 
         var ceiling = new FairCeiling(environment, records);
         await ceiling.PrepareAsync(environment.Registry);
 
-        var passThrough = Measure("one-to-one copy (consume + re-produce bytes)", records, PassThrough);
-        var naive = Measure($"naive per-record loop ({naiveRecords:N0} records)", naiveRecords, Naive);
-        (double Seconds, double Rate) executor;
-        Dictionary<string, long> produced;
-        double p50, p99;
-        using (var running = StartExecutor())
+        var naive = Timing.Measure($"naive per-record loop ({naiveRecords:N0} records)", naiveRecords, Naive);
+
+        // The executor's first run is slower by a quarter or more in CPU time per record (its code is still being
+        // compiled and tiered up; the ceiling's and the copy's Kafka code is compiled by the pre-load): not counted.
+        using (StartExecutor(0))
         {
-            executor = Measure("local executor (decode, transform, encode, produce, checkpoint)", records, WaitForExecutor);
-            produced = FairCeiling.OutputTopics.Keys.ToDictionary(t => t, environment.EndOffsets);
-            (p50, p99) = await LatencyAsync(payloads[..latencyRecords], Topics.Ticks, () => environment.Lag(ExecutorGroup, Topics.Snapshots) == 0);
+            Timing.Measure("warm-up: the local executor, not counted", records, task => WaitForGroup(task, ExecutorGroup(0)));
         }
 
-        var outputs = produced.Values.Sum();
-        var fair = Measure($"fair ceiling (consume, re-produce the executor's {outputs:N0} outputs as bytes)", records, task => ceiling.Run(task, produced));
+        // The executor, its ceiling and the copy take turns, each on a fresh consumer group (the executor on fresh
+        // checkpoints too), so that whatever slows the machine for a while slows all three alike.
+        var executors = new List<Timing>();
+        var ceilings = new List<Timing>();
+        var copies = new List<Timing>();
+        var probes = new List<MachineProbe>();
+        Dictionary<string, long> produced = [];
+        double p50 = 0, p99 = 0;
+        for (var run = 1; run <= repeats; run++)
+        {
+            probes.Add(MachineProbe.Measure());
+            var before = FairCeiling.OutputTopics.Keys.ToDictionary(t => t, environment.EndOffsets);
+            var group = ExecutorGroup(run);
+            using (StartExecutor(run))
+            {
+                executors.Add(Timing.Measure($"local executor (decode, transform, encode, produce, checkpoint), run {run}", records, task => WaitForGroup(task, group)));
+                produced = before.ToDictionary(b => b.Key, b => environment.EndOffsets(b.Key) - b.Value);
+                if (run == repeats)
+                {
+                    (p50, p99) = await LatencyAsync(payloads[..latencyRecords], Topics.Ticks, () => environment.Lag(group, Topics.Snapshots) == 0);
+                }
+            }
+
+            var outputs = produced;
+            ceilings.Add(Timing.Measure($"fair ceiling (consume, re-produce the executor's {outputs.Values.Sum():N0} outputs as bytes), run {run}", records, task => ceiling.Run(task, outputs, $"bench-ceiling-{run}")));
+            copies.Add(Timing.Measure($"one-to-one copy (consume + re-produce bytes), run {run}", records, task => PassThrough(task, $"bench-passthrough-{run}")));
+        }
+
         // Streamiz is timed until it has written a tick for every snapshot, not until it commits: it commits about every
         // 30 s here whatever CommitIntervalMs says, which would make it look slower than it is.
-        (double Seconds, double Rate) streamiz;
-        double streamizP50, streamizP99;
+        double streamizRate, streamizP50, streamizP99;
         var streamizWritten = TimeSpan.Zero;
         using (StreamizPeer.Start(environment.Bootstrap, environment.Registry))
         {
             var started = Stopwatch.StartNew();
-            var committed = Measure("Kafka Streams for .NET (Streamiz 1.8.2), the same job", records, task =>
+            var committed = Timing.Measure("Kafka Streams for .NET (Streamiz 1.8.2), the same job", records, task =>
             {
                 // Written: a tick out for every snapshot in; done: Streamiz has committed them all.
                 while (environment.EndOffsets(StreamizPeer.TicksTopic) < records)
@@ -73,40 +96,51 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
                 streamizWritten = started.Elapsed;
                 WaitForGroup(task, StreamizPeer.ApplicationId);
             });
-            streamiz = (streamizWritten.TotalSeconds, records / streamizWritten.TotalSeconds);
+            streamizRate = records / streamizWritten.TotalSeconds;
             AnsiConsole.MarkupLine($"Streamiz wrote every tick after {streamizWritten.TotalSeconds:0.00} s and had committed them after {committed.Seconds:0.00} s");
             var streamizTicks = records + 2L * latencyRecords;
             (streamizP50, streamizP99) = await LatencyAsync(payloads[latencyRecords..], StreamizPeer.TicksTopic, () => environment.EndOffsets(StreamizPeer.TicksTopic) >= streamizTicks);
         }
 
-
         var streamizOutputs = environment.EndOffsets(StreamizPeer.TicksTopic) + environment.EndOffsets(StreamizPeer.CandlesTopic);
         var check = StreamizCheck.Compare(environment, records);
 
-        var table = new Table().AddColumns("run", "records in", "records out", "seconds", "records in/s");
-        table.AddRow("fair ceiling", $"{records:N0}", $"{outputs:N0}", $"{fair.Seconds:0.00}", $"{fair.Rate:N0}");
-        table.AddRow("local executor", $"{records:N0}", $"{outputs:N0}", $"{executor.Seconds:0.00}", $"{executor.Rate:N0}");
-        table.AddRow("Streamiz", $"{records:N0}", $"{streamizOutputs:N0}", $"{streamiz.Seconds:0.00}", $"{streamiz.Rate:N0}");
-        table.AddRow("one-to-one copy", $"{records:N0}", $"{records:N0}", $"{passThrough.Seconds:0.00}", $"{passThrough.Rate:N0}");
-        table.AddRow("naive loop", $"{naiveRecords:N0}", "", $"{naive.Seconds:0.00}", $"{naive.Rate:N0}");
+        var table = new Table().AddColumns("run", "records out", "seconds", "records in/s", "after start-up", "start-up s", "CPU µs/record", "cores used");
+        foreach (var (name, runs, outputs) in new[] { ("local executor", executors, produced.Values.Sum()), ("fair ceiling", ceilings, produced.Values.Sum()), ("one-to-one copy", copies, records) })
+        {
+            foreach (var (timing, run) in runs.Select((t, i) => (t, i + 1)))
+            {
+                table.AddRow($"{name} {run}", $"{outputs:N0}", $"{timing.Seconds:0.00}", $"{timing.Rate:N0}", $"{timing.SteadyRate:N0}",
+                    $"{timing.StartSeconds:0.00}", $"{timing.CpuMicrosecondsPerRecord:0.0}", $"{timing.CoresUsed:0.00}");
+            }
+        }
+
+        table.AddRow("Streamiz", $"{streamizOutputs:N0}", $"{streamizWritten.TotalSeconds:0.00}", $"{streamizRate:N0}", "", "", "", "");
+        table.AddRow("naive loop", "", $"{naive.Seconds:0.00}", $"{naive.Rate:N0}", "", "", $"{naive.CpuMicrosecondsPerRecord:0.0}", $"{naive.CoresUsed:0.00}");
         AnsiConsole.Write(table);
-        AnsiConsole.MarkupLine($"executor outputs: {string.Join(", ", produced.Select(p => $"{p.Key} {p.Value:N0}"))}");
+
+        var executor = new Spread(executors.Select(t => t.Rate));
+        var ofCeiling = new Spread(executors.Zip(ceilings, (e, c) => 100 * e.Rate / c.Rate));
+        var ofCopy = new Spread(executors.Zip(copies, (e, c) => 100 * e.Rate / c.Rate));
+        var steadyOfCeiling = new Spread(executors.Zip(ceilings, (e, c) => 100 * e.SteadyRate / c.SteadyRate));
+        var cpuOfCeiling = new Spread(executors.Zip(ceilings, (e, c) => 100 * c.CpuSeconds / e.CpuSeconds));
+        AnsiConsole.MarkupLine($"executor outputs (last run): {string.Join(", ", produced.Select(p => $"{p.Key} {p.Value:N0}"))}");
+        AnsiConsole.MarkupLine(Markup.Escape($"executor {executor.ToString("0")} rec/s: {ofCeiling} % of the fair ceiling run after it, {steadyOfCeiling} % after start-up, " +
+            $"{cpuOfCeiling} % in CPU time (the ceiling's CPU time over the executor's)"));
+        AnsiConsole.MarkupLine(Markup.Escape($"the machine before each run: {string.Join("; ", probes)}"));
+        var machine = new Spread(probes.Select(p => p.SingleThread));
+        var parallelism = new Spread(probes.Select(p => p.Parallelism));
+        AnsiConsole.MarkupLine(!machine.TooNoisy && parallelism.Min >= 0.9 * Environment.ProcessorCount
+            ? "the machine was steady with every core its own: these figures can be held against another such run"
+            : "[yellow]the machine was not steady or not all its own (see above): too noisy to judge against another run[/]");
         AnsiConsole.MarkupLine($"produce-to-produce latency (snapshot -> tick) at 5,000/s: executor p50 {p50:0.0} ms, p99 {p99:0.0} ms; Streamiz p50 {streamizP50:0.0} ms, p99 {streamizP99:0.0} ms");
         AnsiConsole.MarkupLine($"same candles: {check}");
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"transform: {executor.Rate:0} rec/s, {100 * executor.Rate / fair.Rate:0.0}% of fair ceiling, {100 * executor.Rate / passThrough.Rate:0.0}% of one-to-one copy, " +
-            $"{executor.Rate / streamiz.Rate:0.0}x streamiz, {executor.Rate / naive.Rate:0.0}x naive (latency p50 {p50:0.0} ms, p99 {p99:0.0} ms; streamiz p50 {streamizP50:0.0} ms, p99 {streamizP99:0.0} ms)"));
+            $"transform: {executor.ToString("0")} rec/s, {ofCeiling}% of fair ceiling, {ofCopy}% of one-to-one copy, " +
+            $"{executor.Median / streamizRate:0.0}x streamiz, {executor.Median / naive.Rate:0.0}x naive (latency p50 {p50:0.0} ms, p99 {p99:0.0} ms; streamiz p50 {streamizP50:0.0} ms, p99 {streamizP99:0.0} ms; " +
+            $"machine {machine.ToString("0")} hashes/s, {parallelism.ToString("0.00")} cores' worth)"));
         return 0;
-    }
-
-    private static (double Seconds, double Rate) Measure(string name, int count, Action<ProgressTask> run)
-    {
-        var stopwatch = Stopwatch.StartNew();
-        AnsiConsole.Progress().AutoClear(false).Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
-            .Start(context => run(context.AddTask(name, maxValue: count)));
-        var seconds = stopwatch.Elapsed.TotalSeconds;
-        return (seconds, count / seconds);
     }
 
     /// <summary>Encodes the snapshots once and produces them, keyed by coin.</summary>
@@ -119,7 +153,7 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
             payloads.Add((snapshot.Id, await serializer.SerializeAsync(snapshot, new SerializationContext(MessageComponentType.Value, Topics.Snapshots))));
         }
 
-        Measure("pre-load snapshots into Kafka", records, task =>
+        Timing.Measure("pre-load snapshots into Kafka", records, task =>
         {
             using var producer = new ProducerBuilder<byte[], byte[]>(environment.ProducerConfig(lingerMs: 20)).Build();
             for (var i = 0; i < records; i++)
@@ -139,9 +173,9 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
     }
 
     /// <summary>The ceiling: read every snapshot and write its bytes to another topic, nothing else.</summary>
-    private void PassThrough(ProgressTask task)
+    private void PassThrough(TimedProgress task, string group)
     {
-        using var consumer = new ConsumerBuilder<byte[], byte[]>(environment.ConsumerConfig("bench-passthrough")).Build();
+        using var consumer = new ConsumerBuilder<byte[], byte[]>(environment.ConsumerConfig(group)).Build();
         using var producer = new ProducerBuilder<byte[], byte[]>(environment.ProducerConfig()).Build();
         consumer.Subscribe(Topics.Snapshots);
         var seen = 0;
@@ -163,10 +197,8 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
         task.Value = records;
     }
 
-    private void WaitForExecutor(ProgressTask task) => WaitForGroup(task, ExecutorGroup);
-
     /// <summary>Until the group has committed every pre-loaded snapshot.</summary>
-    private void WaitForGroup(ProgressTask task, string group)
+    private void WaitForGroup(TimedProgress task, string group)
     {
         long lag;
         do
@@ -179,7 +211,7 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
     }
 
     /// <summary>The floor: one record at a time, waiting for each output and committing each input, as naive consumers do.</summary>
-    private void Naive(ProgressTask task)
+    private void Naive(TimedProgress task)
     {
         var decoder = new ContractDecoder<MarketSnapshot>(environment.Registry);
         var ticks = new ContractSerializer<PriceTick>(environment.Registry);
@@ -259,7 +291,7 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
             }
         });
 
-        Measure($"latency: {latencyRecords:N0} snapshots at 5,000/s into {ticksTopic}", latencyRecords, task =>
+        Timing.Measure($"latency: {latencyRecords:N0} snapshots at 5,000/s into {ticksTopic}", latencyRecords, task =>
         {
             using var producer = new ProducerBuilder<byte[], byte[]>(environment.ProducerConfig(lingerMs: 1)).Build();
             var started = Stopwatch.StartNew();
@@ -290,18 +322,20 @@ internal sealed class TransformBenchmark(BenchEnvironment environment, int recor
         return (Percentiles.Of(latencies, 50), Percentiles.Of(latencies, 99));
     }
 
-    private const string ExecutorGroup = "bench-local";
+    private static string ExecutorGroup(int run) => $"bench-local-{run}";
 
-    /// <summary>The executor as the service runs it, with a 50 ms batch interval (batches fill by size under load).</summary>
-    private RunningStage StartExecutor()
+    /// <summary>The executor as the service runs it, with a 50 ms batch interval (batches fill by size under load), on fresh checkpoints.</summary>
+    private RunningStage StartExecutor(int run)
     {
-        var consumer = environment.ConsumerConfig(ExecutorGroup);
+        var consumer = environment.ConsumerConfig(ExecutorGroup(run));
         consumer.PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky;
-        var options = new LocalExecutorOptions { MaxBatchSize = 20_000, BatchInterval = TimeSpan.FromMilliseconds(50), ConsumerGroup = ExecutorGroup };
+        var options = new LocalExecutorOptions { MaxBatchSize = 20_000, BatchInterval = TimeSpan.FromMilliseconds(50), ConsumerGroup = ExecutorGroup(run) };
         var status = new BatchStageStatus();
-        var producer = new ProducerBuilder<byte[]?, byte[]?>(environment.ProducerConfig()).Build();
+        var producerConfig = environment.ProducerConfig();
+        KafkaConnection.StatusOnlyDeliveryReports(producerConfig); // as the service's batch stage has it
+        var producer = new ProducerBuilder<byte[]?, byte[]?>(producerConfig).Build();
         var executor = new LocalExecutor(producer, null, environment.Registry, new TransformOptions(), options,
-            _checkpoints, new SparkJobTelemetry(new NoMeters()), TimeProvider.System, NullLogger.Instance);
+            Path.Combine(_checkpoints, $"run-{run}"), new SparkJobTelemetry(new NoMeters()), TimeProvider.System, NullLogger.Instance);
         return new RunningStage(new KafkaBatchStage("local executor", executor, options, status, NullLogger.Instance), consumer, producer);
     }
 
