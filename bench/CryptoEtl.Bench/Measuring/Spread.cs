@@ -33,7 +33,7 @@ internal sealed class Spread
 
     public bool TooNoisy => Relative > Tolerance;
 
-    /// <summary>"median (min-max, ±n %)", each number in <paramref name="format"/>.</summary>
+    /// <summary>"median (min-max, spread n %)", each number in <paramref name="format"/>; one sample alone.</summary>
     public string ToString(string format) => Samples.Count == 1
         ? Median.ToString(format, CultureInfo.InvariantCulture)
         : string.Create(CultureInfo.InvariantCulture,
