@@ -130,14 +130,17 @@ public sealed class Loader : BatchSink
     /// <summary>Decodes each record (dead-lettering those that cannot be) and reduces them to one write per document.</summary>
     private Decoded Decode(IReadOnlyList<ConsumeResult<byte[]?, byte[]?>> records, CancellationToken cancellation)
     {
-        var decoded = new List<(ConsumeResult<byte[]?, byte[]?> Record, StoreBatch Alone)>();
+        // Each record's own batch (for writing one at a time) is made only when a batch is written so: made for every
+        // record, it was much of the loader's garbage.
+        var decoded = new List<DecodedRecord>(records.Count);
+        var (ticks, candles, alerts) = (new List<PriceTick>(), new List<Candle>(), new List<MarketAlert>());
         foreach (var record in records)
         {
             var problem = record.Topic switch
             {
-                Topics.Ticks => Take(_ticks, record, tick => decoded.Add((record, StoreBatch.Reduce([tick], [], [])))),
-                Topics.Candles => Take(_candles, record, candle => decoded.Add((record, StoreBatch.Reduce([], [candle], [])))),
-                _ => Take(_alerts, record, alert => decoded.Add((record, StoreBatch.Reduce([], [], [alert])))),
+                Topics.Ticks => Take(_ticks, record, tick => { ticks.Add(tick); decoded.Add(new(record, Tick: tick)); }),
+                Topics.Candles => Take(_candles, record, candle => { candles.Add(candle); decoded.Add(new(record, Candle: candle)); }),
+                _ => Take(_alerts, record, alert => { alerts.Add(alert); decoded.Add(new(record, Alert: alert)); }),
             };
             if (problem is { } failed)
             {
@@ -145,7 +148,7 @@ public sealed class Loader : BatchSink
             }
         }
 
-        return new Decoded(decoded, StoreBatch.Reduce(decoded.SelectMany(d => d.Alone.Ticks), decoded.SelectMany(d => d.Alone.Candles), decoded.SelectMany(d => d.Alone.Alerts)));
+        return new Decoded(decoded, StoreBatch.Reduce(ticks, candles, alerts));
     }
 
     /// <summary>Decodes one record and hands it on, or returns why it cannot be loaded.</summary>
@@ -173,22 +176,22 @@ public sealed class Loader : BatchSink
     /// no space, I/O errors, a lost connection, no primary) ends the pass at once and the batch waits for the store; so
     /// does a batch the store refuses entirely while it does not answer.
     /// </summary>
-    private WriteSummary WriteOneByOne(IReadOnlyList<(ConsumeResult<byte[]?, byte[]?> Record, StoreBatch Alone)> records, CancellationToken cancellation)
+    private WriteSummary WriteOneByOne(IReadOnlyList<DecodedRecord> records, CancellationToken cancellation)
     {
         var written = new Dictionary<string, long>(StringComparer.Ordinal);
         var stale = new Dictionary<string, long>(StringComparer.Ordinal);
         var refused = new List<(ConsumeResult<byte[]?, byte[]?> Record, Exception Error)>();
-        foreach (var (record, alone) in records)
+        foreach (var decoded in records)
         {
             try
             {
-                var summary = _store.WriteAsync(alone, cancellation).GetAwaiter().GetResult();
+                var summary = _store.WriteAsync(decoded.Alone(), cancellation).GetAwaiter().GetResult();
                 Add(written, summary.Written);
                 Add(stale, summary.Stale);
             }
             catch (Exception e) when (!Outages.IsOutage(e))
             {
-                refused.Add((record, e));
+                refused.Add((decoded.Record, e));
             }
         }
 
@@ -227,5 +230,12 @@ public sealed class Loader : BatchSink
         }
     }
 
-    private sealed record Decoded(IReadOnlyList<(ConsumeResult<byte[]?, byte[]?> Record, StoreBatch Alone)> Records, StoreBatch Batch);
+    private sealed record Decoded(IReadOnlyList<DecodedRecord> Records, StoreBatch Batch);
+
+    /// <summary>A record decoded: a tick, a candle or an alert.</summary>
+    private readonly record struct DecodedRecord(ConsumeResult<byte[]?, byte[]?> Record, PriceTick? Tick = null, Candle? Candle = null, MarketAlert? Alert = null)
+    {
+        /// <summary>The record as a batch of its own, for writing records one at a time.</summary>
+        public StoreBatch Alone() => StoreBatch.Reduce(Tick is null ? [] : [Tick], Candle is null ? [] : [Candle], Alert is null ? [] : [Alert]);
+    }
 }
