@@ -133,14 +133,13 @@ public sealed class Loader : BatchSink
         // Each record's own batch (for writing one at a time) is made only when a batch is written so: made for every
         // record, it was much of the loader's garbage.
         var decoded = new List<DecodedRecord>(records.Count);
-        var (ticks, candles, alerts) = (new List<PriceTick>(), new List<Candle>(), new List<MarketAlert>());
         foreach (var record in records)
         {
             var problem = record.Topic switch
             {
-                Topics.Ticks => Take(_ticks, record, tick => { ticks.Add(tick); decoded.Add(new(record, Tick: tick)); }),
-                Topics.Candles => Take(_candles, record, candle => { candles.Add(candle); decoded.Add(new(record, Candle: candle)); }),
-                _ => Take(_alerts, record, alert => { alerts.Add(alert); decoded.Add(new(record, Alert: alert)); }),
+                Topics.Ticks => Take(_ticks, record, tick => decoded.Add(new(record, Tick: tick))),
+                Topics.Candles => Take(_candles, record, candle => decoded.Add(new(record, Candle: candle))),
+                _ => Take(_alerts, record, alert => decoded.Add(new(record, Alert: alert))),
             };
             if (problem is { } failed)
             {
@@ -148,7 +147,8 @@ public sealed class Loader : BatchSink
             }
         }
 
-        return new Decoded(decoded, StoreBatch.Reduce(ticks, candles, alerts));
+        return new Decoded(decoded, StoreBatch.Reduce(decoded.Select(d => d.Tick).OfType<PriceTick>(), decoded.Select(d => d.Candle).OfType<Candle>(),
+            decoded.Select(d => d.Alert).OfType<MarketAlert>()));
     }
 
     /// <summary>Decodes one record and hands it on, or returns why it cannot be loaded.</summary>

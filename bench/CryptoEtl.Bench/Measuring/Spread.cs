@@ -1,4 +1,5 @@
 using System.Globalization;
+using CryptoEtl.Bench.Pipeline;
 
 namespace CryptoEtl.Bench.Measuring;
 
@@ -22,7 +23,7 @@ internal sealed class Spread
 
     public IReadOnlyList<double> Samples { get; }
 
-    public double Median => Samples.Count % 2 == 1 ? Samples[Samples.Count / 2] : (Samples[Samples.Count / 2 - 1] + Samples[Samples.Count / 2]) / 2;
+    public double Median => Percentiles.Of(Samples, 50);
 
     public double Min => Samples[0];
 
